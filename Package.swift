@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "perturbot",
+    products: [
+        .executable(name: "perturbot", targets: ["perturbot"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+        .library(name: "AnnData", targets: ["AnnData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
+        .executableTarget(
+            name: "perturbot",
+            dependencies: [
+                "AnnData", "LinearAlgebra",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra"]),
+        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

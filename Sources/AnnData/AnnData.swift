@@ -1,0 +1,64 @@
+import LinearAlgebra
+
+/// A scalar (or nested dictionary of scalars) from `uns`.
+public enum UnsValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case double(Double)
+    case bool(Bool)
+    case dictionary([String: UnsValue])
+}
+
+/// An annotated data matrix, as anndata defines it: `X` (cells × features) with `obs` (one row
+/// per cell), `var` (one row per feature), `obsm` (per-cell embeddings), `layers` (alternative
+/// matrices of X's shape) and `uns` (unstructured metadata).
+///
+/// Numeric data is held in `Scalar` (Float or Double) whatever the file stored; the stored
+/// dtype of X is kept in `xElementType` so tools can report it.
+public struct AnnData<Scalar: BLASScalar>: Sendable, Equatable {
+    public var X: AnnMatrix<Scalar>?
+    /// numpy's name of X's stored dtype (`float32`, `int32`, …); nil without X.
+    public var xElementType: String?
+    public var obs: DataFrame
+    public var `var`: DataFrame
+    public var obsm: [String: Matrix<Scalar>]
+    public var layers: [String: AnnMatrix<Scalar>]
+    public var uns: [String: UnsValue]
+    /// Elements present in the file that this reader does not load, with the reason
+    /// (e.g. `obsp/distances: sparse pairwise matrices are not loaded`).
+    public var skippedElements: [String]
+    /// The file this object was read from, for messages; nil when built in memory.
+    public var source: String?
+
+    public init(
+        X: AnnMatrix<Scalar>?, obs: DataFrame, `var`: DataFrame,
+        obsm: [String: Matrix<Scalar>] = [:], layers: [String: AnnMatrix<Scalar>] = [:],
+        uns: [String: UnsValue] = [:], xElementType: String? = nil
+    ) {
+        self.X = X
+        self.xElementType = xElementType ?? X.map { _ in MemoryLayout<Scalar>.size == 4 ? "float32" : "float64" }
+        self.obs = obs
+        self.var = `var`
+        self.obsm = obsm
+        self.layers = layers
+        self.uns = uns
+        self.skippedElements = []
+        self.source = nil
+    }
+
+    public var nObs: Int { obs.rowCount }
+    public var nVars: Int { self.var.rowCount }
+}
+
+extension AnnData {
+    /// The obs column `name`.
+    /// - Throws: `AnnDataError.missingObsColumn`, listing the columns that do exist.
+    public func obsColumn(_ name: String) throws -> Column {
+        guard let column = obs[name] else {
+            let available = obs.columnNames.isEmpty ? "none" : obs.columnNames.joined(separator: ", ")
+            throw AnnDataError(.missingObsColumn, file: source ?? "<in memory>", element: "obs",
+                               detail: "no column '\(name)' (columns: \(available))")
+        }
+        return column
+    }
+}

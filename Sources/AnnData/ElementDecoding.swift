@@ -1,0 +1,304 @@
+import CHDF5
+import LinearAlgebra
+
+/// How anndata encoded one element, from its `encoding-type` attribute or, for files written
+/// before those attributes existed (anndata ≤ 0.7), from its shape in the file.
+enum ElementEncoding: Equatable {
+    case denseArray
+    case csr
+    case csc
+    case dataframe
+    case categorical
+    case legacyCategorical
+    case stringArray
+    case dictionary
+    case scalar
+    case other(String)
+
+    /// `dense`, `csr` or `csc` for the matrix encodings, as `perturbot inspect` prints them.
+    var matrixLayoutName: String {
+        switch self {
+        case .csr: return "csr"
+        case .csc: return "csc"
+        default: return "dense"
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .denseArray: return "array"
+        case .csr: return "csr_matrix"
+        case .csc: return "csc_matrix"
+        case .dataframe: return "dataframe"
+        case .categorical: return "categorical"
+        case .legacyCategorical: return "categorical (anndata 0.7)"
+        case .stringArray: return "string-array"
+        case .dictionary: return "dict"
+        case .scalar: return "scalar"
+        case .other(let name): return name
+        }
+    }
+}
+
+extension H5Node {
+    func elementEncoding() throws -> ElementEncoding {
+        if let declared = try encodingType() {
+            switch declared {
+            case "array": return .denseArray
+            case "csr_matrix": return .csr
+            case "csc_matrix": return .csc
+            case "dataframe": return .dataframe
+            case "categorical": return .categorical
+            case "string-array": return .stringArray
+            case "dict": return .dictionary
+            case "numeric-scalar", "string": return .scalar
+            default:
+                if isDataset, try hasAttribute("categories") { return .legacyCategorical }
+                return .other(declared)
+            }
+        }
+        if isGroup {
+            switch try stringAttribute("h5sparse_format") {
+            case "csr": return .csr
+            case "csc": return .csc
+            case .some(let format): return .other("h5sparse \(format)")
+            case nil: return .dictionary
+            }
+        }
+        if try hasAttribute("categories") { return .legacyCategorical }
+        let source = try datasetSource()
+        if try source.shape().isEmpty { return .scalar }
+        return source.elementType == .string ? .stringArray : .denseArray
+    }
+
+    func unsupported(_ encoding: ElementEncoding, expected: String) -> AnnDataError {
+        AnnDataError(.unsupportedEncoding, file: file, element: displayPath,
+                     detail: "unsupported encoding '\(encoding.name)' (expected \(expected))")
+    }
+
+    // MARK: Matrices (X, layers)
+
+    /// Encoding, stored dtype and shape of a matrix element, without reading its values.
+    func matrixHeader() throws -> (encoding: ElementEncoding, dtype: H5ElementType, shape: [Int]) {
+        let encoding = try elementEncoding()
+        switch encoding {
+        case .denseArray:
+            let source = try datasetSource()
+            let shape = try source.shape()
+            guard shape.count == 2 else { throw layoutError("expected a 2-D matrix, found shape \(shape)") }
+            guard source.elementType.isNumeric else {
+                throw layoutError("expected numbers, found \(source.elementType.numpyName)")
+            }
+            return (encoding, source.elementType, shape)
+        case .csr, .csc:
+            guard let data = try child("data") else { throw missing("data") }
+            let shape = try sparseShape()
+            return (encoding, try data.datasetSource().elementType, shape)
+        default:
+            throw unsupported(encoding, expected: "a dense array, csr_matrix or csc_matrix")
+        }
+    }
+
+    private func missing(_ name: String) -> AnnDataError {
+        AnnDataError(.invalidLayout, file: file, element: childPath(name), detail: "is missing")
+    }
+
+    private func sparseShape() throws -> [Int] {
+        guard let shape = try integerArrayAttribute("shape") ?? integerArrayAttribute("h5sparse_shape"),
+              shape.count == 2, shape.allSatisfy({ $0 >= 0 }) else {
+            throw layoutError("sparse matrix needs a 'shape' attribute of two non-negative integers")
+        }
+        return shape
+    }
+
+    func readMatrix<Scalar: BLASScalar>(as _: Scalar.Type, densify: Bool) throws -> AnnMatrix<Scalar> {
+        let header = try matrixHeader()
+        let rows = header.shape[0], cols = header.shape[1]
+        switch header.encoding {
+        case .denseArray:
+            let values: [Scalar] = try datasetSource().readNumbers(as: Scalar.self, memoryType: h5NativeType(of: Scalar.self))
+            return .dense(try Matrix(rows: rows, cols: cols, storage: values))
+        case .csr, .csc:
+            let format: SparseMatrix<Scalar>.Format = header.encoding == .csr ? .csr : .csc
+            let sparse = try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self)
+            return densify ? .dense(sparse.densified()) : .sparse(sparse)
+        default:
+            throw unsupported(header.encoding, expected: "a dense array, csr_matrix or csc_matrix")
+        }
+    }
+
+    private func readSparse<Scalar: BLASScalar>(
+        format: SparseMatrix<Scalar>.Format, rows: Int, cols: Int, as _: Scalar.Type
+    ) throws -> SparseMatrix<Scalar> {
+        guard let dataNode = try child("data") else { throw missing("data") }
+        guard let indicesNode = try child("indices") else { throw missing("indices") }
+        guard let indptrNode = try child("indptr") else { throw missing("indptr") }
+        let data: [Scalar] = try dataNode.datasetSource().readNumbers(
+            as: Scalar.self, memoryType: h5NativeType(of: Scalar.self))
+        let indices = try indicesNode.datasetSource().readNumbers(as: Int32.self)
+        let indptr = try indptrNode.datasetSource().readNumbers(as: Int64.self).map { Int($0) }
+        do {
+            return try SparseMatrix(format: format, rows: rows, cols: cols, data: data, indices: indices, indptr: indptr)
+        } catch let error as SparseLayoutError {
+            throw layoutError("inconsistent \(format.rawValue) matrix: \(error.description)")
+        }
+    }
+
+    /// Sum of all entries of a matrix element, read in blocks and accumulated in Double.
+    func matrixSum() throws -> Double {
+        let header = try matrixHeader()
+        let target: H5Node
+        switch header.encoding {
+        case .csr, .csc:
+            guard let data = try child("data") else { throw missing("data") }
+            target = data
+        default:
+            target = self
+        }
+        let shape = try target.datasetSource().shape()
+        guard let total = shape.first, total > 0 else { return 0 }
+        let perRow = shape.dropFirst().reduce(1, *)
+        let rowsPerBlock = max(1, (1 << 20) / max(1, perRow))
+        var buffer = [Double](repeating: 0, count: rowsPerBlock * perRow)
+        var sum = 0.0
+        var start = 0
+        while start < total {
+            let count = min(rowsPerBlock, total - start)
+            try buffer.withUnsafeMutableBufferPointer {
+                try target.readRows(start: start, count: count, shape: shape, into: $0)
+            }
+            for value in buffer[0..<(count * perRow)] { sum += value }
+            start += count
+        }
+        return sum
+    }
+
+    // MARK: Dataframes (obs, var)
+
+    func readDataFrame(skipped: inout [String]) throws -> DataFrame {
+        let encoding = try elementEncoding()
+        guard isGroup, encoding == .dataframe || encoding == .dictionary else {
+            throw unsupported(encoding, expected: "a dataframe group")
+        }
+        let indexName = try stringAttribute("_index") ?? "_index"
+        guard let indexNode = try child(indexName) else { throw missing(indexName) }
+        var frame = DataFrame(index: try indexNode.readLabels(), indexName: indexName)
+        var names = try stringArrayAttribute("column-order")
+            ?? childNames().filter { $0 != indexName && $0 != "__categories" }
+        names.removeAll { $0 == indexName }
+        for name in names {
+            guard let columnNode = try child(name) else { throw missing(name) }
+            guard let column = try columnNode.readColumn(skipped: &skipped) else { continue }
+            do {
+                try frame.setColumn(name, column)
+            } catch let error as ColumnLengthError {
+                throw columnNode.layoutError(error.description)
+            }
+        }
+        return frame
+    }
+
+    /// Strings, or numbers written as strings (a numeric index or numeric categories).
+    func readLabels() throws -> [String] {
+        let source = try datasetSource()
+        switch source.elementType {
+        case .string:
+            return try source.readStrings()
+        case .integer:
+            return try source.readNumbers(as: Int64.self).map { String($0) }
+        case .float:
+            return try source.readNumbers(as: Double.self).map { String($0) }
+        case .bool:
+            return try source.readBools().map { $0 ? "True" : "False" }
+        default:
+            throw layoutError("expected labels, found \(source.elementType.numpyName)")
+        }
+    }
+
+    /// One dataframe column; nil (and an entry in `skipped`) for encodings perturbot does not load.
+    func readColumn(skipped: inout [String]) throws -> Column? {
+        let encoding = try elementEncoding()
+        switch encoding {
+        case .categorical:
+            guard let categoriesNode = try child("categories") else { throw missing("categories") }
+            guard let codesNode = try child("codes") else { throw missing("codes") }
+            return try makeCategorical(
+                categories: categoriesNode.readLabels(),
+                codes: codesNode.datasetSource().readNumbers(as: Int32.self),
+                ordered: boolAttribute("ordered") ?? false)
+        case .legacyCategorical:
+            guard let categoriesNode = try referencedNode(attribute: "categories") else {
+                throw layoutError("attribute 'categories' should reference the categories dataset")
+            }
+            return try makeCategorical(
+                categories: categoriesNode.readLabels(),
+                codes: datasetSource().readNumbers(as: Int32.self),
+                ordered: boolAttribute("ordered") ?? false)
+        case .stringArray:
+            return .string(try datasetSource().readStrings())
+        case .denseArray:
+            let source = try datasetSource()
+            guard try source.shape().count == 1 else {
+                skipped.append("\(displayPath): multi-dimensional column is not loaded")
+                return nil
+            }
+            switch source.elementType {
+            case .bool: return .bool(try source.readBools())
+            case .integer(let bytes, let signed) where signed || bytes < 8:
+                return .integer(try source.readNumbers(as: Int64.self))
+            case .integer, .float: return .double(try source.readNumbers(as: Double.self))
+            case .string: return .string(try source.readStrings())
+            default:
+                skipped.append("\(displayPath): \(source.elementType.numpyName) column is not loaded")
+                return nil
+            }
+        default:
+            skipped.append("\(displayPath): column encoding '\(encoding.name)' is not loaded")
+            return nil
+        }
+    }
+
+    private func makeCategorical(categories: [String], codes: [Int32], ordered: Bool) throws -> Column {
+        do {
+            return .categorical(try Categorical(categories: categories, codes: codes, ordered: ordered))
+        } catch let error as CategoricalCodeError {
+            throw layoutError(error.description)
+        }
+    }
+
+    // MARK: uns
+
+    func readUns(skipped: inout [String]) throws -> [String: UnsValue] {
+        var result: [String: UnsValue] = [:]
+        for name in try childNames() {
+            guard let node = try child(name) else { continue }
+            if let value = try node.readUnsValue(skipped: &skipped) { result[name] = value }
+        }
+        return result
+    }
+
+    private func readUnsValue(skipped: inout [String]) throws -> UnsValue? {
+        let encoding = try elementEncoding()
+        if encoding == .dictionary && isGroup {
+            return .dictionary(try readUns(skipped: &skipped))
+        }
+        guard isDataset else {
+            skipped.append("\(displayPath): '\(encoding.name)' in uns is not loaded")
+            return nil
+        }
+        let source = try datasetSource()
+        guard try source.shape().isEmpty else {
+            skipped.append("\(displayPath): arrays in uns are not loaded")
+            return nil
+        }
+        switch source.elementType {
+        case .string: return .string(try source.readStrings()[0])
+        case .bool: return .bool(try source.readBools()[0])
+        case .integer: return .integer(try source.readNumbers(as: Int64.self)[0])
+        case .float: return .double(try source.readNumbers(as: Double.self)[0])
+        default:
+            skipped.append("\(displayPath): \(source.elementType.numpyName) in uns is not loaded")
+            return nil
+        }
+    }
+}

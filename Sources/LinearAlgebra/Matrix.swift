@@ -1,0 +1,169 @@
+/// A dense row-major matrix over contiguous storage.
+///
+/// Element `(i, j)` lives at `storage[i * cols + j]`; a row is therefore a contiguous slice,
+/// which is what BLAS (row-major CBLAS calls) and the per-point loops of the OT solvers want.
+/// `rows * cols == storage.count` holds for every value of this type.
+public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
+    public let rows: Int
+    public let cols: Int
+    /// Row-major elements. Mutate them through `subscript` or `withUnsafeMutableBufferPointer`.
+    public internal(set) var storage: [Scalar]
+
+    /// A `rows × cols` matrix filled with `value`.
+    public init(rows: Int, cols: Int, repeating value: Scalar = 0) {
+        precondition(rows >= 0 && cols >= 0, "Matrix dimensions must be non-negative")
+        self.rows = rows
+        self.cols = cols
+        self.storage = [Scalar](repeating: value, count: rows * cols)
+    }
+
+    /// A `rows × cols` matrix over the given row-major elements.
+    /// - Throws: `LinearAlgebraError.shapeMismatch` when `storage.count != rows * cols`.
+    public init(rows: Int, cols: Int, storage: [Scalar]) throws {
+        guard rows >= 0, cols >= 0, storage.count == rows * cols else {
+            throw LinearAlgebraError.shapeMismatch(
+                "\(storage.count) values cannot form a \(rows)×\(cols) matrix")
+        }
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// A matrix from an array of rows.
+    /// - Throws: `LinearAlgebraError.raggedRows` when the rows differ in length.
+    public init(_ nestedRows: [[Scalar]]) throws {
+        let cols = nestedRows.first?.count ?? 0
+        var storage = [Scalar]()
+        storage.reserveCapacity(nestedRows.count * cols)
+        for (index, row) in nestedRows.enumerated() {
+            guard row.count == cols else {
+                throw LinearAlgebraError.raggedRows(row: index, expected: cols, found: row.count)
+            }
+            storage.append(contentsOf: row)
+        }
+        self.rows = nestedRows.count
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// A matrix whose elements are produced by `body(row, column)`.
+    public init(rows: Int, cols: Int, generator body: (Int, Int) throws -> Scalar) rethrows {
+        var storage = [Scalar]()
+        storage.reserveCapacity(rows * cols)
+        for i in 0..<rows {
+            for j in 0..<cols { storage.append(try body(i, j)) }
+        }
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// The `n × n` identity matrix.
+    public static func identity(_ n: Int) -> Matrix {
+        var result = Matrix(rows: n, cols: n)
+        for i in 0..<n { result[i, i] = 1 }
+        return result
+    }
+
+    public var shape: (rows: Int, cols: Int) { (rows, cols) }
+
+    public subscript(row: Int, column: Int) -> Scalar {
+        get {
+            precondition(row >= 0 && row < rows && column >= 0 && column < cols,
+                         "index (\(row), \(column)) out of range for \(rows)×\(cols) matrix")
+            return storage[row * cols + column]
+        }
+        set {
+            precondition(row >= 0 && row < rows && column >= 0 && column < cols,
+                         "index (\(row), \(column)) out of range for \(rows)×\(cols) matrix")
+            storage[row * cols + column] = newValue
+        }
+    }
+
+    /// Row `i` as a contiguous slice of `storage`.
+    public func row(_ i: Int) -> ArraySlice<Scalar> {
+        precondition(i >= 0 && i < rows, "row \(i) out of range for \(rows) rows")
+        return storage[(i * cols)..<((i + 1) * cols)]
+    }
+
+    /// Column `j`, copied.
+    public func column(_ j: Int) -> [Scalar] {
+        precondition(j >= 0 && j < cols, "column \(j) out of range for \(cols) columns")
+        return (0..<rows).map { storage[$0 * cols + j] }
+    }
+
+    /// The rows at `indices`, in that order.
+    public func rows(at indices: [Int]) -> Matrix {
+        var result = [Scalar]()
+        result.reserveCapacity(indices.count * cols)
+        for i in indices { result.append(contentsOf: row(i)) }
+        return Matrix(uncheckedRows: indices.count, cols: cols, storage: result)
+    }
+
+    /// The transpose, copied into new row-major storage.
+    public var transposed: Matrix {
+        var result = Matrix(rows: cols, cols: rows)
+        storage.withUnsafeBufferPointer { source in
+            result.storage.withUnsafeMutableBufferPointer { target in
+                for i in 0..<rows {
+                    for j in 0..<cols { target[j * rows + i] = source[i * cols + j] }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The same matrix with elements converted to another precision.
+    public func converted<Other: BLASScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
+        Matrix<Other>(uncheckedRows: rows, cols: cols, storage: storage.map { Other($0) })
+    }
+
+    /// The array of rows (for tests and small outputs; hot code uses `storage`).
+    public var nestedRows: [[Scalar]] {
+        (0..<rows).map { Array(row($0)) }
+    }
+
+    public func withUnsafeBufferPointer<R>(
+        _ body: (UnsafeBufferPointer<Scalar>) throws -> R
+    ) rethrows -> R {
+        try storage.withUnsafeBufferPointer(body)
+    }
+
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R
+    ) rethrows -> R {
+        try storage.withUnsafeMutableBufferPointer(body)
+    }
+
+    /// Builds a matrix whose shape the caller has already checked.
+    @usableFromInline
+    init(uncheckedRows rows: Int, cols: Int, storage: [Scalar]) {
+        assert(storage.count == rows * cols)
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    private enum CodingKeys: String, CodingKey { case rows, cols, storage }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(
+            rows: try container.decode(Int.self, forKey: .rows),
+            cols: try container.decode(Int.self, forKey: .cols),
+            storage: try container.decode([Scalar].self, forKey: .storage))
+    }
+}
+
+extension Matrix {
+    /// The largest absolute elementwise difference to `other` (same shape required).
+    public func maxAbsDifference(_ other: Matrix) -> Scalar {
+        precondition(rows == other.rows && cols == other.cols, "shapes differ")
+        var result: Scalar = 0
+        for (a, b) in zip(storage, other.storage) { result = Swift.max(result, abs(a - b)) }
+        return result
+    }
+
+    /// Whether every element is finite.
+    public var allFinite: Bool { storage.allSatisfy { $0.isFinite } }
+}

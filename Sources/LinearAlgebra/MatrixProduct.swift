@@ -1,0 +1,39 @@
+extension Matrix {
+    /// `op(self) · op(other)` through one `cblas_?gemm` call, where `op` optionally transposes.
+    ///
+    /// Shapes are a programming contract here (callers validate input shapes where data enters);
+    /// a mismatch stops with a message naming both shapes.
+    public func multiplied(
+        by other: Matrix, transposeSelf: Bool = false, transposeOther: Bool = false,
+        scale alpha: Scalar = 1
+    ) -> Matrix {
+        let m = transposeSelf ? cols : rows
+        let k = transposeSelf ? rows : cols
+        let otherK = transposeOther ? other.cols : other.rows
+        let n = transposeOther ? other.rows : other.cols
+        precondition(
+            k == otherK,
+            "cannot multiply \(transposeSelf ? "transposed " : "")\(rows)×\(cols) by "
+                + "\(transposeOther ? "transposed " : "")\(other.rows)×\(other.cols)")
+        var result = Matrix(rows: m, cols: n)
+        guard m > 0, n > 0 else { return result }
+        if k == 0 { return result }
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                result.storage.withUnsafeMutableBufferPointer { c in
+                    Scalar.gemm(
+                        transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                        alpha: alpha, a: a.baseAddress!, lda: cols,
+                        b: b.baseAddress!, ldb: other.cols,
+                        beta: 0, c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Matrix product `lhs · rhs`.
+    public static func * (lhs: Matrix, rhs: Matrix) -> Matrix {
+        lhs.multiplied(by: rhs)
+    }
+}

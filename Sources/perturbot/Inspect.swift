@@ -1,0 +1,76 @@
+import AnnData
+import ArgumentParser
+
+/// `perturbot inspect FILE.h5ad [--json] [--obs COLUMN]`.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise an AnnData .h5ad file: shape, X encoding, obs columns, obsm, sum of X.")
+
+    @Argument(help: "The .h5ad file.")
+    var file: String
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    @Option(name: .customLong("obs"), help: "Describe only this obs column (an error if it is absent).")
+    var obsColumn: String?
+
+    func run() throws {
+        try reportingErrors {
+            var summary = try AnnDataSummary.read(file)
+            if let obsColumn { summary = try summary.restrictingObs(to: obsColumn, file: file) }
+            print(json ? Inspect.json(summary).serialized : Inspect.text(summary, file: file))
+        }
+    }
+
+    static func json(_ summary: AnnDataSummary) -> JSONValue {
+        let obs = summary.obs.map { column -> (String, JSONValue) in
+            var members: [(String, JSONValue)] = [("type", .string(column.type))]
+            if column.type == "categorical" {
+                members.append(("categories", .object(column.categoryCounts.map { ($0.name, .integer($0.count)) })))
+            }
+            members.append(("missing", .integer(column.missing)))
+            return (column.name, .object(members))
+        }
+        return .object([
+            ("n_obs", .integer(summary.nObs)),
+            ("n_vars", .integer(summary.nVars)),
+            ("x", .object([("encoding", .string(summary.xEncoding)), ("dtype", .string(summary.xDtype))])),
+            ("obs", .object(obs)),
+            ("obsm", .object(summary.obsm.map { ($0.key, .array($0.shape.map { .integer($0) })) })),
+            ("x_sum", .number(summary.xSum)),
+        ])
+    }
+
+    static func text(_ summary: AnnDataSummary, file: String) -> String {
+        var lines = [
+            file,
+            "  shape   \(summary.nObs) obs × \(summary.nVars) vars",
+            "  X       \(summary.xEncoding) \(summary.xDtype), sum \(summary.xSum)",
+            "  obs",
+        ]
+        let width = (summary.obs.map(\.name.count).max() ?? 0) + 2
+        for column in summary.obs {
+            let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            if column.type == "categorical" {
+                lines.append("    \(name)categorical, \(column.categoryCounts.count) categories, \(column.missing) missing")
+                for (category, count) in column.categoryCounts {
+                    lines.append("      \(category): \(count)")
+                }
+            } else {
+                lines.append("    \(name)\(column.type), \(column.missing) missing")
+            }
+        }
+        if summary.obs.isEmpty { lines.append("    (no columns)") }
+        lines.append("  obsm")
+        for (key, shape) in summary.obsm {
+            lines.append("    \(key)  \(shape.map(String.init).joined(separator: " × "))")
+        }
+        if summary.obsm.isEmpty { lines.append("    (none)") }
+        if !summary.skipped.isEmpty {
+            lines.append("  not described")
+            lines += summary.skipped.map { "    \($0)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

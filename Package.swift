@@ -23,9 +23,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-        .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra"]),
-        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot"]),
+        .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -120,8 +120,21 @@ extension H5Node {
             return .dense(try Matrix(rows: rows, cols: cols, storage: values))
         case .csr, .csc:
             let format: SparseMatrix<Scalar>.Format = header.encoding == .csr ? .csr : .csc
-            let sparse = try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self)
-            return densify ? .dense(sparse.densified()) : .sparse(sparse)
+            guard densify else {
+                return .sparse(try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self))
+            }
+            // Zero the dense output on another core while this thread reads the sparse arrays.
+            let zeros = BackgroundResult { Matrix<Scalar>(rows: rows, cols: cols) }
+            let sparse: SparseMatrix<Scalar>
+            do {
+                sparse = try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self)
+            } catch {
+                _ = zeros.take()
+                throw error
+            }
+            var dense = zeros.take()
+            sparse.scatter(into: &dense)
+            return .dense(dense)
         default:
             throw unsupported(header.encoding, expected: "a dense array, csr_matrix or csc_matrix")
         }

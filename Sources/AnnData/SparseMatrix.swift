@@ -47,37 +47,34 @@ public struct SparseMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// The dense matrix, filled in parallel over blocks of rows (CSR) or columns (CSC).
     public func densified() -> Matrix<Scalar> {
-        let count = rows * cols
-        var storage = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
-            // Each block is zeroed (first touched) by the worker that owns it.
-            let base = UncheckedSendable(buffer.baseAddress)
-            parallelForRanges(count: count, minimumBlock: 1 << 16) { range in
-                base.value.map { ($0 + range.lowerBound).initialize(repeating: 0, count: range.count) }
-            }
-            initialized = count
-        }
-        let major = format == .csr ? rows : cols
-        let isCSR = format == .csr
-        let rowStride = cols
-        storage.withUnsafeMutableBufferPointer { dense in
-            data.withUnsafeBufferPointer { values in
+        var dense = Matrix<Scalar>(rows: rows, cols: cols)
+        scatter(into: &dense)
+        return dense
+    }
+
+    /// Writes the stored entries into `dense`, which must have this shape and hold zeros.
+    ///
+    /// Entries move as bit patterns of their width through a kernel that is generic only over
+    /// that width, so the loop is specialised code even when this method runs unspecialised
+    /// from another module.
+    public func scatter(into dense: inout Matrix<Scalar>) {
+        precondition(dense.rows == rows && dense.cols == cols, "scatter target has the wrong shape")
+        dense.withUnsafeMutableBufferPointer { target in
+            data.withUnsafeBytes { values in
                 indices.withUnsafeBufferPointer { minorIndex in
                     indptr.withUnsafeBufferPointer { pointers in
-                        let shared = UncheckedSendable((dense, values, minorIndex, pointers))
-                        parallelForRanges(count: major, minimumBlock: 256) { range in
-                            let (dense, values, minorIndex, pointers) = shared.value
-                            for k in range {
-                                for p in pointers[k]..<pointers[k + 1] {
-                                    let minor = Int(minorIndex[p])
-                                    dense[isCSR ? k * rowStride + minor : minor * rowStride + k] = values[p]
-                                }
-                            }
+                        let layout = SparseLayout(isCSR: format == .csr, rows: rows, cols: cols,
+                                                  minorIndex: minorIndex, pointers: pointers)
+                        let targetBytes = UnsafeMutableRawBufferPointer(target)
+                        if MemoryLayout<Scalar>.size == 4 {
+                            scatterEntries(UInt32.self, layout, values: values, into: targetBytes)
+                        } else {
+                            scatterEntries(UInt64.self, layout, values: values, into: targetBytes)
                         }
                     }
                 }
             }
         }
-        return try! Matrix(rows: rows, cols: cols, storage: storage)  // count is rows * cols by construction
     }
 
     /// Sum of all stored entries, accumulated in Double.
@@ -90,4 +87,35 @@ public struct SparseMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 public struct SparseLayoutError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The index arrays of a sparse matrix, as raw buffers for the scatter kernel.
+private struct SparseLayout: @unchecked Sendable {
+    let isCSR: Bool
+    let rows: Int
+    let cols: Int
+    let minorIndex: UnsafeBufferPointer<Int32>
+    let pointers: UnsafeBufferPointer<Int>
+}
+
+/// Writes every stored entry (a `Word`-wide bit pattern) to its row-major dense position.
+private func scatterEntries<Word: FixedWidthInteger>(
+    _: Word.Type, _ layout: SparseLayout, values: UnsafeRawBufferPointer,
+    into target: UnsafeMutableRawBufferPointer
+) {
+    guard let targetBase = target.baseAddress else { return }
+    let shared = UncheckedSendable((
+        targetBase.assumingMemoryBound(to: Word.self),
+        values.baseAddress?.assumingMemoryBound(to: Word.self)))
+    parallelForRanges(count: layout.isCSR ? layout.rows : layout.cols, minimumBlock: 256) { range in
+        let (dense, values) = shared.value
+        let stride = layout.cols
+        for k in range {
+            guard let values else { return }
+            for p in layout.pointers[k]..<layout.pointers[k + 1] {
+                let minor = Int(layout.minorIndex[p])
+                dense[layout.isCSR ? k * stride + minor : minor * stride + k] = values[p]
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ import COpenBLAS
 ///
 /// The static requirements are thin, unchecked wrappers over the C routines; `Matrix` and the
 /// decomposition functions check shapes before calling them.
-public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable, CustomStringConvertible
+public protocol BLASScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable, Codable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
     /// `C ← α·op(A)·op(B) + β·C` on row-major buffers (`cblas_?gemm`).
     static func gemm(

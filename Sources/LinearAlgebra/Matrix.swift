@@ -14,7 +14,9 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
         precondition(rows >= 0 && cols >= 0, "Matrix dimensions must be non-negative")
         self.rows = rows
         self.cols = cols
-        self.storage = [Scalar](repeating: value, count: rows * cols)
+        self.storage = value == 0
+            ? LargeArrays.zeroed(count: rows * cols)
+            : [Scalar](repeating: value, count: rows * cols)
     }
 
     /// A `rows × cols` matrix over the given row-major elements.

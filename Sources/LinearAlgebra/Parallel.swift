@@ -28,3 +28,30 @@ public func parallelForRanges(
         if start < end { body(start..<end) }
     }
 }
+
+/// A value computed on a background thread, started at creation and collected with `wait()`.
+///
+/// For overlapping independent work with I/O that must stay on the calling thread (HDF5 is
+/// not thread-safe): e.g. zero-filling a large output while the input is still being read.
+public final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
+    private let group = DispatchGroup()
+    // Written once by the worker before `group.leave()`, read only after `group.wait()`.
+    private var value: Value?
+
+    public init(_ work: @escaping @Sendable () -> Value) {
+        group.enter()
+        DispatchQueue.global(qos: .userInitiated).async {
+            self.value = work()
+            self.group.leave()
+        }
+    }
+
+    /// Blocks until the value is ready and hands it over; call once. The result keeps no
+    /// reference, so a large array comes back uniquely owned (mutating it does not copy).
+    public func take() -> Value {
+        group.wait()
+        guard let value else { preconditionFailure("BackgroundResult.take() called twice") }
+        self.value = nil
+        return value
+    }
+}

@@ -1,4 +1,5 @@
 import CHDF5
+import LinearAlgebra
 
 /// The values of one dataset or attribute: its type, its dataspace and how to read it whole.
 /// Strings, numbers and bools are read through the same source so datasets and attributes
@@ -43,11 +44,14 @@ struct H5ValueSource {
             return try readBools().map { $0 ? 1 : 0 }
         }
         let count = try elementCount()
-        var values = [T](repeating: 0, count: count)
-        if count == 0 { return values }
-        let status = values.withUnsafeMutableBytes { read(memoryType, $0.baseAddress!) }
-        if status < 0 { throw owner.failure("read the \(what)") }
-        return values
+        if count == 0 { return [] }
+        return try LargeArrays.make(count: count) { buffer in
+            if read(memoryType, UnsafeMutableRawPointer(buffer.baseAddress!)) < 0 {
+                // HDF5 may have written part of the buffer; the array still needs initialised values.
+                buffer.initialize(repeating: 0)
+                throw owner.failure("read the \(what)")
+            }
+        }
     }
 
     /// All elements as bools: h5py's enum bools, or integers (non-zero is true).

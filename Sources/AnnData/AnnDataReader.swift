@@ -73,6 +73,8 @@ public enum AnnDataReader {
 
             let known: Set<String> = ["X", "obs", "var", "obsm", "layers", "uns"]
             for name in try root.childNames() where !known.contains(name) {
+                guard let node = try root.child(name) else { continue }
+                if node.isGroup, try node.childNames().isEmpty { continue }
                 skipped.append("\(name): not loaded")
             }
 

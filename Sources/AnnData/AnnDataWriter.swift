@@ -34,10 +34,10 @@ public enum AnnDataWriter {
                 try writeUns(data.uns, in: try dictionaryGroup("uns", in: root))
             }
             // The root group (and with it the file) is closed when `withLock` returns.
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
+            // rename(2) replaces an existing file atomically.
+            if rename(temporary.path, path) != 0 {
+                throw AnnDataError(.writeFailed, file: path,
+                                   detail: "could not move the finished file into place (\(String(cString: strerror(errno))))")
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)

@@ -63,8 +63,10 @@ struct Inspect: ParsableCommand {
         }
         if summary.obs.isEmpty { lines.append("    (no columns)") }
         lines.append("  obsm")
+        let keyWidth = (summary.obsm.map(\.key.count).max() ?? 0) + 2
         for (key, shape) in summary.obsm {
-            lines.append("    \(key)  \(shape.map(String.init).joined(separator: " × "))")
+            let paddedKey = key.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
+            lines.append("    \(paddedKey)\(shape.map(String.init).joined(separator: " × "))")
         }
         if summary.obsm.isEmpty { lines.append("    (none)") }
         if !summary.skipped.isEmpty {

@@ -1,0 +1,85 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Runs the built `perturbot` binary, as a user would.
+final class InspectCommandTests: XCTestCase {
+    /// The test bundle sits in the build products directory beside the `perturbot` executable.
+    private var perturbot: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("perturbot").path
+    }
+
+    private func run(_ arguments: [String]) throws -> ProcessResult {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: perturbot), "no binary at \(perturbot)")
+        return try ProcessRunner.run(perturbot, arguments)
+    }
+
+    func testJSONMatchesAnndataForEveryFixture() throws {
+        for name in try TestPaths.fixturesWithInspectExpectation() {
+            let result = try run(["inspect", TestPaths.fixture(name), "--json"])
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "", name)
+            let printed = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], name)
+            let expected = try XCTUnwrap(TestPaths.expectation(name)["inspect"] as? [String: Any])
+            XCTAssertEqual(Set(printed.keys), ["n_obs", "n_vars", "x", "obs", "obsm", "x_sum"], name)
+            let xSum = try XCTUnwrap(expected["x_sum"] as? Double)
+            XCTAssertEqual(try XCTUnwrap(printed["x_sum"] as? Double), xSum, accuracy: 1e-6 * max(1, abs(xSum)), name)
+            var exact = printed, reference = expected
+            exact["x_sum"] = nil
+            reference["x_sum"] = nil
+            XCTAssertEqual(NSDictionary(dictionary: exact), NSDictionary(dictionary: reference), name)
+        }
+    }
+
+    /// JSON objects are unordered once parsed, so order is checked on the text: the file's
+    /// category order (not alphabetical: control before cisplatin; the unused category last).
+    func testCategoryOrderIsTheFilesOrder() throws {
+        let result = try run(["inspect", TestPaths.fixture("categorical_missing"), "--json", "--obs", "drug"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains(
+            #""categories":{"control":7,"cisplatin":9,"ixazomib":8,"melphalan":7,"sorafenib":0},"missing":5"#),
+            result.stdout)
+        XCTAssertFalse(result.stdout.contains("\"batch\""), "--obs keeps only the named column")
+    }
+
+    func testTextSummary() throws {
+        let result = try run(["inspect", TestPaths.fixture("v07_csr")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("40 obs × 20 vars"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("X       csr float32"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("drug  categorical, 4 categories, 0 missing"), result.stdout)
+    }
+
+    /// Every bad input: exit status 1, nothing on stdout, one `perturbot: error:` line on
+    /// stderr that names the file and what is wrong.
+    func testErrorsAreOneLineNamingFileAndElement() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        let text = scratch.appendingPathComponent("table.h5ad").path
+        try Data("not,hdf5\n1,2\n".utf8).write(to: URL(fileURLWithPath: text))
+        let truncated = try TestPaths.truncatedCopy(of: "csr_f32", fraction: 0.6, in: scratch)
+        let missing = scratch.appendingPathComponent("absent.h5ad").path
+        let cases: [(arguments: [String], fragments: [String])] = [
+            (["inspect", missing], [missing, "no such file"]),
+            (["inspect", text], [text, "not an HDF5 file"]),
+            (["inspect", truncated], [truncated, "truncated", "HDF5:"]),
+            (["inspect", TestPaths.fixture("no_x")], [TestPaths.fixture("no_x"), ": X:", "missing"]),
+            (["inspect", TestPaths.fixture("dense_f32"), "--obs", "condition"],
+             [TestPaths.fixture("dense_f32"), "obs", "no column 'condition'", "drug"]),
+            (["inspect", TestPaths.fixture("unsupported_encoding")],
+             [TestPaths.fixture("unsupported_encoding"), ": X:", "unsupported encoding 'coo_matrix'"]),
+        ]
+        for (arguments, fragments) in cases {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), result.stderr)
+            for fragment in fragments {
+                XCTAssertTrue(result.stderr.contains(fragment), "'\(fragment)' not in: \(result.stderr)")
+            }
+        }
+    }
+}

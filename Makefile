@@ -17,4 +17,4 @@ run: build
 
 test: bootstrap
 	swift build --build-tests
-	swift test
+	swift test --disable-swift-testing

@@ -99,7 +99,7 @@ private struct SparseLayout: @unchecked Sendable {
 }
 
 /// Writes every stored entry (a `Word`-wide bit pattern) to its row-major dense position.
-private func scatterEntries<Word: FixedWidthInteger>(
+private func scatterEntries<Word: FixedWidthInteger & SendableMetatype>(
     _: Word.Type, _ layout: SparseLayout, values: UnsafeRawBufferPointer,
     into target: UnsafeMutableRawBufferPointer
 ) {

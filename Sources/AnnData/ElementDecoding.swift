@@ -123,18 +123,10 @@ extension H5Node {
             guard densify else {
                 return .sparse(try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self))
             }
-            // Zero the dense output on another core while this thread reads the sparse arrays.
-            let zeros = BackgroundResult { Matrix<Scalar>(rows: rows, cols: cols) }
-            let sparse: SparseMatrix<Scalar>
-            do {
-                sparse = try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self)
-            } catch {
-                _ = zeros.take()
-                throw error
+            if format == .csr {
+                return .dense(try CSRDenseLoader.load(self, rows: rows, cols: cols, as: Scalar.self))
             }
-            var dense = zeros.take()
-            sparse.scatter(into: &dense)
-            return .dense(dense)
+            return .dense(try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self).densified())
         default:
             throw unsupported(header.encoding, expected: "a dense array, csr_matrix or csc_matrix")
         }

@@ -55,13 +55,11 @@ enum CSRDenseLoader {
                       indptr[lastRow + 1] - indptr[firstRow] <= entriesPerBlock {
                     lastRow += 1
                 }
-                var entries = indptr[lastRow] - indptr[firstRow]
-                if entries > capacity {
-                    // One row longer than the buffers: split it across reads is not worth it;
-                    // such a row has more entries than columns, which CSR does not allow.
+                let entries = indptr[lastRow] - indptr[firstRow]
+                guard entries <= capacity else {
+                    // Only a row with more stored entries than columns (duplicates) gets here.
                     throw group.layoutError("inconsistent csr matrix: row \(firstRow) has \(entries) entries for \(cols) columns")
                 }
-                entries = max(0, entries)
                 try dataNode.readRows(start: indptr[firstRow], count: entries, shape: [entryCount],
                                       memoryType: h5NativeType(of: Scalar.self), into: valueBuffers[slot])
                 try indicesNode.readRows(start: indptr[firstRow], count: entries, shape: [entryCount],

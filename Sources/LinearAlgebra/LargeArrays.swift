@@ -2,8 +2,8 @@ import Foundation
 
 /// Arrays of hundreds of megabytes (a dense 200k × 2k expression matrix is 1.6 GB) spend most
 /// of their creation time in page faults. These helpers ask the kernel for transparent huge
-/// pages on the buffer (`madvise(MADV_HUGEPAGE)`; a no-op where THP is off) and touch it from
-/// both cores. Below `hugePageThreshold` bytes they behave like plain array creation.
+/// pages on the buffer (`madvise(MADV_HUGEPAGE)`; a no-op where THP is off), and `zeroed`
+/// touches it from both cores. Below `hugePageThreshold` bytes no advice is given.
 public enum LargeArrays {
     /// Buffers smaller than this (in bytes) are created the ordinary way.
     public static let hugePageThreshold = 1 << 24

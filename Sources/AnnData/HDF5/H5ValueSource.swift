@@ -46,9 +46,8 @@ struct H5ValueSource {
         let count = try elementCount()
         if count == 0 { return [] }
         return try LargeArrays.make(count: count) { buffer in
+            // On failure the half-written buffer is discarded with the array.
             if read(memoryType, UnsafeMutableRawPointer(buffer.baseAddress!)) < 0 {
-                // HDF5 may have written part of the buffer; the array still needs initialised values.
-                buffer.initialize(repeating: 0)
                 throw owner.failure("read the \(what)")
             }
         }

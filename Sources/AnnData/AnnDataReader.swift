@@ -7,6 +7,8 @@ public enum AnnDataReader {
     public enum SparseHandling: Sendable {
         /// Keep CSR/CSC as stored.
         case keep
+        /// Sparse, converted to CSR when stored as CSC.
+        case csr
         /// Expand to a dense matrix.
         case densify
     }
@@ -28,7 +30,7 @@ public enum AnnDataReader {
             var xElementType: String?
             if let xNode = try root.child("X") {
                 xElementType = try xNode.matrixHeader().dtype.numpyName
-                x = try xNode.readMatrix(as: Scalar.self, densify: sparse == .densify)
+                x = try xNode.readMatrix(as: Scalar.self, sparse: sparse)
             } else if requireX {
                 throw AnnDataError(.missingElement, file: path, element: "X",
                                    detail: "element is missing (the file has no X matrix)")
@@ -49,7 +51,7 @@ public enum AnnDataReader {
                         skipped.append("\(node.displayPath): only dense obsm arrays are loaded")
                         continue
                     }
-                    guard case .dense(let matrix) = try node.readMatrix(as: Scalar.self, densify: true),
+                    guard case .dense(let matrix) = try node.readMatrix(as: Scalar.self, sparse: .densify),
                           matrix.rows == obs.rowCount else {
                         throw node.layoutError("expected a matrix with one row per observation (\(obs.rowCount))")
                     }
@@ -61,7 +63,7 @@ public enum AnnDataReader {
             if let layersNode = try root.child("layers") {
                 for name in try layersNode.childNames() {
                     guard let node = try layersNode.child(name) else { continue }
-                    let layer = try node.readMatrix(as: Scalar.self, densify: sparse == .densify)
+                    let layer = try node.readMatrix(as: Scalar.self, sparse: sparse)
                     guard layer.rows == obs.rowCount, layer.cols == variables.rowCount else {
                         throw node.layoutError("shape \(layer.rows)×\(layer.cols) differs from X's \(obs.rowCount)×\(variables.rowCount)")
                     }

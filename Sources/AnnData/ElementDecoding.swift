@@ -111,7 +111,9 @@ extension H5Node {
         return shape
     }
 
-    func readMatrix<Scalar: BLASScalar>(as _: Scalar.Type, densify: Bool) throws -> AnnMatrix<Scalar> {
+    func readMatrix<Scalar: BLASScalar>(
+        as _: Scalar.Type, sparse handling: AnnDataReader.SparseHandling
+    ) throws -> AnnMatrix<Scalar> {
         let header = try matrixHeader()
         let rows = header.shape[0], cols = header.shape[1]
         switch header.encoding {
@@ -120,8 +122,13 @@ extension H5Node {
             return .dense(try Matrix(rows: rows, cols: cols, storage: values))
         case .csr, .csc:
             let format: SparseMatrix<Scalar>.Format = header.encoding == .csr ? .csr : .csc
-            guard densify else {
+            switch handling {
+            case .keep:
                 return .sparse(try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self))
+            case .csr:
+                return .sparse(try readSparse(format: format, rows: rows, cols: cols, as: Scalar.self).csr())
+            case .densify:
+                break
             }
             if format == .csr {
                 return .dense(try CSRDenseLoader.load(self, rows: rows, cols: cols, as: Scalar.self))

@@ -77,6 +77,34 @@ public struct SparseMatrix<Scalar: BLASScalar>: Sendable, Equatable {
         }
     }
 
+    /// The same matrix in CSR form (a copy converted by counting sort when this is CSC).
+    /// Within each row the entries come out in increasing column order.
+    public func csr() -> SparseMatrix {
+        guard format == .csc else { return self }
+        var rowCounts = [Int](repeating: 0, count: rows + 1)
+        for index in indices { rowCounts[Int(index) + 1] += 1 }
+        for row in 0..<rows { rowCounts[row + 1] += rowCounts[row] }
+        let rowPointers = rowCounts
+        var next = rowCounts
+        var csrData = [Scalar](repeating: 0, count: data.count)
+        var csrIndices = [Int32](repeating: 0, count: data.count)
+        for column in 0..<cols {
+            for p in indptr[column]..<indptr[column + 1] {
+                let row = Int(indices[p])
+                csrData[next[row]] = data[p]
+                csrIndices[next[row]] = Int32(column)
+                next[row] += 1
+            }
+        }
+        // Consistent by construction (this matrix was validated); re-checked in one place.
+        do {
+            return try SparseMatrix(format: .csr, rows: rows, cols: cols, data: csrData,
+                                    indices: csrIndices, indptr: rowPointers)
+        } catch {
+            preconditionFailure("CSC to CSR conversion produced an invalid matrix: \(error)")
+        }
+    }
+
     /// Sum of all stored entries, accumulated in Double.
     public func sum() -> Double {
         data.reduce(0.0) { $0 + Double($1) }

@@ -38,3 +38,18 @@ final class CSRDenseLoaderTests: XCTestCase {
         XCTAssertEqual(viaReader.X, .dense(expected.converted(to: Float.self)))
     }
 }
+
+final class SparseConversionTests: XCTestCase {
+    func testCSCToCSRKeepsEveryEntry() throws {
+        // [[1, 0, 2], [0, 0, 3], [4, 5, 0], [0, 0, 0]] stored by columns.
+        let csc = try SparseMatrix<Double>(format: .csc, rows: 4, cols: 3,
+                                           data: [1, 4, 5, 2, 3], indices: [0, 2, 2, 0, 1], indptr: [0, 2, 3, 5])
+        let csr = csc.csr()
+        XCTAssertEqual(csr.format, .csr)
+        XCTAssertEqual(csr.indptr, [0, 2, 3, 5, 5])
+        XCTAssertEqual(csr.indices, [0, 2, 2, 0, 1])
+        XCTAssertEqual(csr.data, [1, 2, 3, 4, 5])
+        XCTAssertEqual(csr.densified(), csc.densified())
+        XCTAssertEqual(csr.densified().nestedRows, [[1, 0, 2], [0, 0, 3], [4, 5, 0], [0, 0, 0]])
+    }
+}

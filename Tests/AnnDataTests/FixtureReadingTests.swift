@@ -43,13 +43,17 @@ final class FixtureReadingTests: XCTestCase {
     func testValuesMatchAnndataForEveryFixture() throws {
         for name in try TestPaths.fixturesWithInspectExpectation() {
             let reference = try XCTUnwrap(TestPaths.expectation(name)["reference"] as? [String: Any])
-            for sparse in [AnnDataReader.SparseHandling.keep, .densify] {
+            for sparse in [AnnDataReader.SparseHandling.keep, .csr, .densify] {
                 let data = try AnnDataReader.read(TestPaths.fixture(name), as: Double.self, sparse: sparse)
                 XCTAssertEqual(data.obs.index, reference["obs_names"] as? [String], name)
                 XCTAssertEqual(data.var.index, reference["var_names"] as? [String], name)
                 let x = try XCTUnwrap(data.X, name).densified()
                 try assertMatrix(x, equals: reference["X"], "\(name) X")
-                if sparse == .densify, case .sparse = try XCTUnwrap(data.X) { XCTFail("\(name): X not densified") }
+                switch (sparse, try XCTUnwrap(data.X)) {
+                case (.densify, .sparse): XCTFail("\(name): X not densified")
+                case (.csr, .sparse(let matrix)): XCTAssertEqual(matrix.format, .csr, name)
+                default: break
+                }
                 try assertFrame(data.obs, equals: reference["obs"], "\(name) obs")
                 try assertFrame(data.var, equals: reference["var"], "\(name) var")
                 let obsm = reference["obsm"] as? [String: Any] ?? [:]

@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "perturbot", targets: ["perturbot"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "AnnData", targets: ["AnnData"]),
+        .library(name: "Transport", targets: ["Transport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
+        .target(name: "Transport", dependencies: ["LinearAlgebra"]),
         .executableTarget(
             name: "perturbot",
             dependencies: [
@@ -26,6 +28,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

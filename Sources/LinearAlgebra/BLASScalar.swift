@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// A floating-point type with BLAS and LAPACK kernels: `Float` or `Double`.
 ///
@@ -6,6 +7,11 @@ import COpenBLAS
 /// decomposition functions check shapes before calling them.
 public protocol BLASScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable, Codable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
+    /// eˣ (libm's `exp`/`expf`).
+    static func exponential(_ x: Self) -> Self
+    /// Natural logarithm (libm's `log`/`logf`).
+    static func logarithm(_ x: Self) -> Self
+
     /// `C ← α·op(A)·op(B) + β·C` on row-major buffers (`cblas_?gemm`).
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -35,6 +41,9 @@ private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
 }
 
 extension Float: BLASScalar {
+    @inline(__always) public static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) public static func logarithm(_ x: Float) -> Float { Foundation.log(x) }
+
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -69,6 +78,9 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+    @inline(__always) public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func logarithm(_ x: Double) -> Double { Foundation.log(x) }
+
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,

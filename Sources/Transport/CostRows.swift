@@ -1,0 +1,51 @@
+import LinearAlgebra
+
+/// Rows of a cost matrix for the Sinkhorn updates: cached whole (dense mode) or recomputed
+/// block by block each time (online mode, memory O((n + m)·d) plus one block per worker).
+enum CostRows<Scalar: BLASScalar>: @unchecked Sendable {
+    case dense(Matrix<Scalar>)
+    case online(SquaredEuclideanCost<Scalar>)
+
+    var rows: Int {
+        switch self {
+        case .dense(let c): return c.rows
+        case .online(let cost): return cost.rows
+        }
+    }
+
+    var cols: Int {
+        switch self {
+        case .dense(let c): return c.cols
+        case .online(let cost): return cost.cols
+        }
+    }
+
+    /// Rows per block in online mode: a few hundred kilobytes of cost values.
+    var blockRows: Int { Swift.max(8, (1 << 15) / Swift.max(1, cols)) }
+
+    /// Calls `body(firstRow, rowCount, costRows)` for consecutive blocks covering `range`.
+    func forEachBlock(
+        in range: Range<Int>, _ body: (Int, Int, UnsafePointer<Scalar>) -> Void
+    ) {
+        switch self {
+        case .dense(let c):
+            c.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                body(range.lowerBound, range.count, base + range.lowerBound * c.cols)
+            }
+        case .online(let cost):
+            let step = blockRows
+            var block = [Scalar](repeating: 0, count: step * cost.cols)
+            block.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let end = Swift.min(range.upperBound, start + step)
+                    cost.fillRows(start..<end, into: base)
+                    body(start, end - start, UnsafePointer(base))
+                    start = end
+                }
+            }
+        }
+    }
+}

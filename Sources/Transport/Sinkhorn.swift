@@ -1,0 +1,205 @@
+import Foundation
+import LinearAlgebra
+
+/// Options of the log-domain Sinkhorn solver. Defaults follow OTT-JAX.
+public struct SinkhornOptions: Sendable {
+    /// Dense caches the n×m cost (and its transpose); online recomputes blocks every iteration.
+    public enum Mode: Sendable { case automatic, dense, online }
+
+    public var epsilon: EpsilonChoice = .auto
+    /// Stop when the L1 error of the column marginal is below this.
+    public var threshold: Double = 1e-3
+    public var maxIterations: Int = 2000
+    public var mode: Mode = .automatic
+    /// `automatic` switches to online above this many cost entries (n·m).
+    public var denseEntryLimit: Int = 1 << 24
+
+    public init(epsilon: EpsilonChoice = .auto, threshold: Double = 1e-3, maxIterations: Int = 2000,
+                mode: Mode = .automatic) {
+        self.epsilon = epsilon
+        self.threshold = threshold
+        self.maxIterations = maxIterations
+        self.mode = mode
+    }
+}
+
+/// Dual potentials and diagnostics of one entropic OT problem
+/// min ⟨C, P⟩ + ε·KL(P | a⊗b) with uniform a, b, where P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε).
+public struct SinkhornResult<Scalar: BLASScalar>: Sendable, Equatable, Codable {
+    public let f: [Scalar]
+    public let g: [Scalar]
+    public let epsilon: Double
+    /// The dual objective ⟨f, a⟩ + ⟨g, b⟩ + ε(1 − ΣP), OTT-JAX's `reg_ot_cost`.
+    public let regOTCost: Double
+    public let iterations: Int
+    public let converged: Bool
+    /// L1 error of the column marginal at the returned potentials.
+    public let marginalError: Double
+}
+
+/// Log-domain Sinkhorn on point clouds with the squared-Euclidean cost.
+///
+/// Each iteration updates f (making the row marginal exact), then computes the g-update
+/// g̃ = −ε·LSE_i[(f_i + ε log a_i − C_ij)/ε]; the column marginal of (f, g) is
+/// b_j·exp((g_j − g̃_j)/ε), whose L1 error against b is the convergence test, before g ← g̃.
+/// Row-wise log-sum-exps run in parallel blocks of rows.
+public enum Sinkhorn {
+    public static func solve(
+        source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions()
+    ) throws -> SinkhornResult<Double> {
+        try solveGeneric(x, y, options)
+    }
+
+    public static func solve(
+        source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions()
+    ) throws -> SinkhornResult<Float> {
+        try solveGeneric(x, y, options)
+    }
+
+    /// The symmetric problem OT_ε(x, x), solved with the averaged update f ← ½(f + T(f)).
+    public static func solveSymmetric(
+        _ x: Matrix<Double>, options: SinkhornOptions = SinkhornOptions()
+    ) throws -> SinkhornResult<Double> {
+        try solveSymmetricGeneric(x, options)
+    }
+
+    public static func solveSymmetric(
+        _ x: Matrix<Float>, options: SinkhornOptions = SinkhornOptions()
+    ) throws -> SinkhornResult<Float> {
+        try solveSymmetricGeneric(x, options)
+    }
+
+    static func validate<Scalar: BLASScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {
+        guard x.rows > 0 else { throw TransportError.emptyCloud("source") }
+        guard y.rows > 0 else { throw TransportError.emptyCloud("target") }
+        guard x.cols == y.cols else { throw TransportError.dimensionMismatch(source: x.cols, target: y.cols) }
+        guard x.allFinite else { throw TransportError.nonFinite("source") }
+        guard y.allFinite else { throw TransportError.nonFinite("target") }
+    }
+
+    static func costRows<Scalar: BLASScalar>(
+        _ cost: SquaredEuclideanCost<Scalar>, _ options: SinkhornOptions
+    ) -> CostRows<Scalar> {
+        let dense: Bool
+        switch options.mode {
+        case .dense: dense = true
+        case .online: dense = false
+        case .automatic: dense = cost.rows * cost.cols <= options.denseEntryLimit
+        }
+        return dense ? .dense(cost.matrix()) : .online(cost)
+    }
+
+    static func solveGeneric<Scalar: BLASScalar>(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions
+    ) throws -> SinkhornResult<Scalar> {
+        try validate(x, y)
+        let cost = SquaredEuclideanCost(x, y)
+        let epsilon = try options.epsilon.resolve(for: cost)
+        let rowsOfC = costRows(cost, options)
+        let rowsOfCT = costRows(cost.transposed, options)
+        let n = x.rows, m = y.rows
+        let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
+        var f = [Scalar](repeating: 0, count: n)
+        var g = [Scalar](repeating: 0, count: m)
+        var iterations = 0
+        var converged = false
+        var error = Double.infinity
+        var mass = 1.0
+        while iterations < options.maxIterations {
+            iterations += 1
+            f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon)
+            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: epsilon)
+            (error, mass) = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: epsilon)
+            if error < options.threshold {
+                converged = true
+                break
+            }
+            g = gNext
+        }
+        let objective = dot(f, logWeight: logA) + dot(g, logWeight: logB) + epsilon * (1 - mass)
+        return SinkhornResult(f: f, g: g, epsilon: epsilon, regOTCost: objective, iterations: iterations,
+                              converged: converged, marginalError: error)
+    }
+
+    static func solveSymmetricGeneric<Scalar: BLASScalar>(
+        _ x: Matrix<Scalar>, _ options: SinkhornOptions
+    ) throws -> SinkhornResult<Scalar> {
+        try validate(x, x)
+        let cost = SquaredEuclideanCost(x, x)
+        let epsilon = try options.epsilon.resolve(for: cost)
+        let rowsOfC = costRows(cost, options)
+        let logA = -Foundation.log(Double(x.rows))
+        var f = [Scalar](repeating: 0, count: x.rows)
+        var iterations = 0
+        var converged = false
+        var error = Double.infinity
+        var mass = 1.0
+        while iterations < options.maxIterations {
+            iterations += 1
+            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon)
+            (error, mass) = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
+            if error < options.threshold {
+                converged = true
+                break
+            }
+            for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
+        }
+        let objective = 2 * dot(f, logWeight: logA) + epsilon * (1 - mass)
+        return SinkhornResult(f: f, g: f, epsilon: epsilon, regOTCost: objective, iterations: iterations,
+                              converged: converged, marginalError: error)
+    }
+
+    /// ⟨p, w⟩ with uniform weights w = exp(logWeight), in Double.
+    private static func dot<Scalar: BLASScalar>(_ p: [Scalar], logWeight: Double) -> Double {
+        Foundation.exp(logWeight) * p.reduce(0.0) { $0 + Double($1) }
+    }
+
+    /// With `next` the softmin update of the side whose potential is `current`, the marginal
+    /// on that side is w·exp((current − next)/ε): returns its L1 error against w and its mass.
+    private static func marginalErrorAndMass<Scalar: BLASScalar>(
+        current: [Scalar], next: [Scalar], logWeight: Double, epsilon: Double
+    ) -> (Double, Double) {
+        let weight = Foundation.exp(logWeight)
+        var error = 0.0, mass = 0.0
+        for (c, n) in zip(current, next) {
+            let ratio = Foundation.exp((Double(c) - Double(n)) / epsilon)
+            error += weight * abs(ratio - 1)
+            mass += weight * ratio
+        }
+        return (error, mass)
+    }
+
+    /// h_i = −ε·LSE_j[(p_j + ε·logWeight − C_ij)/ε] for every row i of `cost`.
+    static func softminUpdate<Scalar: BLASScalar>(
+        _ cost: CostRows<Scalar>, other potential: [Scalar], logWeight: Double, epsilon: Double
+    ) -> [Scalar] {
+        let n = cost.rows, m = cost.cols
+        let inverseEpsilon = Scalar(1 / epsilon)
+        let shifted = potential.map { ($0 + Scalar(epsilon * logWeight)) * inverseEpsilon }
+        var result = [Scalar](repeating: 0, count: n)
+        result.withUnsafeMutableBufferPointer { output in
+            shifted.withUnsafeBufferPointer { offsets in
+                let shared = UncheckedSendable((output, offsets))
+                parallelForRanges(count: n, minimumBlock: Swift.max(1, 4096 / Swift.max(1, m))) { range in
+                    let (output, offsets) = shared.value
+                    var values = [Scalar](repeating: 0, count: m)
+                    cost.forEachBlock(in: range) { first, count, rows in
+                        for r in 0..<count {
+                            let row = rows + r * m
+                            var maximum = -Scalar.infinity
+                            for j in 0..<m {
+                                let v = offsets[j] - row[j] * inverseEpsilon
+                                values[j] = v
+                                maximum = Swift.max(maximum, v)
+                            }
+                            var sum: Scalar = 0
+                            for j in 0..<m { sum += Scalar.exponential(values[j] - maximum) }
+                            output[first + r] = -Scalar(epsilon) * (maximum + Scalar.logarithm(sum))
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}

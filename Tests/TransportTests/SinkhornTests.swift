@@ -112,3 +112,34 @@ final class SinkhornTests: XCTestCase {
         }
     }
 }
+
+final class EntropicMapTests: XCTestCase {
+    /// For small ε the entropic map of a translated cloud is close to the translation, and
+    /// mapping the source points reproduces the barycentric projection of the plan.
+    func testMapMatchesBarycentricProjectionAndTranslation() throws {
+        var rng = SeededRNG(seed: 8)
+        let x: Matrix<Double> = rng.normalMatrix(rows: 120, cols: 2)
+        let shift = [3.0, -1.0]
+        let y = Matrix<Double>(rows: 120, cols: 2) { i, j in x[i, j] + shift[j] }
+        let solution = try Sinkhorn.solve(source: x, target: y,
+                                          options: SinkhornOptions(epsilon: .fixed(0.1), threshold: 1e-6, maxIterations: 5_000))
+        XCTAssertTrue(solution.converged, "\(solution.iterations) iterations, error \(solution.marginalError)")
+        let map = EntropicMap(solution: solution, target: y)
+        let mapped = try map.transport(x)
+        let cost = squaredEuclideanCostMatrix(x, y)
+        for i in 0..<x.rows {
+            // Barycentric projection: Σ_j P_ij y_j / a_i.
+            var projection = [0.0, 0.0], rowMass = 0.0
+            for j in 0..<y.rows {
+                let p = exp((solution.f[i] + solution.g[j] - cost[i, j]) / solution.epsilon)
+                rowMass += p
+                for k in 0..<2 { projection[k] += p * y[j, k] }
+            }
+            for k in 0..<2 {
+                XCTAssertEqual(mapped[i, k], projection[k] / rowMass, accuracy: 1e-9)
+                XCTAssertEqual(mapped[i, k], x[i, k] + shift[k], accuracy: 0.25)
+            }
+        }
+        XCTAssertThrowsError(try map.transport(Matrix<Double>(rows: 1, cols: 3)))
+    }
+}

@@ -1,0 +1,73 @@
+import LinearAlgebra
+
+/// The entropic OT map of Pooladian & Niles-Weed (2021):
+/// T(x) = Σ_j softmax_j((g_j − ‖x − y_j‖²)/ε) · y_j, the barycentric projection of the
+/// entropic plan, extended to new points x through the target potential g.
+///
+/// Uniform target weights cancel inside the softmax. New points are mapped in blocks: one gemm
+/// for the cost block, a row-wise softmax, one gemm for the weighted sum of target points.
+public struct EntropicMap<Scalar: BLASScalar>: Sendable, Codable, Equatable {
+    public let target: Matrix<Scalar>
+    public let g: [Scalar]
+    public let epsilon: Double
+
+    public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double) {
+        precondition(g.count == target.rows, "one potential value per target point")
+        self.target = target
+        self.g = g
+        self.epsilon = epsilon
+    }
+
+    /// The map of a solved problem whose target cloud was `target`.
+    public init(solution: SinkhornResult<Scalar>, target: Matrix<Scalar>) {
+        self.init(target: target, g: solution.g, epsilon: solution.epsilon)
+    }
+
+    /// Maps each row of `points`.
+    /// - Throws: `TransportError.dimensionMismatch` or `.nonFinite` for bad points.
+    public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
+        guard points.cols == target.cols else {
+            throw TransportError.dimensionMismatch(source: points.cols, target: target.cols)
+        }
+        guard points.allFinite else { throw TransportError.nonFinite("query") }
+        let m = target.rows, d = target.cols
+        let cost = SquaredEuclideanCost(points, target)
+        let blockRows = Swift.max(1, (1 << 15) / Swift.max(1, m))
+        var result = Matrix<Scalar>(rows: points.rows, cols: d)
+        var weights = [Scalar](repeating: 0, count: blockRows * m)
+        let inverseEpsilon = Scalar(1 / epsilon)
+        var start = 0
+        while start < points.rows {
+            let end = Swift.min(points.rows, start + blockRows)
+            let count = end - start
+            weights.withUnsafeMutableBufferPointer { block in
+                guard let base = block.baseAddress else { return }
+                cost.fillRows(start..<end, into: base)
+                for r in 0..<count {
+                    let row = base + r * m
+                    var maximum = -Scalar.infinity
+                    for j in 0..<m {
+                        row[j] = (g[j] - row[j]) * inverseEpsilon
+                        maximum = Swift.max(maximum, row[j])
+                    }
+                    var sum: Scalar = 0
+                    for j in 0..<m {
+                        row[j] = Scalar.exponential(row[j] - maximum)
+                        sum += row[j]
+                    }
+                    for j in 0..<m { row[j] /= sum }
+                }
+                target.withUnsafeBufferPointer { y in
+                    result.withUnsafeMutableBufferPointer { out in
+                        guard let yBase = y.baseAddress, let outBase = out.baseAddress else { return }
+                        Scalar.gemm(transposeA: false, transposeB: false, m: count, n: d, k: m,
+                                    alpha: 1, a: base, lda: m, b: yBase, ldb: d,
+                                    beta: 0, c: outBase + start * d, ldc: d)
+                    }
+                }
+            }
+            start = end
+        }
+        return result
+    }
+}

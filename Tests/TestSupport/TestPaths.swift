@@ -46,3 +46,21 @@ public enum TestPaths {
         return target.path
     }
 }
+
+extension TestPaths {
+    /// `Tests/Fixtures/ot`: point clouds and OTT-JAX / POT reference values.
+    public static let otFixtures: URL = h5adFixtures.deletingLastPathComponent().appendingPathComponent("ot")
+
+    /// A CSV of numbers (one point per row) as rows of Double.
+    public static func numericCSV(_ url: URL) throws -> [[Double]] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try text.split(whereSeparator: \.isNewline).map { line in
+            try line.split(separator: ",").map { field in
+                guard let value = Double(field.trimmingCharacters(in: .whitespaces)) else {
+                    throw CocoaError(.fileReadCorruptFile)
+                }
+                return value
+            }
+        }
+    }
+}

@@ -101,24 +101,16 @@ public enum Sinkhorn {
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
         var f = [Scalar](repeating: 0, count: n)
         var g = [Scalar](repeating: 0, count: m)
-        var iterations = 0
-        var converged = false
-        var error = Double.infinity
-        var mass = 1.0
-        while iterations < options.maxIterations {
-            iterations += 1
+        var progress = Progress()
+        while progress.beginIteration(limit: options.maxIterations) {
             f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon)
             let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: epsilon)
-            (error, mass) = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: epsilon)
-            if error < options.threshold {
-                converged = true
-                break
-            }
+            let marginal = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: epsilon)
+            if progress.record(marginal, threshold: options.threshold) { break }
             g = gNext
         }
-        let objective = dot(f, logWeight: logA) + dot(g, logWeight: logB) + epsilon * (1 - mass)
-        return SinkhornResult(f: f, g: g, epsilon: epsilon, regOTCost: objective, iterations: iterations,
-                              converged: converged, marginalError: error)
+        let objective = dot(f, logWeight: logA) + dot(g, logWeight: logB) + epsilon * (1 - progress.mass)
+        return progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
     }
 
     static func solveSymmetricGeneric<Scalar: BLASScalar>(
@@ -130,23 +122,43 @@ public enum Sinkhorn {
         let rowsOfC = costRows(cost, options)
         let logA = -Foundation.log(Double(x.rows))
         var f = [Scalar](repeating: 0, count: x.rows)
+        var progress = Progress()
+        while progress.beginIteration(limit: options.maxIterations) {
+            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon)
+            let marginal = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
+            if progress.record(marginal, threshold: options.threshold) { break }
+            for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
+        }
+        let objective = 2 * dot(f, logWeight: logA) + epsilon * (1 - progress.mass)
+        return progress.result(f: f, g: f, epsilon: epsilon, regOTCost: objective)
+    }
+
+    /// Iteration count, last marginal error and mass, and whether the threshold was met:
+    /// the bookkeeping both solve loops share.
+    private struct Progress {
         var iterations = 0
         var converged = false
         var error = Double.infinity
         var mass = 1.0
-        while iterations < options.maxIterations {
+
+        /// Counts one more iteration; false once `limit` iterations have run.
+        mutating func beginIteration(limit: Int) -> Bool {
+            guard iterations < limit else { return false }
             iterations += 1
-            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon)
-            (error, mass) = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
-            if error < options.threshold {
-                converged = true
-                break
-            }
-            for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
+            return true
         }
-        let objective = 2 * dot(f, logWeight: logA) + epsilon * (1 - mass)
-        return SinkhornResult(f: f, g: f, epsilon: epsilon, regOTCost: objective, iterations: iterations,
-                              converged: converged, marginalError: error)
+
+        /// Records the marginal measured this iteration; true when it meets `threshold`.
+        mutating func record(_ marginal: (error: Double, mass: Double), threshold: Double) -> Bool {
+            (error, mass) = marginal
+            converged = error < threshold
+            return converged
+        }
+
+        func result<Scalar: BLASScalar>(f: [Scalar], g: [Scalar], epsilon: Double, regOTCost: Double) -> SinkhornResult<Scalar> {
+            SinkhornResult(f: f, g: g, epsilon: epsilon, regOTCost: regOTCost, iterations: iterations,
+                           converged: converged, marginalError: error)
+        }
     }
 
     /// ⟨p, w⟩ with uniform weights w = exp(logWeight), in Double.

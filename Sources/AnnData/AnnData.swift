@@ -55,9 +55,7 @@ extension AnnData {
     /// - Throws: `AnnDataError.missingObsColumn`, listing the columns that do exist.
     public func obsColumn(_ name: String) throws -> Column {
         guard let column = obs[name] else {
-            let available = obs.columnNames.isEmpty ? "none" : obs.columnNames.joined(separator: ", ")
-            throw AnnDataError(.missingObsColumn, file: source ?? "<in memory>", element: "obs",
-                               detail: "no column '\(name)' (columns: \(available))")
+            throw AnnDataError.missingObsColumn(name, available: obs.columnNames, file: source ?? "<in memory>")
         }
         return column
     }

@@ -26,6 +26,13 @@ public struct AnnDataError: Error, Equatable, CustomStringConvertible, Sendable 
         self.detail = detail
     }
 
+    /// `file: obs: no column 'name' (columns: …)`, listing the columns that do exist.
+    public static func missingObsColumn(_ name: String, available: [String], file: String) -> AnnDataError {
+        let columns = available.isEmpty ? "none" : available.joined(separator: ", ")
+        return AnnDataError(.missingObsColumn, file: file, element: "obs",
+                            detail: "no column '\(name)' (columns: \(columns))")
+    }
+
     public var description: String {
         if let element { return "\(file): \(element): \(detail)" }
         return "\(file): \(detail)"

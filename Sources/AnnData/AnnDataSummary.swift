@@ -41,9 +41,7 @@ public struct AnnDataSummary: Sendable, Equatable {
     /// - Throws: `AnnDataError.missingObsColumn` when there is no such column.
     public func restrictingObs(to name: String, file: String) throws -> AnnDataSummary {
         guard let column = obs.first(where: { $0.name == name }) else {
-            let available = obs.isEmpty ? "none" : obs.map(\.name).joined(separator: ", ")
-            throw AnnDataError(.missingObsColumn, file: file, element: "obs",
-                               detail: "no column '\(name)' (columns: \(available))")
+            throw AnnDataError.missingObsColumn(name, available: obs.map(\.name), file: file)
         }
         return AnnDataSummary(nObs: nObs, nVars: nVars, xEncoding: xEncoding, xDtype: xDtype, obs: [column],
                               obsm: obsm, xSum: xSum, skipped: skipped)

@@ -6,7 +6,7 @@ import LinearAlgebra
 ///
 /// Uniform target weights cancel inside the softmax. New points are mapped in blocks: one gemm
 /// for the cost block, a row-wise softmax, one gemm for the weighted sum of target points.
-public struct EntropicMap<Scalar: BLASScalar>: Sendable, Codable, Equatable {
+public struct EntropicMap<Scalar: TransportScalar>: Sendable, Codable, Equatable {
     public let target: Matrix<Scalar>
     public let g: [Scalar]
     public let epsilon: Double
@@ -43,19 +43,12 @@ public struct EntropicMap<Scalar: BLASScalar>: Sendable, Codable, Equatable {
             weights.withUnsafeMutableBufferPointer { block in
                 guard let base = block.baseAddress else { return }
                 cost.fillRows(start..<end, into: base)
-                for r in 0..<count {
-                    let row = base + r * m
-                    var maximum = -Scalar.infinity
-                    for j in 0..<m {
-                        row[j] = (g[j] - row[j]) * inverseEpsilon
-                        maximum = Swift.max(maximum, row[j])
+                g.withUnsafeBufferPointer { potential in
+                    for r in 0..<count {
+                        let row = base + r * m
+                        for j in 0..<m { row[j] = (potential[j] - row[j]) * inverseEpsilon }
+                        Scalar.softmaxInPlace(row, count: m)
                     }
-                    var sum: Scalar = 0
-                    for j in 0..<m {
-                        row[j] = Scalar.exponential(row[j] - maximum)
-                        sum += row[j]
-                    }
-                    for j in 0..<m { row[j] /= sum }
                 }
                 target.withUnsafeBufferPointer { y in
                     result.withUnsafeMutableBufferPointer { out in

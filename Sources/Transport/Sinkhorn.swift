@@ -69,7 +69,7 @@ public enum Sinkhorn {
         try solveSymmetricGeneric(x, options)
     }
 
-    static func validate<Scalar: BLASScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {
+    static func validate<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {
         guard x.rows > 0 else { throw TransportError.emptyCloud("source") }
         guard y.rows > 0 else { throw TransportError.emptyCloud("target") }
         guard x.cols == y.cols else { throw TransportError.dimensionMismatch(source: x.cols, target: y.cols) }
@@ -77,7 +77,7 @@ public enum Sinkhorn {
         guard y.allFinite else { throw TransportError.nonFinite("target") }
     }
 
-    static func costRows<Scalar: BLASScalar>(
+    static func costRows<Scalar: TransportScalar>(
         _ cost: SquaredEuclideanCost<Scalar>, _ options: SinkhornOptions
     ) -> CostRows<Scalar> {
         let dense: Bool
@@ -89,7 +89,7 @@ public enum Sinkhorn {
         return dense ? .dense(cost.matrix()) : .online(cost)
     }
 
-    static func solveGeneric<Scalar: BLASScalar>(
+    static func solveGeneric<Scalar: TransportScalar>(
         _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, y)
@@ -113,7 +113,7 @@ public enum Sinkhorn {
         return progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
     }
 
-    static func solveSymmetricGeneric<Scalar: BLASScalar>(
+    static func solveSymmetricGeneric<Scalar: TransportScalar>(
         _ x: Matrix<Scalar>, _ options: SinkhornOptions
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, x)
@@ -155,20 +155,20 @@ public enum Sinkhorn {
             return converged
         }
 
-        func result<Scalar: BLASScalar>(f: [Scalar], g: [Scalar], epsilon: Double, regOTCost: Double) -> SinkhornResult<Scalar> {
+        func result<Scalar: TransportScalar>(f: [Scalar], g: [Scalar], epsilon: Double, regOTCost: Double) -> SinkhornResult<Scalar> {
             SinkhornResult(f: f, g: g, epsilon: epsilon, regOTCost: regOTCost, iterations: iterations,
                            converged: converged, marginalError: error)
         }
     }
 
     /// ⟨p, w⟩ with uniform weights w = exp(logWeight), in Double.
-    private static func dot<Scalar: BLASScalar>(_ p: [Scalar], logWeight: Double) -> Double {
+    private static func dot<Scalar: TransportScalar>(_ p: [Scalar], logWeight: Double) -> Double {
         Foundation.exp(logWeight) * p.reduce(0.0) { $0 + Double($1) }
     }
 
     /// With `next` the softmin update of the side whose potential is `current`, the marginal
     /// on that side is w·exp((current − next)/ε): returns its L1 error against w and its mass.
-    private static func marginalErrorAndMass<Scalar: BLASScalar>(
+    private static func marginalErrorAndMass<Scalar: TransportScalar>(
         current: [Scalar], next: [Scalar], logWeight: Double, epsilon: Double
     ) -> (Double, Double) {
         let weight = Foundation.exp(logWeight)
@@ -182,7 +182,7 @@ public enum Sinkhorn {
     }
 
     /// h_i = −ε·LSE_j[(p_j + ε·logWeight − C_ij)/ε] for every row i of `cost`.
-    static func softminUpdate<Scalar: BLASScalar>(
+    static func softminUpdate<Scalar: TransportScalar>(
         _ cost: CostRows<Scalar>, other potential: [Scalar], logWeight: Double, epsilon: Double
     ) -> [Scalar] {
         let n = cost.rows, m = cost.cols
@@ -195,18 +195,15 @@ public enum Sinkhorn {
                 parallelForRanges(count: n, minimumBlock: Swift.max(1, 4096 / Swift.max(1, m))) { range in
                     let (output, offsets) = shared.value
                     var values = [Scalar](repeating: 0, count: m)
-                    cost.forEachBlock(in: range) { first, count, rows in
-                        for r in 0..<count {
-                            let row = rows + r * m
-                            var maximum = -Scalar.infinity
-                            for j in 0..<m {
-                                let v = offsets[j] - row[j] * inverseEpsilon
-                                values[j] = v
-                                maximum = Swift.max(maximum, v)
+                    values.withUnsafeMutableBufferPointer { scratch in
+                        guard let scratch = scratch.baseAddress, let offsets = offsets.baseAddress else { return }
+                        cost.forEachBlock(in: range) { first, count, rows in
+                            for r in 0..<count {
+                                let lse = Scalar.logSumExp(
+                                    cost: rows + r * m, offsets: offsets, count: m,
+                                    inverseEpsilon: inverseEpsilon, scratch: scratch)
+                                output[first + r] = -Scalar(epsilon) * lse
                             }
-                            var sum: Scalar = 0
-                            for j in 0..<m { sum += Scalar.exponential(values[j] - maximum) }
-                            output[first + r] = -Scalar(epsilon) * (maximum + Scalar.logarithm(sum))
                         }
                     }
                 }

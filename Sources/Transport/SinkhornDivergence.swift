@@ -25,7 +25,7 @@ public struct SinkhornDivergence: Sendable, Equatable {
         try computeGeneric(x, y, options)
     }
 
-    static func computeGeneric<Scalar: BLASScalar>(
+    static func computeGeneric<Scalar: TransportScalar>(
         _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions
     ) throws -> SinkhornDivergence {
         let cross = try Sinkhorn.solveGeneric(x, y, options)

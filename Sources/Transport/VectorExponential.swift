@@ -1,0 +1,199 @@
+import LinearAlgebra
+
+/// A BLAS scalar with a SIMD exponential, the kernel of the row-wise log-sum-exps.
+///
+/// libm's `exp` is a function call per element and does not vectorise; Sinkhorn spends almost
+/// all its time in exp. The vector exp here is the classical Cody–Waite reduction
+/// x = k·ln2 + r with |r| ≤ ln2/2, a Taylor polynomial for eʳ, and 2ᵏ built in the exponent
+/// bits. Relative error: about 2 ulp for Float (degree 7) and 4e-16 for Double (degree 13),
+/// checked against libm in the tests. Inputs below the smallest normal exponent are clamped,
+/// so e^(−∞) comes out as a tiny positive number rather than 0: harmless in sums whose
+/// largest term is 1, which is how the log-sum-exps use it.
+public protocol TransportScalar: BLASScalar {
+    associatedtype Vector: SIMD where Vector.Scalar == Self, Vector.MaskStorage: SIMD
+    /// eˣ lane by lane.
+    static func exponential(_ x: Vector) -> Vector
+
+    /// max_j v_j + log Σ_j exp(v_j − max) with v_j = offsets_j − cost_j·inverseEpsilon;
+    /// `scratch` (count entries) receives the v_j.
+    static func logSumExp(
+        cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int,
+        inverseEpsilon: Self, scratch: UnsafeMutablePointer<Self>
+    ) -> Self
+
+    /// Replaces v_j by softmax_j(v) = exp(v_j − max)/Σ exp(v − max).
+    static func softmaxInPlace(_ values: UnsafeMutablePointer<Self>, count: Int)
+}
+
+extension Float: TransportScalar {
+    public typealias Vector = SIMD8<Float>
+    private static let roundingShift = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³
+    private static let roundingShiftBits = SIMD8<Int32>(repeating: 0x4B40_0000)
+
+    // Concrete forwarding, so the generic kernel is specialised in this file even when files
+    // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
+    public static func logSumExp(
+        cost: UnsafePointer<Float>, offsets: UnsafePointer<Float>, count: Int,
+        inverseEpsilon: Float, scratch: UnsafeMutablePointer<Float>
+    ) -> Float {
+        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
+    }
+
+    public static func softmaxInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        RowKernels.softmaxInPlace(values, count: count)
+    }
+
+    @inline(__always)
+    public static func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Adding 1.5·2²³ rounds x·log2(e) to an integer k held in the low significand bits:
+        // both k as a float and its bits for 2ᵏ come without a (slow, generic) conversion.
+        let shifted = clamped * 1.442_695_04 + roundingShift
+        let k = shifted - roundingShift
+        // ln2 split in a part exact in few bits and a correction, so k·ln2 loses nothing.
+        let r = clamped - k * 0.693_359_375 + k * 2.121_944_4e-4
+        var p = SIMD8<Float>(repeating: 1.0 / 5040)
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- roundingShiftBits &+ 127) &<< 23
+        return p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+    }
+}
+
+extension Double: TransportScalar {
+    public typealias Vector = SIMD4<Double>
+    private static let roundingShift = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5·2⁵²
+    private static let roundingShiftBits = SIMD4<Int64>(repeating: 0x4338_0000_0000_0000)
+
+    // Concrete forwarding, so the generic kernel is specialised in this file even when files
+    // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
+    public static func logSumExp(
+        cost: UnsafePointer<Double>, offsets: UnsafePointer<Double>, count: Int,
+        inverseEpsilon: Double, scratch: UnsafeMutablePointer<Double>
+    ) -> Double {
+        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
+    }
+
+    public static func softmaxInPlace(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        RowKernels.softmaxInPlace(values, count: count)
+    }
+
+    @inline(__always)
+    public static func exponential(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        let clamped = x.clamped(lowerBound: SIMD4(repeating: -708.3), upperBound: SIMD4(repeating: 709.0))
+        let shifted = clamped * 1.442_695_040_888_963_4 + roundingShift
+        let k = shifted - roundingShift
+        let r = clamped - k * 6.931_471_803_691_238_2e-1 - k * 1.908_214_929_270_587_7e-10
+        // Horner over 1/13!, 1/12!, …, 1/1!, 1/0!, written out: a loop over a stored table
+        // would cost a bounds check and a lazy-global check per call.
+        var p = SIMD4<Double>(repeating: 1.0 / 6_227_020_800)
+        p = p * r + 1.0 / 479_001_600
+        p = p * r + 1.0 / 39_916_800
+        p = p * r + 1.0 / 3_628_800
+        p = p * r + 1.0 / 362_880
+        p = p * r + 1.0 / 40_320
+        p = p * r + 1.0 / 5_040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponent = (unsafeBitCast(shifted, to: SIMD4<Int64>.self) &- roundingShiftBits &+ 1023) &<< 52
+        return p * unsafeBitCast(exponent, to: SIMD4<Double>.self)
+    }
+}
+
+/// The generic bodies of the row kernels (see `TransportScalar`).
+private enum RowKernels {
+    @inline(__always)
+    static func logSumExp<Scalar: TransportScalar>(
+        cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int,
+        inverseEpsilon: Scalar, scratch: UnsafeMutablePointer<Scalar>
+    ) -> Scalar {
+        let width = Scalar.Vector.scalarCount
+        let vectorEnd = count - count % width
+        var maximumLanes = Scalar.Vector(repeating: -Scalar.infinity)
+        var j = 0
+        while j < vectorEnd {
+            let v = load(offsets + j) - load(cost + j) * inverseEpsilon
+            store(v, scratch + j)
+            maximumLanes = pointwiseMax(maximumLanes, v)
+            j += width
+        }
+        var maximum = maximumLanes.max()
+        while j < count {
+            let v = offsets[j] - cost[j] * inverseEpsilon
+            scratch[j] = v
+            maximum = Swift.max(maximum, v)
+            j += 1
+        }
+        guard maximum.isFinite else { return maximum }
+        return maximum + Scalar.logarithm(sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
+    }
+
+    @inline(__always)
+    static func softmaxInPlace<Scalar: TransportScalar>(_ values: UnsafeMutablePointer<Scalar>, count: Int) {
+        let width = Scalar.Vector.scalarCount
+        let vectorEnd = count - count % width
+        var maximumLanes = Scalar.Vector(repeating: -Scalar.infinity)
+        var j = 0
+        while j < vectorEnd {
+            maximumLanes = pointwiseMax(maximumLanes, load(values + j))
+            j += width
+        }
+        var maximum = maximumLanes.max()
+        while j < count {
+            maximum = Swift.max(maximum, values[j])
+            j += 1
+        }
+        let inverseSum = 1 / sumOfExponentials(values, count: count, shift: maximum, storing: true)
+        for j in 0..<count { values[j] *= inverseSum }
+    }
+
+    /// Σ_j exp(v_j − shift), writing each exponential back over v_j when `storing`.
+    @inline(__always)
+    private static func sumOfExponentials<Scalar: TransportScalar>(
+        _ values: UnsafeMutablePointer<Scalar>, count: Int, shift: Scalar, storing: Bool
+    ) -> Scalar {
+        let width = Scalar.Vector.scalarCount
+        let vectorEnd = count - count % width
+        var sumLanes = Scalar.Vector(repeating: 0)
+        var j = 0
+        while j < vectorEnd {
+            let e = Scalar.exponential(load(values + j) - shift)
+            if storing { store(e, values + j) }
+            sumLanes += e
+            j += width
+        }
+        var sum = sumLanes.sum()
+        while j < count {
+            let e = Scalar.exponential(values[j] - shift)
+            if storing { values[j] = e }
+            sum += e
+            j += 1
+        }
+        return sum
+    }
+
+    @inline(__always)
+    private static func load<Scalar: TransportScalar>(_ pointer: UnsafePointer<Scalar>) -> Scalar.Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Scalar.Vector.self)
+    }
+
+    @inline(__always)
+    private static func load<Scalar: TransportScalar>(_ pointer: UnsafeMutablePointer<Scalar>) -> Scalar.Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Scalar.Vector.self)
+    }
+
+    @inline(__always)
+    private static func store<Scalar: TransportScalar>(_ vector: Scalar.Vector, _ pointer: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Scalar.Vector.self)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Transport
+import XCTest
+
+/// The SIMD exponential against libm over the range the log-sum-exps use (x ≤ 0) and beyond.
+final class VectorExponentialTests: XCTestCase {
+    func testDoubleMatchesLibmToFewUlp() {
+        var worst = 0.0
+        for i in 0..<20_000 {
+            let x = -700 + 1400 * Double(i) / 20_000 + 1e-3 * Double(i % 7)
+            let lanes = Double.exponential(SIMD4(x, x / 3, -x / 7, x / 1000))
+            for lane in 0..<4 {
+                let input = [x, x / 3, -x / 7, x / 1000][lane]
+                worst = max(worst, abs(lanes[lane] - Foundation.exp(input)) / Foundation.exp(input))
+            }
+        }
+        XCTAssertLessThan(worst, 1e-15)
+    }
+
+    func testFloatMatchesLibmToFewUlp() {
+        var worst: Float = 0
+        for i in 0..<20_000 {
+            let x = Float(-87 + 175 * Double(i) / 20_000)
+            let lanes = Float.exponential(SIMD8(repeating: x))
+            worst = max(worst, abs(lanes[3] - Foundation.exp(x)) / Foundation.exp(x))
+        }
+        XCTAssertLessThan(worst, 4 * Float.ulpOfOne)
+    }
+
+    func testVeryNegativeInputsGiveTinyNonNegativeValues() {
+        let lanes = Double.exponential(SIMD4(-.infinity, -1e6, -745, 0))
+        XCTAssertEqual(lanes[3], 1)
+        for lane in 0..<3 { XCTAssertTrue(lanes[lane] >= 0 && lanes[lane] < 1e-300) }
+        let floats = Float.exponential(SIMD8(repeating: -.infinity))
+        XCTAssertTrue(floats[0] >= 0 && floats[0] < 1e-37)
+    }
+}

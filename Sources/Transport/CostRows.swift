@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// Rows of a cost matrix for the Sinkhorn updates: cached whole (dense mode) or recomputed
 /// block by block each time (online mode, memory O((n + m)·d) plus one block per worker).
-enum CostRows<Scalar: BLASScalar>: @unchecked Sendable {
+enum CostRows<Scalar: TransportScalar>: @unchecked Sendable {
     case dense(Matrix<Scalar>)
     case online(SquaredEuclideanCost<Scalar>)
 

@@ -36,6 +36,7 @@ public struct EntropicMap<Scalar: TransportScalar>: Sendable, Codable, Equatable
         var result = Matrix<Scalar>(rows: points.rows, cols: d)
         var weights = [Scalar](repeating: 0, count: blockRows * m)
         let inverseEpsilon = Scalar(1 / epsilon)
+        let offsets = g.map { $0 * inverseEpsilon }
         var start = 0
         while start < points.rows {
             let end = Swift.min(points.rows, start + blockRows)
@@ -43,11 +44,10 @@ public struct EntropicMap<Scalar: TransportScalar>: Sendable, Codable, Equatable
             weights.withUnsafeMutableBufferPointer { block in
                 guard let base = block.baseAddress else { return }
                 cost.fillRows(start..<end, into: base)
-                g.withUnsafeBufferPointer { potential in
+                offsets.withUnsafeBufferPointer { offsets in
+                    guard let offsets = offsets.baseAddress else { return }
                     for r in 0..<count {
-                        let row = base + r * m
-                        for j in 0..<m { row[j] = (potential[j] - row[j]) * inverseEpsilon }
-                        Scalar.softmaxInPlace(row, count: m)
+                        Scalar.softmaxInPlace(cost: base + r * m, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon)
                     }
                 }
                 target.withUnsafeBufferPointer { y in

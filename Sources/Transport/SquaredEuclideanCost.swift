@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// The cost c(x, y) = ‖x − y‖² (no ½, as OTT-JAX's `PointCloud`) between the rows of two
 /// point clouds, produced a block of rows at a time as ‖x‖² + ‖y‖² − 2·x·yᵀ with one gemm.
-struct SquaredEuclideanCost<Scalar: BLASScalar>: @unchecked Sendable {
+struct SquaredEuclideanCost<Scalar: TransportScalar>: @unchecked Sendable {
     let x: Matrix<Scalar>
     let y: Matrix<Scalar>
     let xNorms: [Scalar]
@@ -50,11 +50,9 @@ struct SquaredEuclideanCost<Scalar: BLASScalar>: @unchecked Sendable {
             buffer.initialize(repeating: 0, count: range.count * m)
         }
         yNorms.withUnsafeBufferPointer { yn in
+            guard let columnNorms = yn.baseAddress else { return }
             for (offset, i) in range.enumerated() {
-                let row = buffer + offset * m
-                let xn = xNorms[i]
-                // Rounding can make ‖x‖² + ‖y‖² − 2x·y slightly negative for near-equal points.
-                for j in 0..<m { row[j] = Swift.max(0, row[j] + xn + yn[j]) }
+                Scalar.addSquaredNorms(to: buffer + offset * m, rowNorm: xNorms[i], columnNorms: columnNorms, count: m)
             }
         }
     }

@@ -21,8 +21,14 @@ public protocol TransportScalar: BLASScalar {
         inverseEpsilon: Self, scratch: UnsafeMutablePointer<Self>
     ) -> Self
 
-    /// Replaces v_j by softmax_j(v) = exp(v_j − max)/Σ exp(v − max).
-    static func softmaxInPlace(_ values: UnsafeMutablePointer<Self>, count: Int)
+    /// Replaces cost_j by softmax_j(v) with v_j = offsets_j − cost_j·inverseEpsilon.
+    static func softmaxInPlace(
+        cost: UnsafeMutablePointer<Self>, offsets: UnsafePointer<Self>, count: Int, inverseEpsilon: Self)
+
+    /// row_j ← max(0, row_j + rowNorm + columnNorms_j): completes ‖x‖² + ‖y‖² − 2x·y, clamping
+    /// the slightly negative values rounding gives for near-equal points.
+    static func addSquaredNorms(
+        to row: UnsafeMutablePointer<Self>, rowNorm: Self, columnNorms: UnsafePointer<Self>, count: Int)
 }
 
 extension Float: TransportScalar {
@@ -39,8 +45,16 @@ extension Float: TransportScalar {
         RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
     }
 
-    public static func softmaxInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        RowKernels.softmaxInPlace(values, count: count)
+    public static func softmaxInPlace(
+        cost: UnsafeMutablePointer<Float>, offsets: UnsafePointer<Float>, count: Int, inverseEpsilon: Float
+    ) {
+        RowKernels.softmaxInPlace(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon)
+    }
+
+    public static func addSquaredNorms(
+        to row: UnsafeMutablePointer<Float>, rowNorm: Float, columnNorms: UnsafePointer<Float>, count: Int
+    ) {
+        RowKernels.addSquaredNorms(to: row, rowNorm: rowNorm, columnNorms: columnNorms, count: count)
     }
 
     @inline(__always)
@@ -79,8 +93,16 @@ extension Double: TransportScalar {
         RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
     }
 
-    public static func softmaxInPlace(_ values: UnsafeMutablePointer<Double>, count: Int) {
-        RowKernels.softmaxInPlace(values, count: count)
+    public static func softmaxInPlace(
+        cost: UnsafeMutablePointer<Double>, offsets: UnsafePointer<Double>, count: Int, inverseEpsilon: Double
+    ) {
+        RowKernels.softmaxInPlace(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon)
+    }
+
+    public static func addSquaredNorms(
+        to row: UnsafeMutablePointer<Double>, rowNorm: Double, columnNorms: UnsafePointer<Double>, count: Int
+    ) {
+        RowKernels.addSquaredNorms(to: row, rowNorm: rowNorm, columnNorms: columnNorms, count: count)
     }
 
     @inline(__always)
@@ -117,44 +139,63 @@ private enum RowKernels {
         cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int,
         inverseEpsilon: Scalar, scratch: UnsafeMutablePointer<Scalar>
     ) -> Scalar {
+        let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: scratch)
+        guard maximum.isFinite else { return maximum }
+        return maximum + Scalar.logarithm(sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
+    }
+
+    @inline(__always)
+    static func softmaxInPlace<Scalar: TransportScalar>(
+        cost: UnsafeMutablePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int, inverseEpsilon: Scalar
+    ) {
+        let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: cost)
+        let inverseSum = 1 / sumOfExponentials(cost, count: count, shift: maximum, storing: true)
+        for j in 0..<count { cost[j] *= inverseSum }
+    }
+
+    @inline(__always)
+    static func addSquaredNorms<Scalar: TransportScalar>(
+        to row: UnsafeMutablePointer<Scalar>, rowNorm: Scalar, columnNorms: UnsafePointer<Scalar>, count: Int
+    ) {
+        let width = Scalar.Vector.scalarCount
+        let vectorEnd = count - count % width
+        let zero = Scalar.Vector(repeating: 0)
+        var j = 0
+        while j < vectorEnd {
+            store(pointwiseMax(zero, load(row + j) + load(columnNorms + j) + rowNorm), row + j)
+            j += width
+        }
+        while j < count {
+            row[j] = Swift.max(0, row[j] + rowNorm + columnNorms[j])
+            j += 1
+        }
+    }
+
+    /// Writes v_j = offsets_j − cost_j·inverseEpsilon to `output` (which may be `cost`) and
+    /// returns max_j v_j.
+    @inline(__always)
+    private static func exponents<Scalar: TransportScalar>(
+        cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int,
+        inverseEpsilon: Scalar, into output: UnsafeMutablePointer<Scalar>
+    ) -> Scalar {
         let width = Scalar.Vector.scalarCount
         let vectorEnd = count - count % width
         var maximumLanes = Scalar.Vector(repeating: -Scalar.infinity)
         var j = 0
         while j < vectorEnd {
             let v = load(offsets + j) - load(cost + j) * inverseEpsilon
-            store(v, scratch + j)
+            store(v, output + j)
             maximumLanes = pointwiseMax(maximumLanes, v)
             j += width
         }
         var maximum = maximumLanes.max()
         while j < count {
             let v = offsets[j] - cost[j] * inverseEpsilon
-            scratch[j] = v
+            output[j] = v
             maximum = Swift.max(maximum, v)
             j += 1
         }
-        guard maximum.isFinite else { return maximum }
-        return maximum + Scalar.logarithm(sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
-    }
-
-    @inline(__always)
-    static func softmaxInPlace<Scalar: TransportScalar>(_ values: UnsafeMutablePointer<Scalar>, count: Int) {
-        let width = Scalar.Vector.scalarCount
-        let vectorEnd = count - count % width
-        var maximumLanes = Scalar.Vector(repeating: -Scalar.infinity)
-        var j = 0
-        while j < vectorEnd {
-            maximumLanes = pointwiseMax(maximumLanes, load(values + j))
-            j += width
-        }
-        var maximum = maximumLanes.max()
-        while j < count {
-            maximum = Swift.max(maximum, values[j])
-            j += 1
-        }
-        let inverseSum = 1 / sumOfExponentials(values, count: count, shift: maximum, storing: true)
-        for j in 0..<count { values[j] *= inverseSum }
+        return maximum
     }
 
     /// Σ_j exp(v_j − shift), writing each exponential back over v_j when `storing`.

@@ -6,30 +6,30 @@ import LinearAlgebra
 ///
 /// Uniform target weights cancel inside the softmax. New points are mapped in blocks: one gemm
 /// for the cost block, a row-wise softmax, one gemm for the weighted sum of target points.
-public struct EntropicMap<Scalar: TransportScalar>: Sendable, Codable, Equatable {
+public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let target: Matrix<Scalar>
     public let g: [Scalar]
     public let epsilon: Double
+    /// Whether the Sinkhorn run that produced `g` converged.
+    public let converged: Bool
 
-    public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double) {
+    public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double, converged: Bool = true) {
         precondition(g.count == target.rows, "one potential value per target point")
         self.target = target
         self.g = g
         self.epsilon = epsilon
+        self.converged = converged
     }
 
     /// The map of a solved problem whose target cloud was `target`.
     public init(solution: SinkhornResult<Scalar>, target: Matrix<Scalar>) {
-        self.init(target: target, g: solution.g, epsilon: solution.epsilon)
+        self.init(target: target, g: solution.g, epsilon: solution.epsilon, converged: solution.converged)
     }
 
     /// Maps each row of `points`.
     /// - Throws: `TransportError.dimensionMismatch` or `.nonFinite` for bad points.
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
-        guard points.cols == target.cols else {
-            throw TransportError.dimensionMismatch(source: points.cols, target: target.cols)
-        }
-        guard points.allFinite else { throw TransportError.nonFinite("query") }
+        try validateQuery(points, dimension: target.cols)
         let m = target.rows, d = target.cols
         let cost = SquaredEuclideanCost(points, target)
         let blockRows = Swift.max(1, (1 << 15) / Swift.max(1, m))

@@ -2,9 +2,9 @@ import Foundation
 import LinearAlgebra
 
 /// Options of the log-domain Sinkhorn solver. Defaults follow OTT-JAX.
-public struct SinkhornOptions: Sendable {
+public struct SinkhornOptions: Sendable, Codable, Equatable {
     /// Dense caches the n×m cost (and its transpose); online recomputes blocks every iteration.
-    public enum Mode: Sendable { case automatic, dense, online }
+    public enum Mode: String, Sendable, Codable { case automatic, dense, online }
 
     public var epsilon: EpsilonChoice = .auto
     /// Stop when the L1 error of the column marginal is below this.
@@ -20,6 +20,18 @@ public struct SinkhornOptions: Sendable {
         self.threshold = threshold
         self.maxIterations = maxIterations
         self.mode = mode
+    }
+}
+
+/// Dual potentials to start Sinkhorn from (the KL convention of `SinkhornResult`), e.g. those of
+/// a nearby problem already solved.
+public struct SinkhornPotentials<Scalar: BLASScalar>: Sendable {
+    public var f: [Scalar]
+    public var g: [Scalar]
+
+    public init(f: [Scalar], g: [Scalar]) {
+        self.f = f
+        self.g = g
     }
 }
 
@@ -45,15 +57,17 @@ public struct SinkhornResult<Scalar: BLASScalar>: Sendable, Equatable, Codable {
 /// Row-wise log-sum-exps run in parallel blocks of rows.
 public enum Sinkhorn {
     public static func solve(
-        source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions()
+        source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions(),
+        warmStart: SinkhornPotentials<Double>? = nil
     ) throws -> SinkhornResult<Double> {
-        try solveGeneric(x, y, options)
+        try solveGeneric(x, y, options, warmStart: warmStart)
     }
 
     public static func solve(
-        source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions()
+        source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions(),
+        warmStart: SinkhornPotentials<Float>? = nil
     ) throws -> SinkhornResult<Float> {
-        try solveGeneric(x, y, options)
+        try solveGeneric(x, y, options, warmStart: warmStart)
     }
 
     /// The symmetric problem OT_ε(x, x), solved with the averaged update f ← ½(f + T(f)).
@@ -90,17 +104,25 @@ public enum Sinkhorn {
     }
 
     static func solveGeneric<Scalar: TransportScalar>(
-        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions,
+        warmStart: SinkhornPotentials<Scalar>? = nil
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, y)
+        if let warmStart {
+            guard warmStart.f.count == x.rows, warmStart.g.count == y.rows,
+                  warmStart.f.allSatisfy(\.isFinite), warmStart.g.allSatisfy(\.isFinite) else {
+                throw TransportError.invalidWarmStart(sourcePoints: x.rows, targetPoints: y.rows)
+            }
+        }
         let cost = SquaredEuclideanCost(x, y)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
         let rowsOfCT = costRows(cost.transposed, options)
         let n = x.rows, m = y.rows
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
+        // The first update overwrites f, so a warm start only needs g.
         var f = [Scalar](repeating: 0, count: n)
-        var g = [Scalar](repeating: 0, count: m)
+        var g = warmStart?.g ?? [Scalar](repeating: 0, count: m)
         var progress = Progress()
         while progress.beginIteration(limit: options.maxIterations) {
             f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon)

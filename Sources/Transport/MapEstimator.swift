@@ -1,0 +1,35 @@
+import LinearAlgebra
+
+/// A fitted transport map T: ℝᵈ → ℝᵈ. `Codable`, so the pipeline cache can store it and a later
+/// stage can apply it to new points.
+public protocol TransportMap<Scalar>: Codable, Sendable {
+    associatedtype Scalar: TransportScalar
+    /// Whether every solver run while fitting met its convergence criterion. A map that did not
+    /// converge still transports points; reports must say so.
+    var converged: Bool { get }
+    /// Maps each row of `points`.
+    /// - Throws: `TransportError` when the points have the wrong dimension or are not finite.
+    func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar>
+}
+
+/// Fits a `TransportMap` from source samples to target samples.
+///
+/// Both precisions are requirements, rather than one generic method, so every estimator's
+/// numeric core is compiled for Float and Double inside this module: a generic entry point
+/// called from another module runs unspecialised and many times slower.
+public protocol MapEstimator: Sendable {
+    /// Fits on source → target (one point per row). `rng` drives any random split or sampling,
+    /// so the same seed gives the same map.
+    func fit(source: Matrix<Float>, target: Matrix<Float>, rng: inout SeededRNG) throws -> any TransportMap<Float>
+    func fit(source: Matrix<Double>, target: Matrix<Double>, rng: inout SeededRNG) throws -> any TransportMap<Double>
+}
+
+extension TransportMap {
+    /// Checks query points before mapping them.
+    func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {
+        guard points.cols == dimension else {
+            throw TransportError.dimensionMismatch(source: points.cols, target: dimension)
+        }
+        guard points.allFinite else { throw TransportError.nonFinite("query") }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import LinearAlgebra
+
+/// Step sizes α_1 … α_K of ProgOT (Kassraie et al., "Progressive Entropic Optimal Transport
+/// Solvers", NeurIPS 2024, Sec. 4; OTT-JAX's `get_alpha_schedule`).
+public enum AlphaSchedule: String, Sendable, Codable, CaseIterable {
+    /// α_k = 1/(K − k + 1): constant speed; the last step goes all the way (α_K = 1).
+    case lin
+    /// α_k = 1/e: decelerating; never reaches the target exactly.
+    case exp
+    /// α_k = (2k + 1)/((K + 1)² − k²): accelerating; α_K = 1.
+    case quad
+
+    public func alphas(steps: Int) -> [Double] {
+        guard steps > 0 else { return [] }
+        let total = Double(steps)
+        return (1...steps).map { step in
+            let k = Double(step)
+            switch self {
+            case .lin: return 1 / (total - k + 1)
+            case .exp: return 1 / M_E
+            case .quad: return (2 * k + 1) / ((total + 1) * (total + 1) - k * k)
+            }
+        }
+    }
+}
+
+/// How ProgOT picks ε at each step.
+public enum ProgOTEpsilon: Sendable, Codable, Equatable {
+    /// The paper's Algorithm 4: the end ε is tuned on held-out target points
+    /// (`EpsilonTuning`), the start ε is `startScale` × OTT's default ε of the (x, y) cost, and
+    /// step k uses ε_k = t_{k−1}·ε_end + (1 − t_{k−1})·ε_start with t_0 = 0 and
+    /// t_j = 1 − Π_{i≤j}(1 − α_i), the fraction of the way covered before step k.
+    case scheduled(tuning: EpsilonTuning, startScale: Double)
+    /// One given ε per step.
+    case fixed([Double])
+}
+
+/// ProgOT: K entropic steps, each moving the points a fraction α_k of the way along its map:
+/// x_{k+1} = (1 − α_k)·x_k + α_k·T_k(x_k), where T_k is the entropic map (or the debiased map)
+/// of the problem from the current points x_k to the target at ε_k. New points are moved by the
+/// same recursion with the stored steps, so the fitted map is replayable.
+public struct ProgOTEstimator: MapEstimator, Equatable {
+    public var steps: Int
+    public var alpha: AlphaSchedule
+    public var epsilon: ProgOTEpsilon
+    /// Use the debiased map (`DebiasedEntropicMap`) at every step.
+    public var debiased: Bool
+    /// Start each step's Sinkhorn from the previous step's potentials × (1 − α), as OTT-JAX.
+    public var warmStart: Bool
+    public var sinkhorn: SinkhornOptions
+
+    public init(
+        steps: Int = 16, alpha: AlphaSchedule = .lin,
+        epsilon: ProgOTEpsilon = .scheduled(tuning: EpsilonTuning(), startScale: 1),
+        debiased: Bool = false, warmStart: Bool = false, sinkhorn: SinkhornOptions = SinkhornOptions()
+    ) {
+        self.steps = steps
+        self.alpha = alpha
+        self.epsilon = epsilon
+        self.debiased = debiased
+        self.warmStart = warmStart
+        self.sinkhorn = sinkhorn
+    }
+
+    /// ε_k = t_{k−1}·end + (1 − t_{k−1})·start for k = 1 … K (see `ProgOTEpsilon.scheduled`).
+    public static func epsilonSchedule(alphas: [Double], start: Double, end: Double) -> [Double] {
+        var remaining = 1.0  // Π_{i<k}(1 − α_i)
+        return alphas.map { alpha in
+            let covered = 1 - remaining
+            remaining *= 1 - alpha
+            return covered * end + (1 - covered) * start
+        }
+    }
+
+    public func fit(source: Matrix<Float>, target: Matrix<Float>, rng: inout SeededRNG) throws -> any TransportMap<Float> {
+        try fitGeneric(source, target, &rng).map
+    }
+
+    public func fit(source: Matrix<Double>, target: Matrix<Double>, rng: inout SeededRNG) throws -> any TransportMap<Double> {
+        try fitGeneric(source, target, &rng).map
+    }
+
+    /// The fitted map together with the iterates x_1 … x_K of the training source points.
+    public func fitWithTrajectory(source: Matrix<Float>, target: Matrix<Float>, rng: inout SeededRNG) throws -> ProgOTFit<Float> {
+        try fitGeneric(source, target, &rng)
+    }
+
+    public func fitWithTrajectory(source: Matrix<Double>, target: Matrix<Double>, rng: inout SeededRNG) throws -> ProgOTFit<Double> {
+        try fitGeneric(source, target, &rng)
+    }
+
+    func fitGeneric<Scalar: TransportScalar>(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG
+    ) throws -> ProgOTFit<Scalar> {
+        try Sinkhorn.validate(x, y)
+        guard steps >= 1 else { throw TransportError.invalidParameter("ProgOT needs at least 1 step, got \(steps)") }
+        let alphas = alpha.alphas(steps: steps)
+        let (epsilons, selection) = try schedule(x, y, alphas: alphas, rng: &rng)
+        var current = x
+        var iterates: [Matrix<Scalar>] = []
+        var fitted: [ProgOTMap<Scalar>.Step] = []
+        var warm: SinkhornPotentials<Scalar>?
+        for (alpha, epsilon) in zip(alphas, epsilons) {
+            var options = sinkhorn
+            options.epsilon = .fixed(epsilon)
+            let step: ProgOTMap<Scalar>.Step
+            if debiased {
+                let map = try DebiasedEntropicMap.fit(current, y, options: options)
+                step = .init(alpha: alpha, epsilon: epsilon, g: map.cross.g, sourceSelf: map.sourceSelf,
+                             converged: map.converged)
+            } else {
+                let solution = try Sinkhorn.solveGeneric(current, y, options, warmStart: warm)
+                step = .init(alpha: alpha, epsilon: epsilon, g: solution.g, sourceSelf: nil,
+                             converged: solution.converged)
+                if warmStart {
+                    let keep = Scalar(1 - alpha)
+                    warm = SinkhornPotentials(f: solution.f.map { $0 * keep }, g: solution.g.map { $0 * keep })
+                }
+            }
+            fitted.append(step)
+            current = try ProgOTMap.advance(current, by: step, target: y)
+            iterates.append(current)
+        }
+        let map = ProgOTMap(target: y, steps: fitted, epsilonSelection: selection)
+        return ProgOTFit(map: map, iterates: iterates)
+    }
+
+    private func schedule<Scalar: TransportScalar>(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, alphas: [Double], rng: inout SeededRNG
+    ) throws -> ([Double], EpsilonTuning.Selection?) {
+        switch epsilon {
+        case .fixed(let values):
+            guard values.count == steps, values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw TransportError.invalidParameter(
+                    "ProgOT needs \(steps) positive epsilons (one per step), got \(values.count)")
+            }
+            return (values, nil)
+        case .scheduled(let tuning, let startScale):
+            guard startScale.isFinite, startScale > 0 else {
+                throw TransportError.invalidParameter("ProgOT start epsilon scale must be positive, got \(startScale)")
+            }
+            let selection = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng)
+            let start = startScale * (try EpsilonChoice.auto.resolve(for: SquaredEuclideanCost(x, y)))
+            return (Self.epsilonSchedule(alphas: alphas, start: start, end: selection.epsilon), selection)
+        }
+    }
+}
+
+/// A fitted ProgOT map and the iterates of the training source points.
+public struct ProgOTFit<Scalar: TransportScalar>: Sendable {
+    public let map: ProgOTMap<Scalar>
+    /// x_1 … x_K: the training source points after each step.
+    public let iterates: [Matrix<Scalar>]
+}
+
+/// A fitted ProgOT map: the target points once, and per step α_k, ε_k and the target
+/// potential g_k (plus, for debiased steps, the self-map of that step's source points).
+public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
+    public struct Step: Sendable, Codable, Equatable {
+        public let alpha: Double
+        public let epsilon: Double
+        public let g: [Scalar]
+        /// Debiased steps only: the entropic self-map T_xx of the step's source points.
+        public let sourceSelf: EntropicMap<Scalar>?
+        /// Whether this step's Sinkhorn run(s) converged.
+        public let converged: Bool
+    }
+
+    public let target: Matrix<Scalar>
+    public let steps: [Step]
+    /// The ε search, when the end ε was tuned.
+    public let epsilonSelection: EpsilonTuning.Selection?
+
+    public var converged: Bool {
+        steps.allSatisfy(\.converged) && (epsilonSelection?.converged ?? true)
+    }
+
+    public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
+        try trajectory(points).last ?? points
+    }
+
+    /// The points after each step: the same recursion the fit applied to the training points.
+    public func trajectory(_ points: Matrix<Scalar>) throws -> [Matrix<Scalar>] {
+        try validateQuery(points, dimension: target.cols)
+        var current = points
+        var result: [Matrix<Scalar>] = []
+        for step in steps {
+            current = try Self.advance(current, by: step, target: target)
+            result.append(current)
+        }
+        return result
+    }
+
+    /// x ← (1 − α)·x + α·T(x) for one step.
+    static func advance(_ points: Matrix<Scalar>, by step: Step, target: Matrix<Scalar>) throws -> Matrix<Scalar> {
+        let entropic = EntropicMap(target: target, g: step.g, epsilon: step.epsilon, converged: step.converged)
+        let mapped: Matrix<Scalar>
+        if let sourceSelf = step.sourceSelf {
+            mapped = try DebiasedEntropicMap(cross: entropic, sourceSelf: sourceSelf).transport(points)
+        } else {
+            mapped = try entropic.transport(points)
+        }
+        let alpha = Scalar(step.alpha), stay = Scalar(1 - step.alpha)
+        var result = mapped
+        result.withUnsafeMutableBufferPointer { out in
+            for k in out.indices { out[k] = stay * points.storage[k] + alpha * out[k] }
+        }
+        return result
+    }
+}

@@ -31,14 +31,18 @@ public struct DebiasedEntropicMap<Scalar: TransportScalar>: TransportMap, Equata
         return result
     }
 
-    /// Solves the (x, y) problem with `options`, then the symmetric (x, x) problem at the same ε.
-    static func fit(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, options: SinkhornOptions) throws -> DebiasedEntropicMap {
+    /// Solves the (x, y) problem with `options`, then the symmetric (x, x) problem at the same ε;
+    /// also returns the iterations of the (x, y) problem.
+    static func fit(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, options: SinkhornOptions
+    ) throws -> (DebiasedEntropicMap, iterations: Int) {
         let cross = try Sinkhorn.solveGeneric(x, y, options)
         var symmetric = options
         symmetric.epsilon = .fixed(cross.epsilon)
         let own = try Sinkhorn.solveSymmetricGeneric(x, symmetric)
-        return DebiasedEntropicMap(cross: EntropicMap(solution: cross, target: y),
-                                   sourceSelf: EntropicMap(solution: own, target: x))
+        let map = DebiasedEntropicMap(cross: EntropicMap(solution: cross, target: y),
+                                      sourceSelf: EntropicMap(solution: own, target: x))
+        return (map, cross.iterations)
     }
 }
 
@@ -64,6 +68,6 @@ public struct DebiasedMapEstimator: MapEstimator, Equatable {
         try Sinkhorn.validate(x, y)
         var options = sinkhorn
         options.epsilon = epsilon
-        return try DebiasedEntropicMap.fit(x, y, options: options)
+        return try DebiasedEntropicMap.fit(x, y, options: options).0
     }
 }

@@ -106,13 +106,13 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
             options.epsilon = .fixed(epsilon)
             let step: ProgOTMap<Scalar>.Step
             if debiased {
-                let map = try DebiasedEntropicMap.fit(current, y, options: options)
+                let (map, iterations) = try DebiasedEntropicMap.fit(current, y, options: options)
                 step = .init(alpha: alpha, epsilon: epsilon, g: map.cross.g, sourceSelf: map.sourceSelf,
-                             converged: map.converged)
+                             iterations: iterations, converged: map.converged)
             } else {
                 let solution = try Sinkhorn.solveGeneric(current, y, options, warmStart: warm)
                 step = .init(alpha: alpha, epsilon: epsilon, g: solution.g, sourceSelf: nil,
-                             converged: solution.converged)
+                             iterations: solution.iterations, converged: solution.converged)
                 if warmStart {
                     let keep = Scalar(1 - alpha)
                     warm = SinkhornPotentials(f: solution.f.map { $0 * keep }, g: solution.g.map { $0 * keep })
@@ -163,6 +163,8 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
         public let g: [Scalar]
         /// Debiased steps only: the entropic self-map T_xx of the step's source points.
         public let sourceSelf: EntropicMap<Scalar>?
+        /// Sinkhorn iterations of this step (of the (x, y) problem when debiased).
+        public let iterations: Int
         /// Whether this step's Sinkhorn run(s) converged.
         public let converged: Bool
     }

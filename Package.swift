@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra",
+                "AnnData", "LinearAlgebra", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

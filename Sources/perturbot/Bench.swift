@@ -1,12 +1,14 @@
 import AnnData
 import ArgumentParser
 import Foundation
+import LinearAlgebra
+import Transport
 
 /// `perturbot bench …`: timings that `bench/` scripts compare against peer tools.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run by the scripts under bench/).",
-        subcommands: [H5adLoad.self])
+        subcommands: [H5adLoad.self, SinkhornBench.self])
 }
 
 /// `perturbot bench h5ad-load FILE`: time reading an .h5ad with X made dense Float32.
@@ -51,4 +53,94 @@ struct H5adLoad: ParsableCommand {
             }
         }
     }
+}
+
+/// `perturbot bench sinkhorn`: time one Sinkhorn solve (cost matrix included, file reading
+/// excluded) for bench/sinkhorn, which runs POT and OTT-JAX on the same clouds and ε.
+struct SinkhornBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sinkhorn",
+        abstract: "Time Sinkhorn from --source to --target at a fixed ε; reports time, iterations and peak RSS.")
+
+    @Option(help: "Source point cloud (.npy, .csv or .h5ad).")
+    var source: String
+
+    @Option(help: "Target point cloud (.npy, .csv or .h5ad).")
+    var target: String
+
+    @Option(help: "ε: a positive number, or 'auto'.")
+    var epsilon = "auto"
+
+    @Option(help: "Stop when the L1 error of the column marginal is below this.")
+    var threshold = 1e-3
+
+    @Option(help: "Sinkhorn iteration limit.")
+    var maxIterations = 2000
+
+    @Option(help: "automatic, dense or online.")
+    var mode: SinkhornOptions.Mode = .automatic
+
+    @Option(help: "float or double.")
+    var precision: Precision = .float
+
+    @Option(help: "Number of timed solves; the best is reported.")
+    var `repeat` = 3
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+            let choice = try parseEpsilon(epsilon)
+            let x = try PointCloudFile.read(source), y = try PointCloudFile.read(target)
+            guard x.cols == y.cols else {
+                throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
+            }
+            let options = SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
+            switch precision {
+            case .float: try measure(x.converted(to: Float.self), y.converted(to: Float.self), options)
+            case .double: try measure(x, y, options)
+            }
+        }
+    }
+
+    private func measure<Scalar: CommandScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions) throws {
+        var seconds: [Double] = []
+        var last: SinkhornResult<Scalar>?
+        for _ in 0..<`repeat` {
+            let start = DispatchTime.now().uptimeNanoseconds
+            last = try Scalar.sinkhorn(x, y, options)
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        guard let result = last else { return }
+        let resolvedMode: String
+        switch options.mode {
+        case .dense: resolvedMode = "dense"
+        case .online: resolvedMode = "online"
+        case .automatic: resolvedMode = x.rows * y.rows <= options.denseEntryLimit ? "dense" : "online"
+        }
+        let fields: [(String, JSONValue)] = [
+            ("n", .integer(x.rows)), ("m", .integer(y.rows)), ("d", .integer(x.cols)),
+            ("precision", .string(precision.rawValue)), ("mode", .string(resolvedMode)),
+            ("epsilon", .number(result.epsilon)), ("threshold", .number(options.threshold)),
+            ("seconds", .number(seconds.min() ?? 0)), ("seconds_all", .array(seconds.map { .number($0) })),
+            ("iterations", .integer(result.iterations)), ("converged", .bool(result.converged)),
+            ("reg_ot_cost", .number(result.regOTCost)), ("marginal_error", .number(result.marginalError)),
+            ("peak_rss_bytes", .integer(peakResidentBytes())),
+            ("threads", .integer(ProcessInfo.processInfo.activeProcessorCount)),
+        ]
+        if json {
+            print(JSONValue.object(fields).serialized)
+        } else {
+            for (key, value) in fields { print("\(key): \(value.serialized)") }
+        }
+    }
+}
+
+/// Peak resident set size of this process (getrusage; Linux reports kilobytes).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_maxrss * 1024
 }

@@ -1,0 +1,224 @@
+import AnnData
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import Transport
+
+/// `perturbot ot`: entropic OT between two point clouds, optionally the Sinkhorn divergence and
+/// a fitted map applied to query points.
+struct OT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ot",
+        abstract: "Solve entropic OT from --source to --target; optionally fit a map and apply it.",
+        discussion: """
+            Point clouds are one point per row: CSV (numbers only, comma-separated), NumPy .npy \
+            (2-D), or .h5ad (X, or --obsm KEY). Cost ‖x−y‖², uniform weights, OTT-JAX conventions.
+            Map methods: eot (ε tuned on held-out target points, or --epsilon E), untuned (OTT's \
+            default ε), debiased, progot, identity, mean_shift.
+            """)
+
+    @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
+    var source: String
+
+    @Option(help: "Target point cloud (.csv, .npy or .h5ad).")
+    var target: String
+
+    @Option(help: "For .h5ad inputs: read this obsm entry instead of X.")
+    var obsm: String?
+
+    @Option(help: "ε: a positive number, or 'auto' (0.05 × std of the cost matrix, OTT's default).")
+    var epsilon = "auto"
+
+    @Option(help: "float or double.")
+    var precision: Precision = .double
+
+    @Option(help: "Stop when the L1 error of the column marginal is below this.")
+    var threshold = 1e-3
+
+    @Option(help: "Sinkhorn iteration limit.")
+    var maxIterations = 2000
+
+    @Option(help: "automatic, dense or online (online never holds the n×m cost matrix).")
+    var mode: SinkhornOptions.Mode = .automatic
+
+    @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
+    var divergence = false
+
+    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift.")
+    var map: MapMethod?
+
+    @Option(help: "Points to transport with the fitted map (needs --map).")
+    var apply: String?
+
+    @Option(help: "Where to write the transported points as CSV (needs --map and --apply).")
+    var out: String?
+
+    @Option(help: "ProgOT: number of steps.")
+    var steps = 16
+
+    @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
+    var alpha: AlphaSchedule = .lin
+
+    @Option(help: "Seed for the held-out split that tunes ε (eot, progot).")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if map != nil, apply == nil || out == nil {
+            throw ValidationError("--map needs --apply QUERY and --out FILE")
+        }
+        if map == nil, apply != nil || out != nil {
+            throw ValidationError("--apply and --out need --map METHOD")
+        }
+        guard threshold > 0, threshold.isFinite else { throw ValidationError("--threshold must be a positive number") }
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        _ = try epsilonChoice()
+    }
+
+    func run() throws {
+        try reportingErrors {
+            switch precision {
+            case .double: try solve(Double.self)
+            case .float: try solve(Float.self)
+            }
+        }
+    }
+
+    private func epsilonChoice() throws -> EpsilonChoice { try parseEpsilon(epsilon) }
+
+    private func solve<Scalar: CommandScalar>(_: Scalar.Type) throws {
+        let x = try PointCloudFile.read(source, obsm: obsm)
+        let y = try PointCloudFile.read(target, obsm: obsm)
+        guard x.cols == y.cols else {
+            throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
+        }
+        let options = SinkhornOptions(epsilon: try epsilonChoice(), threshold: threshold,
+                                      maxIterations: maxIterations, mode: mode)
+        let xs: Matrix<Scalar> = x.converted(), ys: Matrix<Scalar> = y.converted()
+        let solution = try Scalar.sinkhorn(xs, ys, options)
+        var fields: [(String, JSONValue)] = [
+            ("n", .integer(x.rows)), ("m", .integer(y.rows)), ("d", .integer(x.cols)),
+            ("precision", .string(precision.rawValue)),
+            ("epsilon", .number(solution.epsilon)),
+            ("reg_ot_cost", .number(solution.regOTCost)),
+            ("iterations", .integer(solution.iterations)),
+            ("converged", .bool(solution.converged)),
+            ("marginal_error", .number(solution.marginalError)),
+        ]
+        var warnings: [String] = []
+        if !solution.converged {
+            warnings.append("Sinkhorn did not converge in \(solution.iterations) iterations (marginal error \(solution.marginalError), threshold \(threshold))")
+        }
+        if divergence {
+            let value = try Scalar.divergence(xs, ys, options)
+            fields.append(("sinkhorn_divergence", .number(value.value)))
+            fields.append(("sinkhorn_divergence_converged", .bool(value.converged)))
+            if !value.converged { warnings.append("a Sinkhorn divergence term did not converge") }
+        }
+        if let map, let apply, let out {
+            let query: Matrix<Scalar> = try PointCloudFile.read(apply, obsm: obsm).converted()
+            guard query.cols == x.cols else {
+                throw CommandError("\(apply) has \(query.cols) coordinates per point but \(source) has \(x.cols)")
+            }
+            var rng = SeededRNG(seed: seed)
+            let estimator = map.estimator(epsilon: try epsilonChoice(), steps: steps, alpha: alpha, sinkhorn: options)
+            let fitted = try Scalar.fit(estimator, xs, ys, &rng)
+            let moved = try fitted.transport(query)
+            try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
+            fields.append(("map", .object([
+                ("method", .string(map.rawValue)), ("converged", .bool(fitted.converged)),
+                ("points", .integer(query.rows)), ("out", .string(out)),
+            ])))
+            if !fitted.converged { warnings.append("the \(map.rawValue) map's solver did not converge") }
+        }
+        for warning in warnings {
+            FileHandle.standardError.write(Data("perturbot: warning: \(warning)\n".utf8))
+        }
+        if json {
+            print(JSONValue.object(fields).serialized)
+        } else {
+            for (key, value) in fields { print("\(key): \(value.serialized)") }
+        }
+    }
+}
+
+/// `--epsilon`: "auto" (OTT's default) or a positive number.
+func parseEpsilon(_ text: String) throws -> EpsilonChoice {
+    if text == "auto" { return .auto }
+    guard let value = Double(text), value.isFinite, value > 0 else {
+        throw ValidationError("--epsilon must be a positive number or 'auto', got '\(text)'")
+    }
+    return .fixed(value)
+}
+
+/// Float or Double for `perturbot ot` and `perturbot bench sinkhorn`.
+enum Precision: String, ExpressibleByArgument, CaseIterable {
+    case float, double
+}
+
+/// A failure of a command that is not a file or solver error, printed as given.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension SinkhornOptions.Mode: ExpressibleByArgument {}
+extension AlphaSchedule: ExpressibleByArgument {}
+
+/// The map estimators the command line offers, by pipeline name.
+enum MapMethod: String, ExpressibleByArgument, CaseIterable {
+    case eot, untuned, debiased, progot, identity, mean_shift
+
+    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default.
+    func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, sinkhorn: SinkhornOptions) -> any MapEstimator {
+        switch self {
+        case .eot:
+            if case .fixed = epsilon { return EntropicMapEstimator(epsilon: .choice(epsilon), sinkhorn: sinkhorn) }
+            return EntropicMapEstimator(epsilon: .tuned(EpsilonTuning()), sinkhorn: sinkhorn)
+        case .untuned: return EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhorn)
+        case .debiased: return DebiasedMapEstimator(epsilon: epsilon, sinkhorn: sinkhorn)
+        case .progot:
+            if case .fixed(let value) = epsilon {
+                return ProgOTEstimator(steps: steps, alpha: alpha, epsilon: .fixed(Array(repeating: value, count: steps)),
+                                       sinkhorn: sinkhorn)
+            }
+            return ProgOTEstimator(steps: steps, alpha: alpha, sinkhorn: sinkhorn)
+        case .identity: return IdentityEstimator()
+        case .mean_shift: return MeanShiftEstimator()
+        }
+    }
+}
+
+/// The two precisions the commands run in, each calling the non-generic library entry points.
+protocol CommandScalar: TransportScalar {
+    static func sinkhorn(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions) throws -> SinkhornResult<Self>
+    static func divergence(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions) throws -> SinkhornDivergence
+    static func fit(_ estimator: any MapEstimator, _ x: Matrix<Self>, _ y: Matrix<Self>, _ rng: inout SeededRNG) throws -> any TransportMap<Self>
+}
+
+extension Float: CommandScalar {
+    static func sinkhorn(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions) throws -> SinkhornResult<Float> {
+        try Sinkhorn.solve(source: x, target: y, options: options)
+    }
+    static func divergence(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions) throws -> SinkhornDivergence {
+        try SinkhornDivergence.compute(source: x, target: y, options: options)
+    }
+    static func fit(_ estimator: any MapEstimator, _ x: Matrix<Float>, _ y: Matrix<Float>, _ rng: inout SeededRNG) throws -> any TransportMap<Float> {
+        try estimator.fit(source: x, target: y, rng: &rng)
+    }
+}
+
+extension Double: CommandScalar {
+    static func sinkhorn(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions) throws -> SinkhornResult<Double> {
+        try Sinkhorn.solve(source: x, target: y, options: options)
+    }
+    static func divergence(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions) throws -> SinkhornDivergence {
+        try SinkhornDivergence.compute(source: x, target: y, options: options)
+    }
+    static func fit(_ estimator: any MapEstimator, _ x: Matrix<Double>, _ y: Matrix<Double>, _ rng: inout SeededRNG) throws -> any TransportMap<Double> {
+        try estimator.fit(source: x, target: y, rng: &rng)
+    }
+}

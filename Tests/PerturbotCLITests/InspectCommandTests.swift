@@ -4,16 +4,7 @@ import XCTest
 
 /// Runs the built `perturbot` binary, as a user would.
 final class InspectCommandTests: XCTestCase {
-    /// The test bundle sits in the build products directory beside the `perturbot` executable.
-    private var perturbot: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("perturbot").path
-    }
-
-    private func run(_ arguments: [String]) throws -> ProcessResult {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: perturbot), "no binary at \(perturbot)")
-        return try ProcessRunner.run(perturbot, arguments)
-    }
+    private func run(_ arguments: [String]) throws -> ProcessResult { try CLI.run(arguments) }
 
     func testJSONMatchesAnndataForEveryFixture() throws {
         for name in try TestPaths.fixturesWithInspectExpectation() {
@@ -70,16 +61,6 @@ final class InspectCommandTests: XCTestCase {
             (["inspect", TestPaths.fixture("unsupported_encoding")],
              [TestPaths.fixture("unsupported_encoding"), ": X:", "unsupported encoding 'coo_matrix'"]),
         ]
-        for (arguments, fragments) in cases {
-            let result = try run(arguments)
-            XCTAssertEqual(result.status, 1, "\(arguments)")
-            XCTAssertEqual(result.stdout, "", "\(arguments)")
-            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.stderr)")
-            XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), result.stderr)
-            for fragment in fragments {
-                XCTAssertTrue(result.stderr.contains(fragment), "'\(fragment)' not in: \(result.stderr)")
-            }
-        }
+        for (arguments, fragments) in cases { try CLI.assertOneLineError(arguments, fragments) }
     }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `perturbot ot` end to end: values against the OTT-JAX fixtures, every input format, errors.
+final class OTCommandTests: XCTestCase {
+    private func fixture(_ name: String) -> String {
+        TestPaths.otFixtures.appendingPathComponent(name).path
+    }
+
+    private func referenceCase(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: TestPaths.otFixtures.appendingPathComponent("ot_fixtures.json"))
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap((root["cases"] as? [String: Any])?[name] as? [String: Any])
+    }
+
+    private func json(_ arguments: [String]) throws -> [String: Any] {
+        let result = try CLI.run(arguments + ["--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+    }
+
+    private let tight = ["--threshold", "1e-10", "--max-iterations", "200000"]
+
+    func testCostDivergenceAndMapMatchOTT() throws {
+        let reference = try referenceCase("small")
+        let scratch = try TestPaths.scratchDirectory()
+        let out = scratch.appendingPathComponent("mapped.csv").path
+        let printed = try json(["ot", "--source", fixture("small_x.csv"), "--target", fixture("small_y.csv"),
+                                "--epsilon", "0.5", "--divergence", "--map", "eot",
+                                "--apply", fixture("small_query.csv"), "--out", out] + tight)
+        let cost = try XCTUnwrap(reference["reg_ot_cost"] as? Double)
+        let divergence = try XCTUnwrap(reference["sinkhorn_divergence"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(printed["reg_ot_cost"] as? Double), cost, accuracy: 1e-8 * abs(cost))
+        XCTAssertEqual(try XCTUnwrap(printed["sinkhorn_divergence"] as? Double), divergence, accuracy: 1e-7 * abs(divergence))
+        XCTAssertEqual(printed["epsilon"] as? Double, 0.5)
+        XCTAssertEqual(printed["converged"] as? Bool, true)
+        XCTAssertNotNil(printed["iterations"] as? Int)
+
+        let mapped = try TestPaths.numericCSV(URL(fileURLWithPath: out))
+        let expected = try XCTUnwrap(reference["query_mapped"] as? [[Double]])
+        XCTAssertEqual(mapped.count, expected.count)
+        for (row, expectedRow) in zip(mapped, expected) {
+            for (value, expectedValue) in zip(row, expectedRow) { XCTAssertEqual(value, expectedValue, accuracy: 1e-7) }
+        }
+    }
+
+    func testNpyAndH5adInputsAndFloatPrecision() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        // The same cloud as small_x.csv, as a float64 .npy in Fortran order.
+        let x = try TestPaths.numericCSV(URL(fileURLWithPath: fixture("small_x.csv")))
+        let npy = scratch.appendingPathComponent("x.npy").path
+        try NumpyTestFile.float64(x, fortranOrder: true).write(to: URL(fileURLWithPath: npy))
+        let fromCSV = try json(["ot", "--source", fixture("small_x.csv"), "--target", fixture("small_y.csv"), "--epsilon", "0.5"])
+        let fromNpy = try json(["ot", "--source", npy, "--target", fixture("small_y.csv"), "--epsilon", "0.5"])
+        XCTAssertEqual(fromCSV["reg_ot_cost"] as? Double, fromNpy["reg_ot_cost"] as? Double)
+
+        let float = try json(["ot", "--source", npy, "--target", fixture("small_y.csv"), "--epsilon", "0.5", "--precision", "float"])
+        XCTAssertEqual(try XCTUnwrap(float["reg_ot_cost"] as? Double), try XCTUnwrap(fromCSV["reg_ot_cost"] as? Double), accuracy: 1e-4)
+        XCTAssertEqual(float["precision"] as? String, "float")
+
+        let h5ad = TestPaths.fixture("dense_f64")
+        let fromX = try json(["ot", "--source", h5ad, "--target", h5ad])
+        XCTAssertEqual(fromX["n"] as? Int, 30)
+        XCTAssertEqual(fromX["d"] as? Int, 10)
+        let fromObsm = try json(["ot", "--source", h5ad, "--target", h5ad, "--obsm", "X_pca", "--divergence"] + tight)
+        XCTAssertEqual(fromObsm["d"] as? Int, 3)
+        XCTAssertEqual(try XCTUnwrap(fromObsm["sinkhorn_divergence"] as? Double), 0, accuracy: 1e-9)
+    }
+
+    func testEveryMapMethodWritesOnePointPerQueryRow() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        for method in ["eot", "untuned", "debiased", "progot", "identity", "mean_shift"] {
+            let out = scratch.appendingPathComponent("\(method).csv").path
+            let printed = try json(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
+                                    "--map", method, "--steps", "4", "--apply", fixture("medium_query.csv"), "--out", out])
+            let map = try XCTUnwrap(printed["map"] as? [String: Any], method)
+            XCTAssertEqual(map["method"] as? String, method)
+            XCTAssertEqual(map["converged"] as? Bool, true, method)
+            let rows = try TestPaths.numericCSV(URL(fileURLWithPath: out))
+            XCTAssertEqual(rows.count, 5, method)
+            XCTAssertTrue(rows.allSatisfy { $0.count == 8 }, method)
+        }
+    }
+
+    func testNonConvergenceIsReportedNotHidden() throws {
+        let result = try CLI.run(["ot", "--source", fixture("small_x.csv"), "--target", fixture("small_y.csv"),
+                                  "--epsilon", "0.01", "--max-iterations", "3", "--json"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains(#""converged":false"#), result.stdout)
+        XCTAssertTrue(result.stderr.hasPrefix("perturbot: warning: Sinkhorn did not converge in 3 iterations"), result.stderr)
+    }
+
+    func testBadInputGivesOneClearErrorLine() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = scratch.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let ragged = try file("ragged.csv", "1,2,3\n4,5,6\n7,8\n")
+        let header = try file("header.csv", "a,b,c\n1,2,3\n")
+        let nan = try file("nan.csv", "1,2,3\n4,NaN,6\n")
+        let infinite = try file("inf.csv", "1,2,3\n4,5,inf\n")
+        let empty = try file("empty.csv", "\n\n")
+        let twoD = try file("two.csv", "1,2\n3,4\n")
+        let blankField = try file("blank.csv", "1,,3\n")
+        let notNpy = try file("fake.npy", "1,2,3\n")
+        let vector = scratch.appendingPathComponent("vector.npy").path
+        try NumpyTestFile.float64([[1, 2, 3]], shapeOverride: "(3,)").write(to: URL(fileURLWithPath: vector))
+        let truncated = scratch.appendingPathComponent("truncated.npy").path
+        try NumpyTestFile.float64([[1, 2, 3], [4, 5, 6]]).dropLast(8).write(to: URL(fileURLWithPath: truncated))
+        let good = fixture("small_x.csv")
+        let missing = scratch.appendingPathComponent("absent.csv").path
+        let cases: [([String], [String])] = [
+            (["ot", "--source", ragged, "--target", good], [ragged, "line 3", "expected 3 values", "found 2"]),
+            (["ot", "--source", good, "--target", header], [header, "line 1, column 1", "'a' is not a number"]),
+            (["ot", "--source", nan, "--target", good], [nan, "line 2, column 2", "not a finite number"]),
+            (["ot", "--source", good, "--target", infinite], [infinite, "line 2, column 3", "not a finite number"]),
+            (["ot", "--source", empty, "--target", good], [empty, "no points"]),
+            (["ot", "--source", good, "--target", twoD], [good, "3 coordinates", twoD, "2"]),
+            (["ot", "--source", blankField, "--target", good], [blankField, "line 1, column 2", "empty value"]),
+            (["ot", "--source", notNpy, "--target", good], [notNpy, "not a NumPy .npy file"]),
+            (["ot", "--source", vector, "--target", good], [vector, "shape", "not 2-D"]),
+            (["ot", "--source", truncated, "--target", good], [truncated, "truncated"]),
+            (["ot", "--source", missing, "--target", good], [missing, "no such file"]),
+            (["ot", "--source", good, "--target", good, "--map", "eot", "--apply", twoD, "--out",
+              scratch.appendingPathComponent("never.csv").path], [twoD, "2 coordinates"]),
+            (["ot", "--source", TestPaths.fixture("dense_f64"), "--target", TestPaths.fixture("dense_f64"),
+              "--obsm", "X_umap"], ["obsm/X_umap", "no such entry", "X_pca"]),
+        ]
+        for (arguments, fragments) in cases { try CLI.assertOneLineError(arguments, fragments) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("never.csv").path))
+    }
+}
+
+/// Builds .npy files byte by byte (format version 1), independent of the reader under test.
+enum NumpyTestFile {
+    static func float64(_ rows: [[Double]], fortranOrder: Bool = false, shapeOverride: String? = nil) -> Data {
+        let n = rows.count, d = rows.first?.count ?? 0
+        let shape = shapeOverride ?? "(\(n), \(d))"
+        var header = "{'descr': '<f8', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(shape), }"
+        // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
+        let length = UInt16(header.utf8.count)
+        data += Data([UInt8(length & 0xFF), UInt8(length >> 8)]) + Data(header.utf8)
+        let ordered = fortranOrder ? (0..<d).flatMap { j in rows.map { $0[j] } } : rows.flatMap { $0 }
+        for value in ordered { withUnsafeBytes(of: value.bitPattern.littleEndian) { data += Data($0) } }
+        return data
+    }
+}

@@ -10,7 +10,7 @@ import LinearAlgebra
 /// so e^(−∞) comes out as a tiny positive number rather than 0: harmless in sums whose
 /// largest term is 1, which is how the log-sum-exps use it.
 public protocol TransportScalar: BLASScalar {
-    associatedtype Vector: SIMD where Vector.Scalar == Self, Vector.MaskStorage: SIMD
+    associatedtype Vector: KernelVector where Vector.Scalar == Self
     /// eˣ lane by lane.
     static func exponential(_ x: Vector) -> Vector
 
@@ -33,8 +33,6 @@ public protocol TransportScalar: BLASScalar {
 
 extension Float: TransportScalar {
     public typealias Vector = SIMD8<Float>
-    private static let roundingShift = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³
-    private static let roundingShiftBits = SIMD8<Int32>(repeating: 0x4B40_0000)
 
     // Concrete forwarding, so the generic kernel is specialised in this file even when files
     // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
@@ -59,7 +57,11 @@ extension Float: TransportScalar {
 
     @inline(__always)
     public static func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Constants are written inline: a stored static would cost a lazy-initialisation check
+        // per call, and the stdlib's clamped/pointwiseMax are not always inlined.
+        let roundingShift = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³
+        let roundingShiftBits = SIMD8<Int32>(repeating: 0x4B40_0000)
+        let clamped = simdClamp(x, -87.3, 88.3)
         // Adding 1.5·2²³ rounds x·log2(e) to an integer k held in the low significand bits:
         // both k as a float and its bits for 2ᵏ come without a (slow, generic) conversion.
         let shifted = clamped * 1.442_695_04 + roundingShift
@@ -81,8 +83,6 @@ extension Float: TransportScalar {
 
 extension Double: TransportScalar {
     public typealias Vector = SIMD4<Double>
-    private static let roundingShift = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5·2⁵²
-    private static let roundingShiftBits = SIMD4<Int64>(repeating: 0x4338_0000_0000_0000)
 
     // Concrete forwarding, so the generic kernel is specialised in this file even when files
     // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
@@ -107,7 +107,9 @@ extension Double: TransportScalar {
 
     @inline(__always)
     public static func exponential(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        let clamped = x.clamped(lowerBound: SIMD4(repeating: -708.3), upperBound: SIMD4(repeating: 709.0))
+        let roundingShift = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5·2⁵²
+        let roundingShiftBits = SIMD4<Int64>(repeating: 0x4338_0000_0000_0000)
+        let clamped = simdClamp(x, -708.3, 709.0)
         let shifted = clamped * 1.442_695_040_888_963_4 + roundingShift
         let k = shifted - roundingShift
         let r = clamped - k * 6.931_471_803_691_238_2e-1 - k * 1.908_214_929_270_587_7e-10
@@ -162,7 +164,7 @@ private enum RowKernels {
         let zero = Scalar.Vector(repeating: 0)
         var j = 0
         while j < vectorEnd {
-            store(pointwiseMax(zero, load(row + j) + load(columnNorms + j) + rowNorm), row + j)
+            store(simdMax(zero, load(row + j) + load(columnNorms + j) + rowNorm), row + j)
             j += width
         }
         while j < count {
@@ -185,7 +187,7 @@ private enum RowKernels {
         while j < vectorEnd {
             let v = load(offsets + j) - load(cost + j) * inverseEpsilon
             store(v, output + j)
-            maximumLanes = pointwiseMax(maximumLanes, v)
+            maximumLanes = simdMax(maximumLanes, v)
             j += width
         }
         var maximum = maximumLanes.max()
@@ -237,4 +239,44 @@ private enum RowKernels {
     private static func store<Scalar: TransportScalar>(_ vector: Scalar.Vector, _ pointer: UnsafeMutablePointer<Scalar>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Scalar.Vector.self)
     }
+}
+
+/// Lane selection for the SIMD kernels by sign bits: the standard library's mask-based
+/// `pointwiseMax`, `clamped` and `replacing(with:where:)` compile to per-lane loops that are
+/// not inlined, which made them most of Sinkhorn's run time.
+public protocol KernelVector: SIMD where Scalar: BinaryFloatingPoint {
+    /// Lane by lane: `whenNegative` where `sign` has its sign bit set, else `otherwise`.
+    static func choose(bySignOf sign: Self, whenNegative: Self, otherwise: Self) -> Self
+}
+
+extension SIMD8: KernelVector where Scalar == Float {
+    @inline(__always)
+    public static func choose(bySignOf sign: SIMD8<Float>, whenNegative: SIMD8<Float>, otherwise: SIMD8<Float>) -> SIMD8<Float> {
+        let mask = unsafeBitCast(sign, to: SIMD8<Int32>.self) &>> 31  // all ones where negative
+        let a = unsafeBitCast(whenNegative, to: SIMD8<Int32>.self), b = unsafeBitCast(otherwise, to: SIMD8<Int32>.self)
+        return unsafeBitCast((a & mask) | (b & ~mask), to: SIMD8<Float>.self)
+    }
+}
+
+extension SIMD4: KernelVector where Scalar == Double {
+    @inline(__always)
+    public static func choose(bySignOf sign: SIMD4<Double>, whenNegative: SIMD4<Double>, otherwise: SIMD4<Double>) -> SIMD4<Double> {
+        let mask = unsafeBitCast(sign, to: SIMD4<Int64>.self) &>> 63
+        let a = unsafeBitCast(whenNegative, to: SIMD4<Int64>.self), b = unsafeBitCast(otherwise, to: SIMD4<Int64>.self)
+        return unsafeBitCast((a & mask) | (b & ~mask), to: SIMD4<Double>.self)
+    }
+}
+
+/// Lane-wise maximum (exact; −∞ lanes lose to anything finite).
+@inline(__always)
+func simdMax<Vector: KernelVector>(_ a: Vector, _ b: Vector) -> Vector {
+    Vector.choose(bySignOf: a - b, whenNegative: b, otherwise: a)
+}
+
+/// Clamps every lane to [lower, upper]; −∞ becomes `lower`.
+@inline(__always)
+func simdClamp<Vector: KernelVector>(_ x: Vector, _ lower: Vector.Scalar, _ upper: Vector.Scalar) -> Vector {
+    let low = Vector(repeating: lower), high = Vector(repeating: upper)
+    let raised = Vector.choose(bySignOf: x - low, whenNegative: low, otherwise: x)
+    return Vector.choose(bySignOf: high - raised, whenNegative: high, otherwise: raised)
 }

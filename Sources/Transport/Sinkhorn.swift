@@ -125,8 +125,8 @@ public enum Sinkhorn {
         var g = warmStart?.g ?? [Scalar](repeating: 0, count: m)
         var progress = Progress()
         while progress.beginIteration(limit: options.maxIterations) {
-            f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon)
-            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: epsilon)
+            f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon, previous: f)
+            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: epsilon, previous: g)
             let marginal = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: epsilon)
             if progress.record(marginal, threshold: options.threshold) { break }
             g = gNext
@@ -146,7 +146,7 @@ public enum Sinkhorn {
         var f = [Scalar](repeating: 0, count: x.rows)
         var progress = Progress()
         while progress.beginIteration(limit: options.maxIterations) {
-            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon)
+            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon, previous: f)
             let marginal = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
             if progress.record(marginal, threshold: options.threshold) { break }
             for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
@@ -204,10 +204,15 @@ public enum Sinkhorn {
     }
 
     /// h_i = −ε·LSE_j[(p_j + ε·logWeight − C_ij)/ε] for every row i of `cost`.
+    ///
+    /// `previous` holds the last values of h (same length): −h_i/ε is then a close guess of row
+    /// i's log-sum-exp, which lets the kernel do one pass instead of two (see `logSumExp`).
     static func softminUpdate<Scalar: TransportScalar>(
-        _ cost: CostRows<Scalar>, other potential: [Scalar], logWeight: Double, epsilon: Double
+        _ cost: CostRows<Scalar>, other potential: [Scalar], logWeight: Double, epsilon: Double,
+        previous: [Scalar]
     ) -> [Scalar] {
         let n = cost.rows, m = cost.cols
+        precondition(previous.count == n, "one previous value per row")
         let inverseEpsilon = Scalar(1 / epsilon)
         let shifted = potential.map { ($0 + Scalar(epsilon * logWeight)) * inverseEpsilon }
         var result = [Scalar](repeating: 0, count: n)
@@ -222,8 +227,8 @@ public enum Sinkhorn {
                         cost.forEachBlock(in: range) { first, count, rows in
                             for r in 0..<count {
                                 let lse = Scalar.logSumExp(
-                                    cost: rows + r * m, offsets: offsets, count: m,
-                                    inverseEpsilon: inverseEpsilon, scratch: scratch)
+                                    cost: rows + r * m, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon,
+                                    guess: -previous[first + r] * inverseEpsilon, scratch: scratch)
                                 output[first + r] = -Scalar(epsilon) * lse
                             }
                         }

@@ -14,11 +14,14 @@ public protocol TransportScalar: BLASScalar {
     /// eˣ lane by lane.
     static func exponential(_ x: Vector) -> Vector
 
-    /// max_j v_j + log Σ_j exp(v_j − max) with v_j = offsets_j − cost_j·inverseEpsilon;
-    /// `scratch` (count entries) receives the v_j.
+    /// log Σ_j exp(v_j) with v_j = offsets_j − cost_j·inverseEpsilon.
+    ///
+    /// One pass, Σ exp(v_j − guess), when `guess` is close enough to the result that this sum
+    /// stays far inside the exponent range; otherwise the safe two passes: the maximum first
+    /// (the v_j go to `scratch`, count entries), then Σ exp(v_j − max).
     static func logSumExp(
         cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int,
-        inverseEpsilon: Self, scratch: UnsafeMutablePointer<Self>
+        inverseEpsilon: Self, guess: Self, scratch: UnsafeMutablePointer<Self>
     ) -> Self
 
     /// Replaces cost_j by softmax_j(v) with v_j = offsets_j − cost_j·inverseEpsilon.
@@ -38,9 +41,10 @@ extension Float: TransportScalar {
     // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
     public static func logSumExp(
         cost: UnsafePointer<Float>, offsets: UnsafePointer<Float>, count: Int,
-        inverseEpsilon: Float, scratch: UnsafeMutablePointer<Float>
+        inverseEpsilon: Float, guess: Float, scratch: UnsafeMutablePointer<Float>
     ) -> Float {
-        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
+        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon,
+                             guess: guess, trustedRange: 0x1p-40 ... 0x1p40, scratch: scratch)
     }
 
     public static func softmaxInPlace(
@@ -88,9 +92,10 @@ extension Double: TransportScalar {
     // are optimised one at a time (debug builds); unspecialised SIMD code is ~100× slower.
     public static func logSumExp(
         cost: UnsafePointer<Double>, offsets: UnsafePointer<Double>, count: Int,
-        inverseEpsilon: Double, scratch: UnsafeMutablePointer<Double>
+        inverseEpsilon: Double, guess: Double, scratch: UnsafeMutablePointer<Double>
     ) -> Double {
-        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, scratch: scratch)
+        RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon,
+                             guess: guess, trustedRange: 0x1p-500 ... 0x1p500, scratch: scratch)
     }
 
     public static func softmaxInPlace(
@@ -136,11 +141,18 @@ extension Double: TransportScalar {
 
 /// The generic bodies of the row kernels (see `TransportScalar`).
 private enum RowKernels {
+    /// `trustedRange`: one-pass sums accepted; far from both ends of the exponent range, so
+    /// that the largest term is well above the clamped underflow and nothing overflows.
     @inline(__always)
     static func logSumExp<Scalar: TransportScalar>(
         cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int,
-        inverseEpsilon: Scalar, scratch: UnsafeMutablePointer<Scalar>
+        inverseEpsilon: Scalar, guess: Scalar, trustedRange: ClosedRange<Scalar>, scratch: UnsafeMutablePointer<Scalar>
     ) -> Scalar {
+        if guess.isFinite {
+            let sum = shiftedExponentialSum(cost: cost, offsets: offsets, count: count,
+                                            inverseEpsilon: inverseEpsilon, shift: guess)
+            if trustedRange.contains(sum) { return guess + Scalar.logarithm(sum) }
+        }
         let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: scratch)
         guard maximum.isFinite else { return maximum }
         return maximum + Scalar.logarithm(sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
@@ -171,6 +183,27 @@ private enum RowKernels {
             row[j] = Swift.max(0, row[j] + rowNorm + columnNorms[j])
             j += 1
         }
+    }
+
+    /// Σ_j exp(offsets_j − cost_j·inverseEpsilon − shift) in one pass.
+    @inline(__always)
+    private static func shiftedExponentialSum<Scalar: TransportScalar>(
+        cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int, inverseEpsilon: Scalar, shift: Scalar
+    ) -> Scalar {
+        let width = Scalar.Vector.scalarCount
+        let vectorEnd = count - count % width
+        var sumLanes = Scalar.Vector(repeating: 0)
+        var j = 0
+        while j < vectorEnd {
+            sumLanes += Scalar.exponential(load(offsets + j) - load(cost + j) * inverseEpsilon - shift)
+            j += width
+        }
+        var sum = sumLanes.sum()
+        while j < count {
+            sum += Scalar.exponential(offsets[j] - cost[j] * inverseEpsilon - shift)
+            j += 1
+        }
+        return sum
     }
 
     /// Writes v_j = offsets_j − cost_j·inverseEpsilon to `output` (which may be `cost`) and

@@ -12,9 +12,11 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "AnnData", targets: ["AnnData"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
@@ -22,10 +24,15 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "Stages", dependencies: ["Transport", "AnnData", "LinearAlgebra"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Stages", "AnnData", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport",
+                "AnnData", "LinearAlgebra", "Transport", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -33,6 +40,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

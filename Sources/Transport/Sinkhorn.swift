@@ -120,8 +120,8 @@ public enum Sinkhorn {
         let rowsOfCT = costRows(cost.transposed, options)
         let n = x.rows, m = y.rows
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
-        // The first update overwrites f, so a warm start only needs g.
-        var f = [Scalar](repeating: 0, count: n)
+        // The first update recomputes f from g; a warm f only serves as its log-sum-exp guess.
+        var f = warmStart?.f ?? [Scalar](repeating: 0, count: n)
         var g = warmStart?.g ?? [Scalar](repeating: 0, count: m)
         var progress = Progress()
         while progress.beginIteration(limit: options.maxIterations) {

@@ -8,7 +8,7 @@ struct Perturbot: ParsableCommand {
         commandName: "perturbot",
         abstract: "Single-cell perturbation analysis with optimal transport.",
         version: "0.1.0",
-        subcommands: [Inspect.self, OT.self, Bench.self]
+        subcommands: [Inspect.self, Validate.self, OT.self, Bench.self]
     )
 }
 
@@ -19,6 +19,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let exit as ExitCode {
         throw exit
+    } catch let error as MultiLineError {
+        for line in error.lines { FileHandle.standardError.write(Data("perturbot: error: \(line)\n".utf8)) }
+        throw ExitCode.failure
     } catch {
         FileHandle.standardError.write(Data("perturbot: error: \(error)\n".utf8))
         throw ExitCode.failure

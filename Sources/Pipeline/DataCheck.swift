@@ -1,0 +1,61 @@
+import AnnData
+import Foundation
+
+/// The checks of a pipeline file that need its data file: the condition column, the control
+/// label, each drug, the features, and PCA sizes against the feature count.
+public enum DataCheck {
+    /// The data path as the runner will open it: relative paths start at the pipeline file's folder.
+    public static func resolvedDataPath(_ spec: PipelineSpec, pipelineFile: String) -> String {
+        let path = spec.data.path.value
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+
+    /// Every mismatch between `spec` and the summary of its data file.
+    public static func issues(_ spec: PipelineSpec, against summary: AnnDataSummary) -> [SpecIssue] {
+        var found: [SpecIssue] = []
+        let key = spec.data.conditionKey
+        guard let column = summary.obs.first(where: { $0.name == key.value }) else {
+            let columns = summary.obs.map(\.name).joined(separator: ", ")
+            return [SpecIssue("data.condition_key: no obs column '\(key.value)' in the data (obs has: \(columns.isEmpty ? "nothing" : columns))",
+                              at: key.location)]
+        }
+        guard column.type == "categorical" else {
+            return [SpecIssue("data.condition_key: obs column '\(key.value)' is \(column.type), expected categorical", at: key.location)]
+        }
+        let labels = column.categoryCounts.filter { $0.count > 0 }.map(\.name)
+        let control = spec.data.control
+        if !labels.contains(control.value) {
+            found.append(SpecIssue("data.control: no cells labelled '\(control.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
+                                   at: control.location))
+        }
+        if case .list(let drugs) = spec.drugs {
+            for drug in drugs where !labels.contains(drug.value) {
+                found.append(SpecIssue("drugs: no cells labelled '\(drug.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
+                                       at: drug.location))
+            }
+            for drug in drugs where drug.value == control.value {
+                found.append(SpecIssue("drugs: '\(drug.value)' is the control label", at: drug.location))
+            }
+        } else if labels.filter({ $0 != control.value }).isEmpty {
+            found.append(SpecIssue("drugs: 'all' but obs '\(key.value)' has no label besides the control", at: key.location))
+        }
+        let features = spec.data.features
+        let featureCount: Int
+        if features.value == "X" {
+            featureCount = summary.nVars
+        } else if let entry = summary.obsm.first(where: { $0.key == features.value }) {
+            featureCount = entry.shape.count == 2 ? entry.shape[1] : 0
+        } else {
+            let keys = summary.obsm.map(\.key).joined(separator: ", ")
+            found.append(SpecIssue("data.features: '\(features.value)' is neither X nor an obsm entry (obsm has: \(keys.isEmpty ? "nothing" : keys))",
+                                   at: features.location))
+            return found
+        }
+        for components in spec.pcaComponents where components.value > featureCount {
+            found.append(SpecIssue("pca.components: \(components.value) components but the features have only \(featureCount) dimensions",
+                                   at: components.location))
+        }
+        return found
+    }
+}

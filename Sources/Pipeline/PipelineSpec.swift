@@ -1,0 +1,108 @@
+import Stages
+
+/// Where something was written in a pipeline file (1-based, as editors count).
+public struct SourceLocation: Sendable, Equatable, Codable, CustomStringConvertible {
+    public let line: Int
+    public let column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// A value read from the pipeline file with where it was written, so checks made later (against
+/// the data file) can still point at the line.
+public struct Located<Value: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
+    public let value: Value
+    public let location: SourceLocation
+
+    public init(value: Value, location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// A validated pipeline file (the shape of shared/DESIGN.md).
+public struct PipelineSpec: Sendable, Equatable, Codable {
+    public struct DataSpec: Sendable, Equatable, Codable {
+        /// As written; relative paths are relative to the pipeline file's folder.
+        public let path: Located<String>
+        public let conditionKey: Located<String>
+        public let control: Located<String>
+        /// `X`, or the name of an obsm entry.
+        public let features: Located<String>
+        /// Applied to X before PCA: none, log1p, or normalize_log1p (scale each cell to
+        /// `target_sum` counts, then log1p), as scanpy's normalize_total + log1p.
+        public let transform: Transform
+        public let targetSum: Double
+    }
+
+    public enum Transform: String, Sendable, Codable, CaseIterable {
+        case none, log1p, normalize_log1p
+    }
+
+    public enum Drugs: Sendable, Equatable, Codable {
+        case all
+        case list([Located<String>])
+    }
+
+    public struct SplitSpec: Sendable, Equatable, Codable {
+        public let testFraction: Double
+        public let seeds: [UInt64]
+
+        public init(testFraction: Double, seeds: [UInt64]) {
+            self.testFraction = testFraction
+            self.seeds = seeds
+        }
+    }
+
+    public struct MethodSpec: Sendable, Equatable, Codable {
+        public let name: String
+        public let solver: String
+        public let parameters: [String: ParameterValue]
+    }
+
+    public enum Metric: String, Sendable, Codable, CaseIterable {
+        case sinkhorn_divergence, mmd, mean_l2
+    }
+
+    public struct EvaluateSpec: Sendable, Equatable, Codable {
+        public let metrics: [Metric]
+        /// nil: `auto` (OTT's default ε of the test-treated cloud).
+        public let sinkhornEpsilon: Double?
+
+        public init(metrics: [Metric], sinkhornEpsilon: Double?) {
+            self.metrics = metrics
+            self.sinkhornEpsilon = sinkhornEpsilon
+        }
+    }
+
+    public enum ReportFormat: String, Sendable, Codable, CaseIterable {
+        case markdown, csv, svg
+    }
+
+    public struct ReportSpec: Sendable, Equatable, Codable {
+        public let out: String
+        public let formats: [ReportFormat]
+        public let savePredictions: Bool
+
+        public init(out: String, formats: [ReportFormat], savePredictions: Bool) {
+            self.out = out
+            self.formats = formats
+            self.savePredictions = savePredictions
+        }
+    }
+
+    public let name: String
+    public let data: DataSpec
+    public let drugs: Drugs
+    public let pcaComponents: [Located<Int>]
+    public let split: SplitSpec
+    /// In file order.
+    public let methods: [MethodSpec]
+    public let evaluate: EvaluateSpec
+    public let report: ReportSpec
+}

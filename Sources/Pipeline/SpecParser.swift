@@ -1,0 +1,328 @@
+import Foundation
+import Stages
+import Yams
+
+/// Reads and validates a pipeline file: every problem is collected (not just the first), each
+/// with its line and column and what was expected. Unknown keys are errors, never ignored.
+public enum SpecParser {
+    public static func parse(file path: String) throws -> PipelineSpec {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PipelineSpecError(file: path, issues: [SpecIssue("cannot read the file (missing, or not UTF-8 text)", at: nil)])
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> PipelineSpec {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw PipelineSpecError(file: file, issues: [syntaxIssue(error)])
+        }
+        var reader = NodeReader()
+        let spec = root.flatMap { reader.pipeline($0) }
+        if root == nil { reader.issue("the file is empty (expected a mapping with name, data, drugs, pca, split, methods)", at: nil) }
+        guard reader.issues.isEmpty, let spec else { throw PipelineSpecError(file: file, issues: reader.issues) }
+        return spec
+    }
+
+    private static func syntaxIssue(_ error: YamlError) -> SpecIssue {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            return SpecIssue("YAML syntax error: \(detail)", at: SourceLocation(line: mark.line, column: mark.column))
+        default:
+            return SpecIssue("YAML error: \(error)", at: nil)
+        }
+    }
+}
+
+/// Walks the YAML nodes, recording issues as it goes.
+struct NodeReader {
+    private(set) var issues: [SpecIssue] = []
+
+    mutating func issue(_ message: String, at node: Node?) {
+        issues.append(SpecIssue(message, at: node.flatMap(Self.location)))
+    }
+
+    static func location(_ node: Node) -> SourceLocation? {
+        node.mark.map { SourceLocation(line: $0.line, column: $0.column) }
+    }
+
+    // MARK: Sections
+
+    mutating func pipeline(_ root: Node) -> PipelineSpec? {
+        guard let top = mapping(root, "the pipeline file", allowed: ["name", "data", "drugs", "pca", "split", "methods", "evaluate", "report"],
+                                required: ["name", "data", "drugs", "pca", "split", "methods"]) else { return nil }
+        let name = top["name"].flatMap { identifier($0, "name") }
+        let data = top["data"].flatMap { dataSection($0) }
+        let drugs = top["drugs"].flatMap { drugList($0) }
+        let components = top["pca"].flatMap { pcaSection($0) }
+        let split = top["split"].flatMap { splitSection($0) }
+        let methods = top["methods"].flatMap { methodSection($0) }
+        let evaluate = top["evaluate"].map { evaluateSection($0) } ?? PipelineSpec.EvaluateSpec(
+            metrics: PipelineSpec.Metric.allCases, sinkhornEpsilon: nil)
+        let report = reportSection(top["report"], name: name ?? "pipeline")
+        guard let name, let data, let drugs, let components, let split, let methods, let evaluate, let report else { return nil }
+        return PipelineSpec(name: name, data: data, drugs: drugs, pcaComponents: components, split: split,
+                            methods: methods, evaluate: evaluate, report: report)
+    }
+
+    private mutating func dataSection(_ node: Node) -> PipelineSpec.DataSpec? {
+        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "transform", "target_sum"],
+                                   required: ["path", "condition_key", "control"]) else { return nil }
+        let path = fields["path"].flatMap { locatedString($0, "data.path") }
+        let key = fields["condition_key"].flatMap { locatedString($0, "data.condition_key") }
+        let control = fields["control"].flatMap { locatedString($0, "data.control") }
+        let features = fields["features"].map { locatedString($0, "data.features") }
+            ?? Located(value: "X", location: Self.location(node) ?? SourceLocation(line: 1, column: 1))
+        let transform = fields["transform"].map { choice($0, "data.transform", PipelineSpec.Transform.self) }
+            ?? PipelineSpec.Transform.none
+        let targetSum = fields["target_sum"].map { positiveNumber($0, "data.target_sum") } ?? 1e4
+        guard let path, let key, let control, let features, let transform, let targetSum else { return nil }
+        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, features: features,
+                                     transform: transform, targetSum: targetSum)
+    }
+
+    private mutating func drugList(_ node: Node) -> PipelineSpec.Drugs? {
+        if case .scalar = node, node.string == "all" { return .all }
+        guard case .sequence(let sequence) = node, !sequence.isEmpty else {
+            issue("drugs must be 'all' or a non-empty list of drug names", at: node)
+            return nil
+        }
+        var seen = Set<String>()
+        var drugs: [Located<String>] = []
+        for item in sequence {
+            guard let drug = locatedString(item, "drugs entry") else { continue }
+            if !seen.insert(drug.value).inserted { issue("drug '\(drug.value)' is listed twice", at: item) }
+            drugs.append(drug)
+        }
+        return drugs.count == sequence.count ? .list(drugs) : nil
+    }
+
+    private mutating func pcaSection(_ node: Node) -> [Located<Int>]? {
+        guard let fields = mapping(node, "pca", allowed: ["components"], required: ["components"]),
+              let components = fields["components"] else { return nil }
+        return integerList(components, "pca.components", minimum: 1)
+    }
+
+    private mutating func splitSection(_ node: Node) -> PipelineSpec.SplitSpec? {
+        guard let fields = mapping(node, "split", allowed: ["test_fraction", "seeds"], required: ["test_fraction", "seeds"]) else {
+            return nil
+        }
+        let fraction = fields["test_fraction"].flatMap { value -> Double? in
+            guard let number = number(value, "split.test_fraction") else { return nil }
+            guard number > 0, number < 1 else {
+                issue("split.test_fraction must be a number strictly between 0 and 1, got \(number)", at: value)
+                return nil
+            }
+            return number
+        }
+        let seeds = fields["seeds"].flatMap { integerList($0, "split.seeds", minimum: 0) }
+        guard let fraction, let seeds else { return nil }
+        return PipelineSpec.SplitSpec(testFraction: fraction, seeds: seeds.map { UInt64($0.value) })
+    }
+
+    private mutating func methodSection(_ node: Node) -> [PipelineSpec.MethodSpec]? {
+        guard case .mapping(let entries) = node, !entries.isEmpty else {
+            issue("methods must be a non-empty mapping of method name → { solver: …, parameters }", at: node)
+            return nil
+        }
+        var methods: [PipelineSpec.MethodSpec] = []
+        var complete = true
+        for (keyNode, value) in entries {
+            guard let name = identifier(keyNode, "method name") else { complete = false; continue }
+            if methods.contains(where: { $0.name == name }) { issue("method '\(name)' is defined twice", at: keyNode) }
+            guard let method = method(name, value) else { complete = false; continue }
+            methods.append(method)
+        }
+        return complete ? methods : nil
+    }
+
+    private mutating func method(_ name: String, _ node: Node) -> PipelineSpec.MethodSpec? {
+        guard case .mapping(let entries) = node else {
+            issue("methods.\(name) must be a mapping with a 'solver' key", at: node)
+            return nil
+        }
+        guard let solverNode = entries["solver"] else {
+            issue("methods.\(name) has no 'solver' (expected one of \(SolverRegistry.solvers.map(\.name).joined(separator: ", ")))", at: node)
+            return nil
+        }
+        guard let solverName = string(solverNode, "methods.\(name).solver") else { return nil }
+        guard let solver = SolverRegistry.solver(named: solverName) else {
+            issue("methods.\(name).solver: unknown solver '\(solverName)' (expected one of \(SolverRegistry.solvers.map(\.name).joined(separator: ", ")))", at: solverNode)
+            return nil
+        }
+        var parameters: [String: ParameterValue] = [:]
+        var complete = true
+        for (keyNode, valueNode) in entries {
+            guard let key = keyNode.string, key != "solver" else { continue }
+            guard let schema = solver.parameters.first(where: { $0.name == key }) else {
+                let known = solver.parameters.map(\.name)
+                issue("methods.\(name): unknown parameter '\(key)' for solver \(solverName) (expected \(known.isEmpty ? "none" : known.joined(separator: ", ")))", at: keyNode)
+                complete = false
+                continue
+            }
+            let value = parameterValue(valueNode)
+            if let problem = schema.problem(with: value) {
+                issue("methods.\(name): \(problem)", at: valueNode)
+                complete = false
+            } else {
+                parameters[key] = value
+            }
+        }
+        return complete ? PipelineSpec.MethodSpec(name: name, solver: solverName, parameters: parameters) : nil
+    }
+
+    private mutating func evaluateSection(_ node: Node) -> PipelineSpec.EvaluateSpec? {
+        guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon"], required: []) else { return nil }
+        var metrics = PipelineSpec.Metric.allCases
+        if let list = fields["metrics"] {
+            guard case .sequence(let items) = list, !items.isEmpty else {
+                issue("evaluate.metrics must be a non-empty list of \(PipelineSpec.Metric.allCases.map(\.rawValue).joined(separator: ", "))", at: list)
+                return nil
+            }
+            let parsed = items.map { choice($0, "evaluate.metrics entry", PipelineSpec.Metric.self) }
+            guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+            metrics = parsed.compactMap { $0 }
+        }
+        var epsilon: Double?
+        if let value = fields["sinkhorn_epsilon"], value.string != "auto" {
+            guard let number = positiveNumber(value, "evaluate.sinkhorn_epsilon (auto or a number > 0)") else { return nil }
+            epsilon = number
+        }
+        return PipelineSpec.EvaluateSpec(metrics: metrics, sinkhornEpsilon: epsilon)
+    }
+
+    private mutating func reportSection(_ node: Node?, name: String) -> PipelineSpec.ReportSpec? {
+        let defaults = PipelineSpec.ReportSpec(out: "reports/\(name)", formats: PipelineSpec.ReportFormat.allCases, savePredictions: false)
+        guard let node else { return defaults }
+        guard let fields = mapping(node, "report", allowed: ["out", "formats", "save_predictions"], required: []) else { return nil }
+        let out = fields["out"].map { string($0, "report.out") } ?? defaults.out
+        var formats = defaults.formats
+        if let list = fields["formats"] {
+            guard case .sequence(let items) = list, !items.isEmpty else {
+                issue("report.formats must be a non-empty list of \(PipelineSpec.ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))", at: list)
+                return nil
+            }
+            let parsed = items.map { choice($0, "report.formats entry", PipelineSpec.ReportFormat.self) }
+            guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+            formats = parsed.compactMap { $0 }
+        }
+        let save = fields["save_predictions"].map { flag($0, "report.save_predictions") } ?? false
+        guard let out, let save else { return nil }
+        return PipelineSpec.ReportSpec(out: out, formats: formats, savePredictions: save)
+    }
+
+    // MARK: Values
+
+    /// The entries of a mapping keyed by their string keys, after checking for unknown and
+    /// missing keys.
+    private mutating func mapping(_ node: Node, _ what: String, allowed: [String], required: [String]) -> [String: Node]? {
+        guard case .mapping(let entries) = node else {
+            issue("\(what) must be a mapping with keys \(allowed.joined(separator: ", "))", at: node)
+            return nil
+        }
+        var fields: [String: Node] = [:]
+        for (keyNode, value) in entries {
+            guard let key = keyNode.string, allowed.contains(key) else {
+                issue("\(what): unknown key '\(keyNode.string ?? "?")' (expected \(allowed.joined(separator: ", ")))", at: keyNode)
+                continue
+            }
+            fields[key] = value
+        }
+        let missing = required.filter { fields[$0] == nil }
+        for key in missing { issue("\(what): missing key '\(key)'", at: node) }
+        return fields
+    }
+
+    private mutating func string(_ node: Node, _ what: String) -> String? {
+        guard case .scalar = node, let text = node.string, !text.isEmpty, node.null == nil else {
+            issue("\(what) must be a non-empty text value", at: node)
+            return nil
+        }
+        return text
+    }
+
+    private mutating func locatedString(_ node: Node, _ what: String) -> Located<String>? {
+        string(node, what).map { Located(value: $0, location: Self.location(node) ?? SourceLocation(line: 1, column: 1)) }
+    }
+
+    /// Names that end up in file names and report columns: letters, digits, `_`, `-`, `.`.
+    private mutating func identifier(_ node: Node, _ what: String) -> String? {
+        guard let text = string(node, what) else { return nil }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_-."))
+        guard text.unicodeScalars.allSatisfy(allowed.contains), text.first != "." else {
+            issue("\(what) '\(text)' may hold only letters, digits, '_', '-' and '.'", at: node)
+            return nil
+        }
+        return text
+    }
+
+    private mutating func number(_ node: Node, _ what: String) -> Double? {
+        if case .scalar = node, let value = node.int { return Double(value) }
+        if case .scalar = node, let value = node.float, value.isFinite { return value }
+        issue("\(what) must be a number, got '\(node.string ?? "a collection")'", at: node)
+        return nil
+    }
+
+    private mutating func positiveNumber(_ node: Node, _ what: String) -> Double? {
+        guard let value = number(node, what) else { return nil }
+        guard value > 0 else {
+            issue("\(what) must be > 0, got \(value)", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private mutating func flag(_ node: Node, _ what: String) -> Bool? {
+        if case .scalar = node, let value = node.bool { return value }
+        issue("\(what) must be true or false, got '\(node.string ?? "a collection")'", at: node)
+        return nil
+    }
+
+    private mutating func choice<Choice: RawRepresentable & CaseIterable>(
+        _ node: Node, _ what: String, _: Choice.Type
+    ) -> Choice? where Choice.RawValue == String {
+        if case .scalar = node, let text = node.string, let value = Choice(rawValue: text) { return value }
+        let options = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+        issue("\(what) must be one of \(options), got '\(node.string ?? "a collection")'", at: node)
+        return nil
+    }
+
+    /// One integer or a non-empty list of distinct integers ≥ `minimum`.
+    private mutating func integerList(_ node: Node, _ what: String, minimum: Int) -> [Located<Int>]? {
+        let items: [Node]
+        switch node {
+        case .sequence(let sequence): items = Array(sequence)
+        default: items = [node]
+        }
+        guard !items.isEmpty else {
+            issue("\(what) must be an integer or a non-empty list of integers ≥ \(minimum)", at: node)
+            return nil
+        }
+        var values: [Located<Int>] = []
+        for item in items {
+            guard case .scalar = item, let value = item.int, value >= minimum else {
+                issue("\(what) must hold integers ≥ \(minimum), got '\(item.string ?? "a collection")'", at: item)
+                return nil
+            }
+            guard !values.contains(where: { $0.value == value }) else {
+                issue("\(what) lists \(value) twice", at: item)
+                return nil
+            }
+            values.append(Located(value: value, location: Self.location(item) ?? SourceLocation(line: 1, column: 1)))
+        }
+        return values
+    }
+
+    private func parameterValue(_ node: Node) -> ParameterValue {
+        guard case .scalar(let scalar) = node else { return .text("a collection") }
+        if scalar.style == .plain {
+            if let value = node.int { return .integer(value) }
+            if let value = node.float { return .number(value) }
+            if let value = node.bool { return .flag(value) }
+        }
+        return .text(scalar.string)
+    }
+}

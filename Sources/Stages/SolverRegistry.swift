@@ -1,0 +1,179 @@
+import Transport
+
+/// A value given to a solver parameter in a pipeline file.
+public enum ParameterValue: Sendable, Equatable, Codable, CustomStringConvertible {
+    case integer(Int)
+    case number(Double)
+    case text(String)
+    case flag(Bool)
+
+    public var description: String {
+        switch self {
+        case .integer(let value): return String(value)
+        case .number(let value): return String(value)
+        case .text(let value): return value
+        case .flag(let value): return String(value)
+        }
+    }
+
+    var number: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .number(let value): return value
+        default: return nil
+        }
+    }
+}
+
+/// What one solver parameter accepts.
+public struct ParameterSchema: Sendable {
+    public enum Kind: Sendable {
+        /// An integer ≥ the minimum.
+        case integer(minimum: Int)
+        /// A number > 0.
+        case positiveNumber
+        /// A number strictly between 0 and 1.
+        case fraction
+        /// One of these words.
+        case choice([String])
+        /// true or false.
+        case flag
+        /// One of these words, or a number > 0.
+        case choiceOrPositiveNumber([String])
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// Shown in error messages and `perturbot validate`'s help.
+    public let help: String
+
+    /// Nil when `value` fits, else what was expected.
+    public func problem(with value: ParameterValue) -> String? {
+        switch (kind, value) {
+        case (.integer(let minimum), .integer(let given)):
+            return given >= minimum ? nil : "'\(name)' must be an integer ≥ \(minimum), got \(given)"
+        case (.integer(let minimum), _):
+            return "'\(name)' must be an integer ≥ \(minimum), got '\(value)'"
+        case (.positiveNumber, _):
+            if let number = value.number, number > 0, number.isFinite { return nil }
+            return "'\(name)' must be a number > 0, got '\(value)'"
+        case (.fraction, _):
+            if let number = value.number, number > 0, number < 1 { return nil }
+            return "'\(name)' must be a number strictly between 0 and 1, got '\(value)'"
+        case (.choice(let words), .text(let word)):
+            return words.contains(word) ? nil : "'\(name)' must be one of \(words.joined(separator: ", ")), got '\(word)'"
+        case (.choice(let words), _):
+            return "'\(name)' must be one of \(words.joined(separator: ", ")), got '\(value)'"
+        case (.flag, .flag):
+            return nil
+        case (.flag, _):
+            return "'\(name)' must be true or false, got '\(value)'"
+        case (.choiceOrPositiveNumber(let words), .text(let word)):
+            return words.contains(word) ? nil
+                : "'\(name)' must be \(words.joined(separator: ", ")) or a number > 0, got '\(word)'"
+        case (.choiceOrPositiveNumber(let words), _):
+            if let number = value.number, number > 0, number.isFinite { return nil }
+            return "'\(name)' must be \(words.joined(separator: ", ")) or a number > 0, got '\(value)'"
+        }
+    }
+}
+
+/// The map estimators a pipeline's `solve` stage can run, by the `solver:` name of a method,
+/// with the parameters each accepts. Later modules (neural, sparse) add theirs here.
+public enum SolverRegistry {
+    public struct Solver: Sendable {
+        public let name: String
+        public let summary: String
+        public let parameters: [ParameterSchema]
+        /// Builds the estimator from validated parameters (absent ones take their defaults).
+        public let make: @Sendable ([String: ParameterValue]) -> any MapEstimator
+    }
+
+    private static let sinkhornParameters = [
+        ParameterSchema(name: "threshold", kind: .positiveNumber, help: "Sinkhorn stops when the L1 marginal error is below this (1e-3)"),
+        ParameterSchema(name: "max_iterations", kind: .integer(minimum: 1), help: "Sinkhorn iteration limit (2000)"),
+    ]
+
+    public static let solvers: [Solver] = [
+        Solver(name: "identity", summary: "T(x) = x (baseline)", parameters: []) { _ in IdentityEstimator() },
+        Solver(name: "mean_shift", summary: "T(x) = x + mean(target) − mean(source) (baseline)", parameters: []) { _ in
+            MeanShiftEstimator()
+        },
+        Solver(
+            name: "eot", summary: "entropic map; ε tuned on held-out target points unless given",
+            parameters: [
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned", "auto"]),
+                                help: "tuned (default), auto (OTT's default) or a number"),
+                ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune ε (0.1)"),
+            ] + sinkhornParameters
+        ) { parameters in
+            let sinkhorn = sinkhornOptions(parameters)
+            switch parameters["epsilon"] {
+            case .text("auto")?: return EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhorn)
+            case let value? where value.number != nil:
+                return EntropicMapEstimator(epsilon: .choice(.fixed(value.number ?? 1)), sinkhorn: sinkhorn)
+            default: return EntropicMapEstimator(epsilon: .tuned(tuning(parameters)), sinkhorn: sinkhorn)
+            }
+        },
+        Solver(name: "untuned", summary: "entropic map at OTT's default ε", parameters: sinkhornParameters) { parameters in
+            EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhornOptions(parameters))
+        },
+        Solver(
+            name: "debiased", summary: "map of the Sinkhorn-divergence potential",
+            parameters: [
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["auto"]), help: "auto (default) or a number"),
+            ] + sinkhornParameters
+        ) { parameters in
+            DebiasedMapEstimator(epsilon: epsilonChoice(parameters["epsilon"]), sinkhorn: sinkhornOptions(parameters))
+        },
+        Solver(
+            name: "progot", summary: "progressive entropic OT (Kassraie et al. 2024)",
+            parameters: [
+                ParameterSchema(name: "steps", kind: .integer(minimum: 1), help: "number of steps K (16)"),
+                ParameterSchema(name: "alpha", kind: .choice(AlphaSchedule.allCases.map(\.rawValue)), help: "step schedule (lin)"),
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned"]),
+                                help: "tuned (default: the paper's schedule) or one number for every step"),
+                ParameterSchema(name: "start_epsilon_scale", kind: .positiveNumber, help: "start ε as a multiple of OTT's default (1)"),
+                ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune the end ε (0.1)"),
+                ParameterSchema(name: "debiased", kind: .flag, help: "debiased map at every step (false)"),
+                ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials (false)"),
+            ] + sinkhornParameters
+        ) { parameters in
+            var estimator = ProgOTEstimator(sinkhorn: sinkhornOptions(parameters))
+            if case .integer(let steps)? = parameters["steps"] { estimator.steps = steps }
+            if case .text(let alpha)? = parameters["alpha"], let schedule = AlphaSchedule(rawValue: alpha) {
+                estimator.alpha = schedule
+            }
+            if let value = parameters["epsilon"]?.number {
+                estimator.epsilon = .fixed(Array(repeating: value, count: estimator.steps))
+            } else {
+                estimator.epsilon = .scheduled(tuning: tuning(parameters), startScale: parameters["start_epsilon_scale"]?.number ?? 1)
+            }
+            if case .flag(let on)? = parameters["debiased"] { estimator.debiased = on }
+            if case .flag(let on)? = parameters["warm_start"] { estimator.warmStart = on }
+            return estimator
+        },
+    ]
+
+    public static func solver(named name: String) -> Solver? {
+        solvers.first { $0.name == name }
+    }
+
+    private static func sinkhornOptions(_ parameters: [String: ParameterValue]) -> SinkhornOptions {
+        var options = SinkhornOptions()
+        if let threshold = parameters["threshold"]?.number { options.threshold = threshold }
+        if case .integer(let limit)? = parameters["max_iterations"] { options.maxIterations = limit }
+        return options
+    }
+
+    private static func tuning(_ parameters: [String: ParameterValue]) -> EpsilonTuning {
+        var tuning = EpsilonTuning()
+        if let fraction = parameters["held_out_fraction"]?.number { tuning.heldOutFraction = fraction }
+        return tuning
+    }
+
+    private static func epsilonChoice(_ value: ParameterValue?) -> EpsilonChoice {
+        if let number = value?.number { return .fixed(number) }
+        return .auto
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `perturbot validate`: ok summary, and every problem as one located error line.
+final class ValidateCommandTests: XCTestCase {
+    private func pipeline(_ text: String) throws -> String {
+        let path = try TestPaths.scratchDirectory().appendingPathComponent("pipeline.yaml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    private func text(control: String, drugs: String) -> String {
+        """
+        name: check
+        data: { path: \(TestPaths.fixture("categorical_missing")), condition_key: drug, control: \(control) }
+        drugs: \(drugs)
+        pca: { components: [2, 4] }
+        split: { test_fraction: 0.2, seeds: [0, 1, 2] }
+        methods: { id: { solver: identity }, p: { solver: progot, steps: 4 } }
+        """
+    }
+
+    func testValidPipelineIsSummarised() throws {
+        let file = try pipeline(text(control: "control", drugs: "[cisplatin, ixazomib]"))
+        let result = try CLI.run(["validate", file])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "\(file): ok — 2 drugs × 2 PCA size(s) × 3 seed(s) × 2 method(s)\n")
+    }
+
+    func testEveryProblemIsOneLocatedLine() throws {
+        let file = try pipeline(text(control: "DMSO", drugs: "[cisplatin, imatinib]"))
+        let result = try CLI.run(["validate", file])
+        XCTAssertEqual(result.status, 1)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, result.stderr)
+        XCTAssertTrue(lines[0].hasPrefix("perturbot: error: \(file):2:"), lines[0])
+        XCTAssertTrue(lines[0].contains("data.control: no cells labelled 'DMSO'"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("perturbot: error: \(file):3:20: drugs: no cells labelled 'imatinib'"), lines[1])
+    }
+
+    func testMissingDataFileNamesThePathLine() throws {
+        let file = try pipeline(text(control: "control", drugs: "all").replacingOccurrences(
+            of: TestPaths.fixture("categorical_missing"), with: "nowhere.h5ad"))
+        try CLI.assertOneLineError(["validate", file], ["\(file):2:15: data.path:", "nowhere.h5ad", "no such file"])
+        let skipped = try CLI.run(["validate", file, "--skip-data"])
+        XCTAssertEqual(skipped.status, 0, skipped.stderr)
+    }
+}

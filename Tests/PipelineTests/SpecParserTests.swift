@@ -1,0 +1,147 @@
+import AnnData
+import Foundation
+import Pipeline
+import Stages
+import TestSupport
+import XCTest
+
+/// Pipeline files: a valid one read into the spec, malformed ones each rejected with the
+/// message and the line:column of the problem.
+final class SpecParserTests: XCTestCase {
+    private let valid = """
+        name: demo-4i
+        data: { path: demo.h5ad, condition_key: drug, control: control, features: X }
+        drugs: [cisplatin, ixazomib]
+        pca: { components: [16, 32] }
+        split: { test_fraction: 0.2, seeds: [0, 1] }
+        methods:
+          identity: { solver: identity }
+          progot: { solver: progot, steps: 8, alpha: quad, warm_start: true }
+          eot: { solver: eot, epsilon: tuned }
+          fixed: { solver: eot, epsilon: 0.5, threshold: 1e-4 }
+        evaluate: { metrics: [sinkhorn_divergence, mean_l2], sinkhorn_epsilon: auto }
+        report: { out: reports/demo, formats: [markdown, csv] }
+
+        """
+
+    func testValidFileIsReadCompletely() throws {
+        let spec = try SpecParser.parse(valid, file: "demo.yaml")
+        XCTAssertEqual(spec.name, "demo-4i")
+        XCTAssertEqual(spec.data.path.value, "demo.h5ad")
+        XCTAssertEqual(spec.data.control.location, SourceLocation(line: 2, column: 56))
+        XCTAssertEqual(spec.drugs, .list([
+            Located(value: "cisplatin", location: SourceLocation(line: 3, column: 9)),
+            Located(value: "ixazomib", location: SourceLocation(line: 3, column: 20)),
+        ]))
+        XCTAssertEqual(spec.pcaComponents.map(\.value), [16, 32])
+        XCTAssertEqual(spec.split, PipelineSpec.SplitSpec(testFraction: 0.2, seeds: [0, 1]))
+        XCTAssertEqual(spec.methods.map(\.name), ["identity", "progot", "eot", "fixed"])
+        XCTAssertEqual(spec.methods[1].parameters, ["steps": .integer(8), "alpha": .text("quad"), "warm_start": .flag(true)])
+        XCTAssertEqual(spec.methods[3].parameters, ["epsilon": .number(0.5), "threshold": .number(1e-4)])
+        XCTAssertEqual(spec.evaluate, PipelineSpec.EvaluateSpec(metrics: [.sinkhorn_divergence, .mean_l2], sinkhornEpsilon: nil))
+        XCTAssertEqual(spec.report, PipelineSpec.ReportSpec(out: "reports/demo", formats: [.markdown, .csv], savePredictions: false))
+    }
+
+    func testDefaultsForOptionalSections() throws {
+        let spec = try SpecParser.parse("""
+            name: small
+            data: { path: d.h5ad, condition_key: drug, control: ctrl }
+            drugs: all
+            pca: { components: 16 }
+            split: { test_fraction: 0.25, seeds: 3 }
+            methods: { p: { solver: progot } }
+            """, file: "small.yaml")
+        XCTAssertEqual(spec.drugs, .all)
+        XCTAssertEqual(spec.data.features.value, "X")
+        XCTAssertEqual(spec.data.transform, .none)
+        XCTAssertEqual(spec.split.seeds, [3])
+        XCTAssertEqual(spec.evaluate.metrics, PipelineSpec.Metric.allCases)
+        XCTAssertEqual(spec.report.out, "reports/small")
+    }
+
+    /// Each malformed file: the complete list of `FILE:LINE:COLUMN: message` lines.
+    func testMalformedFilesGiveOneLocatedMessagePerProblem() {
+        func lines(replacing old: String, with new: String) -> [String] {
+            XCTAssertTrue(valid.contains(old), old)
+            do {
+                _ = try SpecParser.parse(valid.replacingOccurrences(of: old, with: new), file: "p.yaml")
+                return ["(no error)"]
+            } catch let error as PipelineSpecError {
+                return error.lines
+            } catch {
+                return ["unexpected \(error)"]
+            }
+        }
+        let cases: [(old: String, new: String, expected: [String])] = [
+            ("name: demo-4i", "nme: demo-4i",
+             ["p.yaml:1:1: the pipeline file: unknown key 'nme' (expected name, data, drugs, pca, split, methods, evaluate, report)",
+              "p.yaml:1:1: the pipeline file: missing key 'name'"]),
+            ("features: X }", "features: X, colour: red }",
+             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, transform, target_sum)"]),
+            ("split: { test_fraction: 0.2", "split: { test_fraction: 1.5",
+             ["p.yaml:5:25: split.test_fraction must be a number strictly between 0 and 1, got 1.5"]),
+            ("seeds: [0, 1]", "seeds: [0, -1]", ["p.yaml:5:41: split.seeds must hold integers ≥ 0, got '-1'"]),
+            ("components: [16, 32]", "components: [16, sixteen]",
+             ["p.yaml:4:25: pca.components must hold integers ≥ 1, got 'sixteen'"]),
+            ("solver: identity", "solver: magic",
+             ["p.yaml:7:23: methods.identity.solver: unknown solver 'magic' (expected one of identity, mean_shift, eot, untuned, debiased, progot)"]),
+            ("steps: 8", "steps: 0", ["p.yaml:8:36: methods.progot: 'steps' must be an integer ≥ 1, got 0"]),
+            ("alpha: quad", "alpha: cubic", ["p.yaml:8:46: methods.progot: 'alpha' must be one of lin, exp, quad, got 'cubic'"]),
+            ("warm_start: true", "warm_start: yes please",
+             ["p.yaml:8:64: methods.progot: 'warm_start' must be true or false, got 'yes please'"]),
+            ("epsilon: tuned", "epsilon: tuned, lambda: 3",
+             ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, threshold, max_iterations)"]),
+            ("threshold: 1e-4", "threshold: -1", ["p.yaml:10:50: methods.fixed: 'threshold' must be a number > 0, got '-1'"]),
+            ("drugs: [cisplatin, ixazomib]", "drugs: [cisplatin, cisplatin]", ["p.yaml:3:20: drug 'cisplatin' is listed twice"]),
+            ("drugs: [cisplatin, ixazomib]", "drugs: some", ["p.yaml:3:8: drugs must be 'all' or a non-empty list of drug names"]),
+            ("metrics: [sinkhorn_divergence, mean_l2]", "metrics: [sinkhorn_divergence, wasserstein]",
+             ["p.yaml:11:44: evaluate.metrics entry must be one of sinkhorn_divergence, mmd, mean_l2, got 'wasserstein'"]),
+            ("formats: [markdown, csv]", "formats: [markdown, pdf]",
+             ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, got 'pdf'"]),
+            ("  identity: { solver: identity }\n", "  identity: { steps: 3 }\n",
+             ["p.yaml:7:13: methods.identity has no 'solver' (expected one of identity, mean_shift, eot, untuned, debiased, progot)"]),
+            ("data: { path: demo.h5ad,", "data: { path: [demo.h5ad],",
+             ["p.yaml:2:15: data.path must be a non-empty text value"]),
+            ("pca: { components: [16, 32] }", "pca: { components: [16, 32]", ["p.yaml:5:1: YAML syntax error: while parsing a flow mapping, did not find expected ',' or '}'"]),
+        ]
+        XCTAssertGreaterThanOrEqual(cases.count, 10)
+        for (old, new, expected) in cases {
+            XCTAssertEqual(lines(replacing: old, with: new), expected, new)
+        }
+    }
+
+    func testSeveralProblemsAreAllReported() {
+        let text = valid.replacingOccurrences(of: "steps: 8", with: "steps: -2")
+            .replacingOccurrences(of: "test_fraction: 0.2", with: "test_fraction: 0")
+        XCTAssertThrowsError(try SpecParser.parse(text, file: "p.yaml")) { error in
+            XCTAssertEqual((error as? PipelineSpecError)?.lines.count, 2, "\(error)")
+        }
+    }
+
+    func testDataChecksNameTheMissingLabelsAndFeatures() throws {
+        let spec = try SpecParser.parse("""
+            name: check
+            data: { path: x.h5ad, condition_key: drug, control: DMSO, features: X_umap }
+            drugs: [cisplatin, sorafenib, control]
+            pca: { components: 4 }
+            split: { test_fraction: 0.2, seeds: [0] }
+            methods: { id: { solver: identity } }
+            """, file: "check.yaml")
+        let summary = try AnnDataSummary.read(TestPaths.fixture("categorical_missing"))
+        let messages = DataCheck.issues(spec, against: summary).map(\.description)
+        XCTAssertEqual(messages, [
+            "2:53: data.control: no cells labelled 'DMSO' in obs 'drug' (labels: control, cisplatin, ixazomib, melphalan)",
+            "3:20: drugs: no cells labelled 'sorafenib' in obs 'drug' (labels: control, cisplatin, ixazomib, melphalan)",
+            "2:69: data.features: 'X_umap' is neither X nor an obsm entry (obsm has: nothing)",
+        ])
+    }
+
+    func testEveryRegisteredSolverBuildsFromItsParameters() throws {
+        for solver in SolverRegistry.solvers {
+            XCTAssertFalse(solver.summary.isEmpty)
+            _ = solver.make([:])
+        }
+        let progot = SolverRegistry.solver(named: "progot")
+        XCTAssertNotNil(progot)
+    }
+}

@@ -1,0 +1,72 @@
+import AnnData
+import Foundation
+import LinearAlgebra
+
+/// What the `load` stage hands on: one row of features per cell, and each cell's condition.
+public struct LoadedData: Sendable, Codable, Equatable {
+    /// n × d (X made dense, or one obsm entry), after the transform.
+    public let features: Matrix<Float>
+    /// The condition of each cell (nil where the obs value is missing).
+    public let conditions: [String?]
+    public let featureNames: [String]
+
+    /// Rows whose condition is `label`.
+    public func cells(labelled label: String) -> [Int] {
+        conditions.indices.filter { conditions[$0] == label }
+    }
+}
+
+/// The `load` stage: reads an .h5ad file's features and condition column.
+public enum Load {
+    /// How counts are transformed before PCA, as scanpy: `log1p` is log(1 + x); `normalizeLog1p`
+    /// first scales each cell to `targetSum` total counts (`sc.pp.normalize_total`).
+    public enum Transform: Sendable, Equatable {
+        case none, log1p
+        case normalizeLog1p(targetSum: Double)
+    }
+
+    public static func run(path: String, conditionKey: String, features: String, transform: Transform) throws -> LoadedData {
+        let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
+        let matrix: Matrix<Float>
+        let names: [String]
+        if features == "X" {
+            guard let x = data.X else { throw StageError.invalidInput("\(path): X is missing") }
+            matrix = x.densified()
+            names = data.var.index
+        } else {
+            guard let entry = data.obsm[features] else {
+                throw StageError.invalidInput("\(path): no obsm entry '\(features)' (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")
+            }
+            matrix = entry
+            names = (0..<entry.cols).map { "\(features)_\($0 + 1)" }
+        }
+        let conditions: [String?]
+        switch try data.obsColumn(conditionKey) {
+        case .categorical(let categorical): conditions = (0..<categorical.codes.count).map { categorical[$0] }
+        case .string(let values): conditions = values.map { $0 }
+        default:
+            throw StageError.invalidInput("\(path): obs column '\(conditionKey)' is not categorical or text")
+        }
+        guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
+        return LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names)
+    }
+
+    static func apply(_ transform: Transform, to matrix: Matrix<Float>, path: String) throws -> Matrix<Float> {
+        switch transform {
+        case .none:
+            return matrix
+        case .log1p, .normalizeLog1p:
+            guard !matrix.storage.contains(where: { $0 < 0 }) else {
+                throw StageError.invalidInput("\(path): log1p needs non-negative counts, the features have negative values")
+            }
+            var scales = [Float](repeating: 1, count: matrix.rows)
+            if case .normalizeLog1p(let targetSum) = transform {
+                for i in 0..<matrix.rows {
+                    let total = matrix.row(i).reduce(0.0) { $0 + Double($1) }
+                    scales[i] = total > 0 ? Float(targetSum / total) : 1
+                }
+            }
+            return Matrix(rows: matrix.rows, cols: matrix.cols) { i, j in Foundation.log1p(matrix[i, j] * scales[i]) }
+        }
+    }
+}

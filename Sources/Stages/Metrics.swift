@@ -1,0 +1,52 @@
+import Foundation
+import LinearAlgebra
+import Transport
+
+/// The evaluation metrics between predicted and observed treated cells.
+public enum Metrics {
+    /// CellOT's bandwidths: the RBF-kernel MMD is averaged over k(x, y) = exp(−γ‖x − y‖²) for
+    /// these γ (CellOT `compute_scalar_mmd`).
+    public static let mmdGammas: [Double] = [2, 1, 0.5, 0.1, 0.01, 0.005]
+
+    /// The biased (V-statistic) MMD² averaged over `gammas`:
+    /// mean_γ [mean K_γ(x, x) + mean K_γ(y, y) − 2 mean K_γ(x, y)], in Double.
+    public static func mmd(_ x: Matrix<Float>, _ y: Matrix<Float>, gammas: [Double] = mmdGammas) -> Double {
+        let xx = squaredDistances(x, x), yy = squaredDistances(y, y), xy = squaredDistances(x, y)
+        let total = gammas.reduce(0.0) { sum, gamma in
+            sum + kernelMean(xx, gamma) + kernelMean(yy, gamma) - 2 * kernelMean(xy, gamma)
+        }
+        return total / Double(gammas.count)
+    }
+
+    /// ‖mean(x) − mean(y)‖₂.
+    public static func meanDistance(_ x: Matrix<Float>, _ y: Matrix<Float>) -> Double {
+        let a = x.converted(to: Double.self).columnMeans(), b = y.converted(to: Double.self).columnMeans()
+        return zip(a, b).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+    }
+
+    /// The evaluation ε of one (drug, d_PCA, seed): OTT's default ε (0.05 × std of the cost
+    /// matrix) of the test-treated cloud with itself, so every method's prediction is scored
+    /// at the same ε.
+    public static func evaluationEpsilon(testTreated: Matrix<Float>) throws -> Double {
+        try Sinkhorn.solve(source: testTreated, target: testTreated,
+                           options: SinkhornOptions(epsilon: .auto, maxIterations: 1)).epsilon
+    }
+
+    /// Sinkhorn divergence S_ε(predicted, observed) at a fixed ε, in Double.
+    public static func sinkhornDivergence(
+        _ predicted: Matrix<Float>, _ observed: Matrix<Float>, epsilon: Double
+    ) throws -> SinkhornDivergence {
+        try SinkhornDivergence.compute(
+            source: predicted.converted(to: Double.self), target: observed.converted(to: Double.self),
+            options: SinkhornOptions(epsilon: .fixed(epsilon), threshold: 1e-4, maxIterations: 5000))
+    }
+
+    private static func squaredDistances(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Double> {
+        squaredEuclideanCostMatrix(a.converted(to: Double.self), b.converted(to: Double.self))
+    }
+
+    private static func kernelMean(_ distances: Matrix<Double>, _ gamma: Double) -> Double {
+        guard !distances.storage.isEmpty else { return 0 }
+        return distances.storage.reduce(0.0) { $0 + Foundation.exp(-gamma * $1) } / Double(distances.storage.count)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import LinearAlgebra
+import AnnData
+import Stages
+import TestSupport
+import XCTest
+
+final class PCATests: XCTestCase {
+    /// Points on a known ellipsoid: x = z·diag(s)·Qᵀ + μ with a random rotation Q.
+    private func ellipsoid(n: Int, scales: [Double], seed: UInt64) throws -> (Matrix<Float>, Matrix<Double>) {
+        var rng = SeededRNG(seed: seed)
+        let d = scales.count
+        let gaussian: Matrix<Double> = rng.normalMatrix(rows: d, cols: d)
+        let q = try gaussian.thinSVD().u  // orthonormal d × d
+        let z: Matrix<Double> = rng.normalMatrix(rows: n, cols: d)
+        let scaled = Matrix(rows: n, cols: d) { i, j in z[i, j] * scales[j] }
+        let x = scaled.multiplied(by: q, transposeOther: true)
+        return (Matrix(rows: n, cols: d) { i, j in Float(x[i, j] + Double(j)) }, q)
+    }
+
+    func testComponentsAreOrthonormalOrderedAndMatchTheCovariance() throws {
+        let (x, rotation) = try ellipsoid(n: 4000, scales: [5, 3, 1, 0.5, 0.2], seed: 1)
+        let model = try PCAModel.fit(x, components: 3)
+        let gram = model.components.multiplied(by: model.components, transposeOther: true)
+        XCTAssertLessThan(gram.maxAbsDifference(Matrix<Double>.identity(3)), 1e-10)
+        XCTAssertEqual(model.explainedVariance, model.explainedVariance.sorted(by: >))
+        // The leading axes are the rotation's first columns (up to sign), variances near s².
+        for k in 0..<3 {
+            let alignment = (0..<5).reduce(0.0) { $0 + model.components[k, $1] * rotation[$1, k] }
+            XCTAssertGreaterThan(abs(alignment), 0.99, "component \(k)")
+        }
+        XCTAssertEqual(model.explainedVariance[0], 25, accuracy: 25 * 0.08)
+        XCTAssertEqual(model.mean[4], 4, accuracy: 0.1)
+        // Largest loading of each component is positive.
+        for k in 0..<3 {
+            let row = (0..<5).map { model.components[k, $0] }
+            XCTAssertGreaterThan(row.max { abs($0) < abs($1) } ?? 0, 0)
+        }
+    }
+
+    func testAllComponentsReconstructTheData() throws {
+        let (x, _) = try ellipsoid(n: 200, scales: [2, 1, 0.5], seed: 2)
+        let model = try PCAModel.fit(x, components: 3)
+        let back = try model.inverseTransform(try model.transform(x))
+        XCTAssertLessThan(back.converted(to: Double.self).maxAbsDifference(x.converted(to: Double.self)), 1e-4)
+        XCTAssertEqual(model.explainedVarianceRatio.reduce(0, +), 1, accuracy: 1e-12)
+    }
+
+    func testScoresHaveTheComponentVariances() throws {
+        let (x, _) = try ellipsoid(n: 500, scales: [3, 1, 0.3], seed: 3)
+        let model = try PCAModel.fit(x, components: 2)
+        let scores = try model.transform(x).converted(to: Double.self)
+        for k in 0..<2 {
+            let column = scores.column(k)
+            let mean = column.reduce(0, +) / Double(column.count)
+            XCTAssertEqual(mean, 0, accuracy: 1e-4)
+            let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(column.count - 1)
+            XCTAssertEqual(variance, model.explainedVariance[k], accuracy: 1e-4 * model.explainedVariance[k])
+        }
+    }
+
+    func testBadRequestsAreErrors() throws {
+        let x = Matrix<Float>(rows: 10, cols: 3) { i, j in Float(i * j) }
+        XCTAssertThrowsError(try PCAModel.fit(x, components: 4)) { error in
+            XCTAssertEqual("\(error)", "PCA: 4 components requested but the features have 3 dimensions")
+        }
+        XCTAssertThrowsError(try PCAModel.fit(Matrix<Float>(rows: 1, cols: 3), components: 1))
+        XCTAssertThrowsError(try PCAModel.fit(x, components: 2).transform(Matrix<Float>(rows: 2, cols: 4)))
+    }
+}
+
+final class SplitTests: XCTestCase {
+    func testPartsAreDisjointSizedAndSeeded() throws {
+        let control = Array(0..<50), treated = Array(100..<131)
+        let split = try DrugSplit.make(drug: "d", control: control, treated: treated, testFraction: 0.2, seed: 7)
+        XCTAssertEqual(split.testControl.count, 10)
+        XCTAssertEqual(split.testTreated.count, 6)  // round(6.2)
+        XCTAssertEqual(Set(split.trainControl + split.testControl), Set(control))
+        XCTAssertTrue(Set(split.trainControl).isDisjoint(with: split.testControl))
+        XCTAssertEqual(Set(split.trainTreated + split.testTreated), Set(treated))
+        XCTAssertEqual(split, try DrugSplit.make(drug: "d", control: control, treated: treated, testFraction: 0.2, seed: 7))
+        XCTAssertNotEqual(split.testControl,
+                          try DrugSplit.make(drug: "d", control: control, treated: treated, testFraction: 0.2, seed: 8).testControl)
+    }
+
+    func testTinyGroupsKeepOneCellOnEachSide() throws {
+        let split = try DrugSplit.make(drug: "d", control: [1, 2], treated: [3, 4, 5], testFraction: 0.9, seed: 0)
+        XCTAssertEqual(split.trainControl.count, 1)
+        XCTAssertEqual(split.testControl.count, 1)
+        XCTAssertEqual(split.trainTreated.count, 1)
+        XCTAssertThrowsError(try DrugSplit.make(drug: "d", control: [1], treated: [3, 4], testFraction: 0.5, seed: 0)) { error in
+            XCTAssertEqual("\(error)", "split of 'd': needs at least 2 control cells, got 1")
+        }
+    }
+}
+
+final class MetricsTests: XCTestCase {
+    func testMMDMatchesTheDirectSumAndVanishesOnItself() {
+        var rng = SeededRNG(seed: 4)
+        let x: Matrix<Float> = rng.normalMatrix(rows: 30, cols: 3)
+        let y = Matrix<Float>(rows: 25, cols: 3) { _, _ in Float(rng.normal() + 0.5) }
+        func kernelMean(_ a: Matrix<Float>, _ b: Matrix<Float>, _ gamma: Double) -> Double {
+            var total = 0.0
+            for i in 0..<a.rows {
+                for j in 0..<b.rows {
+                    let d2 = (0..<a.cols).reduce(0.0) { $0 + pow(Double(a[i, $1]) - Double(b[j, $1]), 2) }
+                    total += exp(-gamma * d2)
+                }
+            }
+            return total / Double(a.rows * b.rows)
+        }
+        let direct = Metrics.mmdGammas.reduce(0.0) {
+            $0 + kernelMean(x, x, $1) + kernelMean(y, y, $1) - 2 * kernelMean(x, y, $1)
+        } / Double(Metrics.mmdGammas.count)
+        XCTAssertEqual(Metrics.mmd(x, y), direct, accuracy: 1e-9)
+        XCTAssertGreaterThan(Metrics.mmd(x, y), 0)
+        XCTAssertEqual(Metrics.mmd(x, x), 0, accuracy: 1e-12)
+    }
+
+    func testMeanDistanceAndDivergence() throws {
+        let x = try Matrix<Float>([[0, 0], [2, 0]]), y = try Matrix<Float>([[3, 4], [3, 4]])
+        XCTAssertEqual(Metrics.meanDistance(x, y), (4.0 + 16.0).squareRoot(), accuracy: 1e-12)
+        var rng = SeededRNG(seed: 5)
+        let cloud: Matrix<Float> = rng.normalMatrix(rows: 40, cols: 2)
+        let epsilon = try Metrics.evaluationEpsilon(testTreated: cloud)
+        XCTAssertGreaterThan(epsilon, 0)
+        XCTAssertEqual(try Metrics.sinkhornDivergence(cloud, cloud, epsilon: epsilon).value, 0, accuracy: 1e-6)
+        XCTAssertGreaterThan(try Metrics.sinkhornDivergence(cloud, y, epsilon: epsilon).value, 0)
+    }
+}
+
+final class LoadTests: XCTestCase {
+    func testFeaturesConditionsAndTransforms() throws {
+        let path = TestPaths.fixture("categorical_missing")
+        let raw = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .none)
+        let reference = try AnnDataReader.read(path, as: Float.self, sparse: .densify)
+        XCTAssertEqual(raw.features, reference.X?.densified())
+        XCTAssertEqual(raw.conditions.count, raw.features.rows)
+        XCTAssertEqual(raw.cells(labelled: "control").count, 7)
+        XCTAssertEqual(raw.conditions.filter { $0 == nil }.count, 5)
+        XCTAssertEqual(raw.featureNames, reference.var.index)
+        XCTAssertThrowsError(try Load.run(path: path, conditionKey: "drug", features: "X", transform: .log1p)) { error in
+            XCTAssertTrue("\(error)".contains("log1p needs non-negative counts"), "\(error)")
+        }
+    }
+
+    func testCountTransformsFollowScanpy() throws {
+        let path = TestPaths.fixture("dense_int32")  // integer counts
+        let raw = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .none)
+        let logged = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .log1p)
+        let normalised = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .normalizeLog1p(targetSum: 100))
+        for i in 0..<raw.features.rows {
+            let total = raw.features.row(i).reduce(0, +)
+            for j in 0..<raw.features.cols {
+                XCTAssertEqual(logged.features[i, j], log1p(raw.features[i, j]), accuracy: 1e-6)
+                let scaled = total > 0 ? raw.features[i, j] * 100 / total : raw.features[i, j]
+                XCTAssertEqual(normalised.features[i, j], log1p(scaled), accuracy: 1e-5)
+            }
+        }
+    }
+
+    func testMissingColumnAndObsmAreNamed() {
+        let path = TestPaths.fixture("categorical_missing")
+        XCTAssertThrowsError(try Load.run(path: path, conditionKey: "drug", features: "X_umap", transform: .none)) { error in
+            XCTAssertTrue("\(error)".contains("no obsm entry 'X_umap'"), "\(error)")
+        }
+        XCTAssertThrowsError(try Load.run(path: path, conditionKey: "perturbation", features: "X", transform: .none)) { error in
+            XCTAssertTrue("\(error)".contains("perturbation"), "\(error)")
+        }
+    }
+}

@@ -14,6 +14,7 @@ build: bootstrap
 
 run: build
 	.build/release/perturbot inspect $(DEMO_DATA)
+	.build/release/perturbot validate pipelines/demo.yaml
 
 test: bootstrap
 	swift build --build-tests

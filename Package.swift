@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport", "Pipeline",
+                "AnnData", "LinearAlgebra", "Transport", "Stages", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -169,3 +169,38 @@ final class LoadTests: XCTestCase {
         }
     }
 }
+
+final class DemoDatasetTests: XCTestCase {
+    func testShapeLabelsAndOnlyTheMovedFeaturesShift() throws {
+        let data = try DemoDataset.make(.init(seed: 3, controlCells: 400, cellsPerDrug: 300))
+        XCTAssertEqual(data.nObs, 1900)
+        XCTAssertEqual(data.nVars, 48)
+        XCTAssertEqual(Set(data.var.index).count, 48)
+        guard case .categorical(let drug)? = data.obs["drug"] else { return XCTFail("no drug column") }
+        XCTAssertEqual(drug.categories, ["control"] + DemoDataset.drugs)
+        XCTAssertEqual(drug.counts, [400, 300, 300, 300, 300, 300])
+        let x = try XCTUnwrap(data.X).densified()
+        let law = DemoDataset.Law(seed: 3)
+        func mean(of label: Int, feature: Int) -> Double {
+            let rows = (0..<x.rows).filter { drug.codes[$0] == Int32(label) }
+            return rows.reduce(0.0) { $0 + Double(x[$1, feature]) } / Double(rows.count)
+        }
+        for index in DemoDataset.drugs.indices {
+            let moved = Set(law.movedFeatures[index])
+            XCTAssertEqual(moved.count, 6)
+            // Every unmoved feature keeps the control mean (up to sampling error).
+            for feature in 0..<48 where !moved.contains(feature) {
+                XCTAssertEqual(mean(of: index + 1, feature: feature), mean(of: 0, feature: feature), accuracy: 0.35,
+                               "\(DemoDataset.drugs[index]) feature \(feature)")
+            }
+            // The displacement is not a translation: it varies from cell to cell.
+            var rng = SeededRNG(seed: 9)
+            let shifts = (0..<50).map { _ -> Double in
+                let cell = (0..<48).map { _ in 2 + rng.normal() }
+                return law.displacement(drug: index, cell: cell)[law.movedFeatures[index][0]]
+            }
+            XCTAssertGreaterThan((shifts.max() ?? 0) - (shifts.min() ?? 0), 0.1, DemoDataset.drugs[index])
+        }
+        XCTAssertEqual(try DemoDataset.make(.init(seed: 3, controlCells: 400, cellsPerDrug: 300)), data)
+    }
+}

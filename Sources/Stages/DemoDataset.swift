@@ -1,0 +1,127 @@
+import AnnData
+import Foundation
+import LinearAlgebra
+
+/// A synthetic 4i-shaped dataset: the bundled demo of the pipeline, small enough to commit.
+///
+/// 48 features named like 4i measurements (24 markers × nucleus/cytoplasm), control cells drawn
+/// from three cell states, and five drugs (those of the ProgOT paper's 4i table), each moving
+/// cells by its own non-linear displacement of 6 of the 48 features: the displacement of a
+/// cell depends on where the cell is (through a drug-specific projection s of the cell), so no
+/// translation explains it. Treated cells are fresh control-law cells pushed through the
+/// drug's map, so the true map is known (`displacement`). Seeded: same seed, same file.
+public enum DemoDataset {
+    public static let markers = [
+        "Ki67", "pRB", "CyclinB1", "CyclinE", "p21", "p53", "pSTAT3", "ClCasp3", "gH2AX", "pERK",
+        "pMEK", "pS6", "pAKT", "pEGFR", "Vimentin", "ECadherin", "CD44", "Actin", "Tubulin", "DAPI",
+        "pH3", "LaminB1", "YAP", "NFkB",
+    ]
+    public static let compartments = ["nuclei", "cytoplasm"]
+    public static let drugs = ["cisplatin", "ixazomib", "melphalan", "sorafenib", "hesperadin"]
+    public static var featureNames: [String] { compartments.flatMap { c in markers.map { "\($0)_\(c)" } } }
+    static let movedPerDrug = 6
+    static let latentDimension = 4
+
+    public struct Options: Sendable {
+        public var seed: UInt64
+        public var controlCells: Int
+        public var cellsPerDrug: Int
+
+        public init(seed: UInt64 = 0, controlCells: Int = 1500, cellsPerDrug: Int = 600) {
+            self.seed = seed
+            self.controlCells = controlCells
+            self.cellsPerDrug = cellsPerDrug
+        }
+    }
+
+    /// The law of the data: loadings, cell-state centres, and each drug's moved features,
+    /// projection and amplitudes, all drawn from the seed.
+    public struct Law: Sendable {
+        let loadings: Matrix<Double>  // 48 × latent
+        let centres: [[Double]]  // cell states in latent space
+        public let movedFeatures: [[Int]]  // per drug
+        let directions: [[Double]]  // per drug, unit vectors in feature space
+        let amplitudes: [[Double]]  // per drug, one per moved feature
+
+        public init(seed: UInt64) {
+            var rng = SeededRNG(seed: seed ^ 0xD3_4D_A7A5)
+            let d = DemoDataset.featureNames.count
+            loadings = Matrix(rows: d, cols: latentDimension) { _, _ in 0.6 * rng.normal() }
+            centres = (0..<3).map { _ in (0..<latentDimension).map { _ in 1.5 * rng.normal() } }
+            var moved: [[Int]] = [], directions: [[Double]] = [], amplitudes: [[Double]] = []
+            for _ in DemoDataset.drugs {
+                moved.append(Array(rng.permutation(d).prefix(movedPerDrug)).sorted())
+                let raw = (0..<d).map { _ in rng.normal() }
+                let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                directions.append(raw.map { $0 / norm })
+                amplitudes.append((0..<movedPerDrug).map { _ in (0.8 + 0.8 * rng.uniform()) * (rng.uniform() < 0.5 ? -1 : 1) })
+            }
+            movedFeatures = moved
+            self.directions = directions
+            self.amplitudes = amplitudes
+        }
+
+        /// One control-law cell.
+        func controlCell(_ rng: inout SeededRNG) -> [Double] {
+            let centre = centres[rng.bounded(centres.count)]
+            let z = centre.map { $0 + 0.7 * rng.normal() }
+            return (0..<loadings.rows).map { j in
+                2 + (0..<latentDimension).reduce(0.0) { $0 + loadings[j, $1] * z[$1] } + 0.3 * rng.normal()
+            }
+        }
+
+        /// The displacement drug `index` applies to `cell`: non-zero on its moved features only.
+        public func displacement(drug index: Int, cell: [Double]) -> [Double] {
+            let s = zip(directions[index], cell).reduce(0.0) { $0 + $1.0 * ($1.1 - 2) } / 2
+            let shape: Double
+            switch index % 5 {
+            case 0: shape = tanh(2 * s) + 1
+            case 1: shape = 0.5 * s * s + 0.3
+            case 2: shape = sin(1.5 * s) + 1
+            case 3: shape = log1p(exp(2 * s))
+            default: shape = 1.5 * exp(-s * s) + 0.2
+            }
+            var result = [Double](repeating: 0, count: cell.count)
+            for (k, feature) in movedFeatures[index].enumerated() { result[feature] = amplitudes[index][k] * shape }
+            return result
+        }
+    }
+
+    public static func make(_ options: Options = Options()) throws -> AnnData<Float> {
+        guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
+            throw StageError.invalidInput("the demo needs at least 2 control cells and 2 cells per drug")
+        }
+        let law = Law(seed: options.seed)
+        var rng = SeededRNG(seed: options.seed)
+        var rows: [[Double]] = []
+        var labels: [String] = []
+        for _ in 0..<options.controlCells {
+            rows.append(law.controlCell(&rng))
+            labels.append("control")
+        }
+        for (index, drug) in drugs.enumerated() {
+            for _ in 0..<options.cellsPerDrug {
+                let cell = law.controlCell(&rng)
+                let moved = zip(cell, law.displacement(drug: index, cell: cell)).map { $0 + $1 }
+                rows.append(moved.map { $0 + 0.05 * rng.normal() })
+                labels.append(drug)
+            }
+        }
+        let x = Matrix<Float>(rows: rows.count, cols: featureNames.count) { i, j in Float(rows[i][j]) }
+        var obs = DataFrame(index: (0..<rows.count).map { "cell\($0)" })
+        let categorical = try Categorical(categories: ["control"] + drugs,
+                                          codes: labels.map { Int32((["control"] + drugs).firstIndex(of: $0) ?? -1) })
+        try obs.setColumn("drug", .categorical(categorical))
+        var moved: [String: UnsValue] = [:]
+        for (index, drug) in drugs.enumerated() {
+            moved[drug] = .string(law.movedFeatures[index].map { featureNames[$0] }.joined(separator: ","))
+        }
+        return AnnData(X: .dense(x), obs: obs, var: DataFrame(index: featureNames), uns: [
+            "perturbot_demo": .dictionary([
+                "generator": .string("perturbot generate 4i-like"),
+                "seed": .integer(Int64(options.seed)),
+                "moved_features": .dictionary(moved),
+            ]),
+        ])
+    }
+}

@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
@@ -25,9 +26,13 @@ let package = Package(
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Stages", dependencies: ["Transport", "AnnData", "LinearAlgebra"]),
+        .target(name: "Reports"),
         .target(
             name: "Pipeline",
-            dependencies: ["Stages", "AnnData", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "Stages", "Reports", "AnnData", "Transport", "LinearAlgebra",
+                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "perturbot",
@@ -41,7 +46,7 @@ let package = Package(
         .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

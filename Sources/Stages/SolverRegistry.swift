@@ -1,3 +1,4 @@
+import Foundation
 import Transport
 
 /// A value given to a solver parameter in a pipeline file.
@@ -85,8 +86,29 @@ public enum SolverRegistry {
         public let name: String
         public let summary: String
         public let parameters: [ParameterSchema]
+        /// The type of the maps it fits (Float), to decode a cached map.
+        public let mapType: any TransportMap<Float>.Type
         /// Builds the estimator from validated parameters (absent ones take their defaults).
         public let make: @Sendable ([String: ParameterValue]) -> any MapEstimator
+
+        init(name: String, summary: String, parameters: [ParameterSchema], mapType: any TransportMap<Float>.Type,
+             make: @escaping @Sendable ([String: ParameterValue]) -> any MapEstimator) {
+            self.name = name
+            self.summary = summary
+            self.parameters = parameters
+            self.mapType = mapType
+            self.make = make
+        }
+
+        /// Decodes a map this solver fitted (JSON, as the cache stores it).
+        public func decodeMap(_ data: Data) throws -> any TransportMap<Float> {
+            try decode(mapType, data)
+        }
+
+        private func decode<Map: TransportMap>(_: Map.Type, _ data: Data) throws -> any TransportMap<Float>
+        where Map.Scalar == Float {
+            try JSONDecoder().decode(Map.self, from: data)
+        }
     }
 
     private static let sinkhornParameters = [
@@ -95,8 +117,9 @@ public enum SolverRegistry {
     ]
 
     public static let solvers: [Solver] = [
-        Solver(name: "identity", summary: "T(x) = x (baseline)", parameters: []) { _ in IdentityEstimator() },
-        Solver(name: "mean_shift", summary: "T(x) = x + mean(target) − mean(source) (baseline)", parameters: []) { _ in
+        Solver(name: "identity", summary: "T(x) = x (baseline)", parameters: [], mapType: IdentityMap<Float>.self) { _ in IdentityEstimator() },
+        Solver(name: "mean_shift", summary: "T(x) = x + mean(target) − mean(source) (baseline)", parameters: [],
+               mapType: MeanShiftMap<Float>.self) { _ in
             MeanShiftEstimator()
         },
         Solver(
@@ -105,7 +128,7 @@ public enum SolverRegistry {
                 ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned", "auto"]),
                                 help: "tuned (default), auto (OTT's default) or a number"),
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune ε (0.1)"),
-            ] + sinkhornParameters
+            ] + sinkhornParameters, mapType: EntropicMap<Float>.self
         ) { parameters in
             let sinkhorn = sinkhornOptions(parameters)
             switch parameters["epsilon"] {
@@ -115,14 +138,15 @@ public enum SolverRegistry {
             default: return EntropicMapEstimator(epsilon: .tuned(tuning(parameters)), sinkhorn: sinkhorn)
             }
         },
-        Solver(name: "untuned", summary: "entropic map at OTT's default ε", parameters: sinkhornParameters) { parameters in
+        Solver(name: "untuned", summary: "entropic map at OTT's default ε", parameters: sinkhornParameters,
+               mapType: EntropicMap<Float>.self) { parameters in
             EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhornOptions(parameters))
         },
         Solver(
             name: "debiased", summary: "map of the Sinkhorn-divergence potential",
             parameters: [
                 ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["auto"]), help: "auto (default) or a number"),
-            ] + sinkhornParameters
+            ] + sinkhornParameters, mapType: DebiasedEntropicMap<Float>.self
         ) { parameters in
             DebiasedMapEstimator(epsilon: epsilonChoice(parameters["epsilon"]), sinkhorn: sinkhornOptions(parameters))
         },
@@ -137,7 +161,7 @@ public enum SolverRegistry {
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune the end ε (0.1)"),
                 ParameterSchema(name: "debiased", kind: .flag, help: "debiased map at every step (false)"),
                 ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials (false)"),
-            ] + sinkhornParameters
+            ] + sinkhornParameters, mapType: ProgOTMap<Float>.self
         ) { parameters in
             var estimator = ProgOTEstimator(sinkhorn: sinkhornOptions(parameters))
             if case .integer(let steps)? = parameters["steps"] { estimator.steps = steps }

@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+
+/// One unit of work of a pipeline run; its output lands in the cache under `key`.
+public struct PlannedTask: Sendable, Equatable {
+    public enum Stage: String, Sendable, Codable, CaseIterable {
+        case load, pca, split, solve, evaluate
+    }
+
+    /// Human-readable and unique within the plan, e.g. `solve/cisplatin/d16/seed0/progot`.
+    public let id: String
+    public let stage: Stage
+    /// Canonical JSON (sorted keys) of everything that determines the output besides the inputs.
+    public let parameters: String
+    /// Ids of the tasks whose outputs this one reads, in a fixed order.
+    public let inputs: [String]
+    /// SHA-256 over (stage, stage version, parameters, input keys).
+    public let key: String
+}
+
+/// Bump a stage's version when its code changes what it computes: old cache entries are then
+/// no longer found.
+enum StageVersion {
+    static func of(_ stage: PlannedTask.Stage) -> Int {
+        switch stage {
+        case .load, .pca, .split, .solve, .evaluate: return 1
+        }
+    }
+}
+
+/// The DAG of a pipeline: drugs × PCA sizes × seeds × methods expanded into tasks, in an order
+/// where every task comes after its inputs.
+public struct Plan: Sendable {
+    public let tasks: [PlannedTask]
+    /// The drugs the run covers (resolved from `all`), in data order.
+    public let drugs: [String]
+
+    public func task(_ id: String) -> PlannedTask? { tasks.first { $0.id == id } }
+
+    /// - Parameters:
+    ///   - dataDigest: SHA-256 of the data file's bytes, so a changed file changes every key.
+    ///   - availableLabels: the condition labels present in the data (for `drugs: all`).
+    public static func make(_ spec: PipelineSpec, dataPath: String, dataDigest: String, availableLabels: [String]) throws -> Plan {
+        let control = spec.data.control.value
+        let drugs: [String]
+        switch spec.drugs {
+        case .all: drugs = availableLabels.filter { $0 != control }
+        case .list(let list): drugs = list.map(\.value)
+        }
+        guard !drugs.isEmpty else { throw PipelineError.plan("no drugs to run") }
+        var builder = Builder()
+        let load = try builder.add("load", .load, [
+            "path": dataPath, "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
+            "features": spec.data.features.value, "transform": spec.data.transform.rawValue,
+            "target_sum": spec.data.targetSum,
+        ], inputs: [])
+        for seed in spec.split.seeds {
+            for drug in drugs {
+                try builder.add("split/\(drug)/seed\(seed)", .split, [
+                    "drug": drug, "control": control, "seed": seed, "test_fraction": spec.split.testFraction,
+                ], inputs: [load])
+            }
+        }
+        for components in spec.pcaComponents.map(\.value) {
+            let pca = try builder.add("pca/d\(components)", .pca, [
+                "components": components, "control": control, "drugs": drugs,
+            ], inputs: [load])
+            for seed in spec.split.seeds {
+                for drug in drugs {
+                    let split = "split/\(drug)/seed\(seed)"
+                    for method in spec.methods {
+                        let prefix = "\(drug)/d\(components)/seed\(seed)/\(method.name)"
+                        let solve = try builder.add("solve/\(prefix)", .solve, [
+                            "method": method.name, "solver": method.solver, "parameters": method.parameters,
+                        ], inputs: [pca, split])
+                        try builder.add("evaluate/\(prefix)", .evaluate, [
+                            "metrics": spec.evaluate.metrics.map(\.rawValue),
+                            "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",
+                        ], inputs: [solve, pca, split])
+                    }
+                }
+            }
+        }
+        return Plan(tasks: builder.tasks, drugs: drugs)
+    }
+
+    private struct Builder {
+        var tasks: [PlannedTask] = []
+        var keys: [String: String] = [:]
+
+        @discardableResult
+        mutating func add(_ id: String, _ stage: PlannedTask.Stage, _ parameters: [String: any Encodable],
+                          inputs: [String]) throws -> String {
+            let canonical = try canonicalJSON(parameters)
+            var hasher = SHA256()
+            hasher.update(data: Data("\(stage.rawValue)\n\(StageVersion.of(stage))\n\(canonical)\n".utf8))
+            for input in inputs {
+                guard let key = keys[input] else { throw PipelineError.plan("task \(id) reads \(input), planned later") }
+                hasher.update(data: Data("\(key)\n".utf8))
+            }
+            let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            tasks.append(PlannedTask(id: id, stage: stage, parameters: canonical, inputs: inputs, key: key))
+            keys[id] = key
+            return id
+        }
+    }
+}
+
+/// JSON with sorted keys and no insignificant whitespace: equal parameters give equal text.
+func canonicalJSON(_ parameters: [String: any Encodable]) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let wrapped = parameters.mapValues(AnyEncodable.init)
+    return String(decoding: try encoder.encode(wrapped), as: UTF8.self)
+}
+
+private struct AnyEncodable: Encodable {
+    let value: any Encodable
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

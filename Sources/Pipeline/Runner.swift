@@ -1,0 +1,187 @@
+import AnnData
+import Crypto
+import Foundation
+import Stages
+
+/// What happened to one task in a run.
+public struct TaskOutcome: Sendable, Equatable {
+    public enum Status: Sendable, Equatable {
+        case cached
+        case ran
+        case failed(String)
+        /// Not run because an input failed.
+        case skipped(String)
+    }
+
+    public let id: String
+    public let status: Status
+    public let seconds: Double
+}
+
+/// Runs a plan against the cache: cached tasks are reused, the others run (independent ones in
+/// parallel, `jobs` at a time), a failing task is recorded and its dependants are skipped while
+/// everything else goes on.
+public struct Runner: Sendable {
+    public let spec: PipelineSpec
+    public let plan: Plan
+    public let cache: TaskCache
+    public let dataPath: String
+    public let jobs: Int
+    public let progress: ProgressLine?
+
+    public init(spec: PipelineSpec, plan: Plan, cache: TaskCache, dataPath: String, jobs: Int, progress: ProgressLine?) {
+        self.spec = spec
+        self.plan = plan
+        self.cache = cache
+        self.dataPath = dataPath
+        self.jobs = Swift.max(1, jobs)
+        self.progress = progress
+    }
+
+    /// Loads and plans a pipeline file: the spec, the data checks, and the data file's digest.
+    public static func prepare(file: String, cacheDirectory: String?) throws -> (PipelineSpec, Plan, TaskCache, String) {
+        let spec = try SpecParser.parse(file: file)
+        let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: file)
+        let summary = try AnnDataSummary.read(dataPath)
+        let issues = DataCheck.issues(spec, against: summary)
+        guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
+        let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
+        let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
+        let digest = try fileDigest(dataPath)
+        let plan = try Plan.make(spec, dataPath: URL(fileURLWithPath: dataPath).standardizedFileURL.path,
+                                 dataDigest: digest, availableLabels: labels)
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let cacheURL = cacheDirectory.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent(".perturbot-cache")
+        return (spec, plan, TaskCache(root: cacheURL), dataPath)
+    }
+
+    /// Which tasks are already in the cache.
+    public func cachedTaskIDs() -> Set<String> {
+        Set(plan.tasks.filter { cache.contains($0.key) }.map(\.id))
+    }
+
+    public func run() -> [TaskOutcome] {
+        let executor = StageExecutor(spec: spec, dataPath: dataPath, cache: cache)
+        let state = RunState(total: plan.tasks.count)
+        // Stages in dependency order; tasks within one stage are independent of each other.
+        for stage in PlannedTask.Stage.allCases {
+            let tasks = plan.tasks.filter { $0.stage == stage }
+            let queue = TaskQueue(count: tasks.count)
+            DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, Swift.max(1, tasks.count))) { _ in
+                while let index = queue.next() {
+                    let task = tasks[index]
+                    let outcome = runOne(task, executor: executor, state: state)
+                    state.record(outcome)
+                    progress?.update(done: state.doneCount, total: state.total, current: task.id)
+                }
+            }
+        }
+        progress?.finish()
+        return plan.tasks.compactMap { state.outcome(of: $0.id) }
+    }
+
+    private func runOne(_ task: PlannedTask, executor: StageExecutor, state: RunState) -> TaskOutcome {
+        if let failedInput = task.inputs.first(where: { state.failed($0) }) {
+            return TaskOutcome(id: task.id, status: .skipped("input \(failedInput) failed"), seconds: 0)
+        }
+        if cache.contains(task.key) { return TaskOutcome(id: task.id, status: .cached, seconds: 0) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let files = try executor.run(task, plan: plan)
+            try cache.store(task.key, task: task.id, stage: task.stage.rawValue, files: files)
+            return TaskOutcome(id: task.id, status: .ran, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        } catch {
+            return TaskOutcome(id: task.id, status: .failed("\(error)"), seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+    }
+
+    /// The evaluation of every evaluate task that has one in the cache.
+    public func evaluations() -> [EvaluationRecord] {
+        plan.tasks.filter { $0.stage == .evaluate }.compactMap { task in
+            (try? cache.read(task.key, file: "evaluation.json")).flatMap { try? JSONDecoder().decode(EvaluationRecord.self, from: $0) }
+        }
+    }
+
+    static func fileDigest(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw PipelineError.plan("\(path): cannot read the data file") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Hands out task indices 0 ..< count to the worker threads, each once.
+private final class TaskQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cursor = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard cursor < count else { return nil }
+        cursor += 1
+        return cursor - 1
+    }
+}
+
+/// Outcomes so far, shared by the worker threads.
+private final class RunState: @unchecked Sendable {
+    let total: Int
+    private let lock = NSLock()
+    private var outcomes: [String: TaskOutcome] = [:]
+
+    init(total: Int) { self.total = total }
+
+    func record(_ outcome: TaskOutcome) {
+        lock.lock()
+        outcomes[outcome.id] = outcome
+        lock.unlock()
+    }
+
+    func outcome(of id: String) -> TaskOutcome? {
+        lock.lock()
+        defer { lock.unlock() }
+        return outcomes[id]
+    }
+
+    func failed(_ id: String) -> Bool {
+        switch outcome(of: id)?.status {
+        case .failed?, .skipped?: return true
+        default: return false
+        }
+    }
+
+    var doneCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return outcomes.count
+    }
+}
+
+/// The progress line on stderr: redrawn in place on a terminal, one plain line per task otherwise.
+public final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private let interactive: Bool
+
+    public init(interactive: Bool = isatty(STDERR_FILENO) != 0) {
+        self.interactive = interactive
+    }
+
+    func update(done: Int, total: Int, current: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let line = String(format: "[%d/%d] %@  elapsed %.0fs  eta %.0fs", done, total, current, elapsed, eta)
+        FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

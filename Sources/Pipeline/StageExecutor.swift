@@ -1,0 +1,127 @@
+import Foundation
+import LinearAlgebra
+import Stages
+import Transport
+
+/// The PCA task's output: the model and the scores of every loaded cell.
+struct PCAOutput: Codable {
+    let model: PCAModel
+    let scores: Matrix<Float>
+}
+
+/// What the solve task records besides the fitted map.
+struct SolveRecord: Codable {
+    let method: String
+    let solver: String
+    let seconds: Double
+    let converged: Bool
+}
+
+/// The evaluate task's output: one row of results per metric.
+public struct EvaluationRecord: Codable, Sendable, Equatable {
+    public let drug: String
+    public let components: Int
+    public let seed: UInt64
+    public let method: String
+    /// Metric name → value, in the pipeline's metric order.
+    public let metrics: [String: Double]
+    public let epsilon: Double
+    /// Whether the solver and the divergence's Sinkhorn runs converged.
+    public let converged: Bool
+    /// Fitting time of the map.
+    public let seconds: Double
+}
+
+/// Runs one planned task: decodes its inputs from the cache, calls the stage, encodes its outputs.
+/// The file names here are the cache's entry layout.
+struct StageExecutor: Sendable {
+    let spec: PipelineSpec
+    let dataPath: String
+    let cache: TaskCache
+
+    func run(_ task: PlannedTask, plan: Plan) throws -> [String: Data] {
+        let encoder = JSONEncoder()
+        func input<T: Decodable>(_ index: Int, _ file: String, as _: T.Type) throws -> T {
+            guard index < task.inputs.count, let source = plan.task(task.inputs[index]) else {
+                throw PipelineError.plan("task \(task.id) lacks input \(index)")
+            }
+            return try JSONDecoder().decode(T.self, from: cache.read(source.key, file: file))
+        }
+        let parts = task.id.split(separator: "/").map(String.init)
+        switch task.stage {
+        case .load:
+            let transform: Load.Transform
+            switch spec.data.transform {
+            case .none: transform = .none
+            case .log1p: transform = .log1p
+            case .normalize_log1p: transform = .normalizeLog1p(targetSum: spec.data.targetSum)
+            }
+            let loaded = try Load.run(path: dataPath, conditionKey: spec.data.conditionKey.value,
+                                      features: spec.data.features.value, transform: transform)
+            return ["loaded.json": try encoder.encode(loaded)]
+        case .split:
+            let loaded = try input(0, "loaded.json", as: LoadedData.self)
+            let (drug, seed) = (parts[1], UInt64(parts[2].dropFirst(4)) ?? 0)
+            let split = try DrugSplit.make(drug: drug, control: loaded.cells(labelled: spec.data.control.value),
+                                           treated: loaded.cells(labelled: drug), testFraction: spec.split.testFraction, seed: seed)
+            return ["split.json": try encoder.encode(split)]
+        case .pca:
+            let loaded = try input(0, "loaded.json", as: LoadedData.self)
+            let components = Int(parts[1].dropFirst()) ?? 0
+            let labels = Set([spec.data.control.value] + plan.drugs)
+            let rows = loaded.conditions.indices.filter { loaded.conditions[$0].map(labels.contains) ?? false }
+            let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
+            let output = PCAOutput(model: model, scores: try model.transform(loaded.features))
+            return ["pca.json": try encoder.encode(output)]
+        case .solve:
+            let pca = try input(0, "pca.json", as: PCAOutput.self)
+            let split = try input(1, "split.json", as: DrugSplit.self)
+            let method = try methodSpec(parts[4])
+            guard let solver = SolverRegistry.solver(named: method.solver) else {
+                throw PipelineError.plan("unknown solver \(method.solver)")
+            }
+            var rng = SeededRNG(seed: split.seed)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let map = try solver.make(method.parameters).fit(
+                source: pca.scores.rows(at: split.trainControl), target: pca.scores.rows(at: split.trainTreated), rng: &rng)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let record = SolveRecord(method: method.name, solver: method.solver, seconds: seconds, converged: map.converged)
+            return ["map.json": try encoder.encode(map), "solve.json": try encoder.encode(record)]
+        case .evaluate:
+            let record = try input(0, "solve.json", as: SolveRecord.self)
+            guard let solver = SolverRegistry.solver(named: record.solver) else {
+                throw PipelineError.plan("unknown solver \(record.solver)")
+            }
+            guard let solveTask = plan.task(task.inputs[0]) else { throw PipelineError.plan("task \(task.id) lacks its solve input") }
+            let map = try solver.decodeMap(try cache.read(solveTask.key, file: "map.json"))
+            let pca = try input(1, "pca.json", as: PCAOutput.self)
+            let split = try input(2, "split.json", as: DrugSplit.self)
+            let predicted = try map.transport(pca.scores.rows(at: split.testControl))
+            let observed = pca.scores.rows(at: split.testTreated)
+            let epsilon = try spec.evaluate.sinkhornEpsilon ?? Metrics.evaluationEpsilon(testTreated: observed)
+            var values: [String: Double] = [:]
+            var converged = record.converged
+            for metric in spec.evaluate.metrics {
+                switch metric {
+                case .sinkhorn_divergence:
+                    let divergence = try Metrics.sinkhornDivergence(predicted, observed, epsilon: epsilon)
+                    values[metric.rawValue] = divergence.value
+                    converged = converged && divergence.converged
+                case .mmd: values[metric.rawValue] = Metrics.mmd(predicted, observed)
+                case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
+                }
+            }
+            let evaluation = EvaluationRecord(drug: parts[1], components: pca.model.componentCount, seed: split.seed,
+                                              method: record.method, metrics: values, epsilon: epsilon,
+                                              converged: converged, seconds: record.seconds)
+            return ["evaluation.json": try encoder.encode(evaluation)]
+        }
+    }
+
+    private func methodSpec(_ name: String) throws -> PipelineSpec.MethodSpec {
+        guard let method = spec.methods.first(where: { $0.name == name }) else {
+            throw PipelineError.plan("no method \(name) in the pipeline")
+        }
+        return method
+    }
+}

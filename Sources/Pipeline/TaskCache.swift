@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+
+/// The content-addressed task cache (shared/DESIGN.md): one directory per task key holding the
+/// task's output files and a `manifest.json` written last. An entry without a valid manifest,
+/// or whose files do not match it, does not exist.
+///
+/// Entries are assembled in a temporary sibling directory and renamed into place, so a process
+/// killed at any moment leaves either a whole entry or none (plus, at worst, a stale temporary
+/// directory that `collectGarbage` removes).
+public struct TaskCache: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    /// What `manifest.json` records.
+    public struct Manifest: Codable, Equatable, Sendable {
+        public let key: String
+        public let task: String
+        public let stage: String
+        public let created: String
+        /// File name → SHA-256 of its bytes.
+        public let files: [String: String]
+    }
+
+    public func entryURL(_ key: String) -> URL { root.appendingPathComponent(key, isDirectory: true) }
+
+    /// The entry's manifest when the entry is complete and intact.
+    public func manifest(_ key: String) -> Manifest? {
+        let folder = entryURL(key)
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("manifest.json")),
+              let manifest = try? JSONDecoder().decode(Manifest.self, from: data), manifest.key == key else { return nil }
+        for (name, digest) in manifest.files {
+            guard let bytes = try? Data(contentsOf: folder.appendingPathComponent(name)), Self.sha256(bytes) == digest else {
+                return nil
+            }
+        }
+        return manifest
+    }
+
+    public func contains(_ key: String) -> Bool { manifest(key) != nil }
+
+    /// One output file of a complete entry.
+    public func read(_ key: String, file name: String) throws -> Data {
+        guard let manifest = manifest(key), manifest.files[name] != nil else {
+            throw PipelineError.cache("no complete cache entry \(key) with file \(name)")
+        }
+        return try Data(contentsOf: entryURL(key).appendingPathComponent(name))
+    }
+
+    /// Stores a task's outputs as entry `key` (replacing an incomplete one).
+    public func store(_ key: String, task: String, stage: String, files: [String: Data]) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(at: root, withIntermediateDirectories: true)
+        let temporary = root.appendingPathComponent(".tmp-\(key)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
+        do {
+            for (name, data) in files { try data.write(to: temporary.appendingPathComponent(name)) }
+            let manifest = Manifest(key: key, task: task, stage: stage, created: ISO8601DateFormatter().string(from: Date()),
+                                    files: files.mapValues(Self.sha256))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try encoder.encode(manifest).write(to: temporary.appendingPathComponent("manifest.json"))
+            let target = entryURL(key)
+            if manager.fileExists(atPath: target.path) {
+                if contains(key) {  // another process finished the same task first
+                    try? manager.removeItem(at: temporary)
+                    return
+                }
+                try manager.removeItem(at: target)
+            }
+            guard rename(temporary.path, target.path) == 0 else {
+                throw PipelineError.cache("cannot move cache entry into \(target.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? manager.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    /// Entries (complete or not) and stale temporary directories.
+    public func listing() -> [(key: String, manifest: Manifest?)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { ($0, manifest($0)) }
+    }
+
+    /// Removes every entry not in `keep`, incomplete entries and temporary directories;
+    /// returns how many were removed.
+    @discardableResult
+    public func collectGarbage(keeping keep: Set<String>) throws -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(".tmp-") || !keep.contains(name) || !contains(name) {
+            try FileManager.default.removeItem(at: root.appendingPathComponent(name))
+            removed += 1
+        }
+        return removed
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Failures of the pipeline machinery itself (not of a stage).
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    case cache(String)
+    case plan(String)
+
+    public var description: String {
+        switch self {
+        case .cache(let message), .plan(let message): return message
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// One measured value: a metric of one method's prediction for one (drug, d_PCA, seed).
+public struct ResultRow: Sendable, Equatable {
+    public let drug: String
+    public let components: Int
+    public let method: String
+    public let seed: UInt64
+    public let metric: String
+    public let value: Double
+    public let converged: Bool
+    public let seconds: Double
+
+    public init(drug: String, components: Int, method: String, seed: UInt64, metric: String, value: Double,
+                converged: Bool, seconds: Double) {
+        self.drug = drug
+        self.components = components
+        self.method = method
+        self.seed = seed
+        self.metric = metric
+        self.value = value
+        self.converged = converged
+        self.seconds = seconds
+    }
+}
+
+/// mean ± std of one method at one (drug, d_PCA) for one metric, and its rank there.
+public struct AggregateCell: Sendable, Equatable {
+    public let drug: String
+    public let components: Int
+    public let method: String
+    public let metric: String
+    public let mean: Double
+    /// Sample standard deviation over seeds (0 for a single seed).
+    public let std: Double
+    public let seeds: Int
+    /// 1 = lowest mean among the methods at this (drug, d_PCA, metric); ties share the average rank.
+    public let rank: Double
+    public let allConverged: Bool
+}
+
+/// The tables of a pipeline report, computed from the result rows alone (so `report.md` and
+/// `table.csv` can always be recomputed from `results.csv`). Lower is better for every metric.
+public struct ResultsReport: Sendable {
+    public let rows: [ResultRow]
+    public let drugs: [String]
+    public let components: [Int]
+    public let methods: [String]
+    public let metrics: [String]
+    public let cells: [AggregateCell]
+
+    /// `drugs`, `components`, `methods` and `metrics` give the order of tables, columns and rows.
+    public init(rows: [ResultRow], drugs: [String], components: [Int], methods: [String], metrics: [String]) {
+        self.rows = rows
+        self.drugs = drugs
+        self.components = components
+        self.methods = methods
+        self.metrics = metrics
+        var cells: [AggregateCell] = []
+        for drug in drugs {
+            for d in components {
+                for metric in metrics {
+                    var group: [(method: String, mean: Double, std: Double, count: Int, converged: Bool)] = []
+                    for method in methods {
+                        let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }
+                        guard !values.isEmpty else { continue }
+                        let mean = values.reduce(0.0) { $0 + $1.value } / Double(values.count)
+                        let variance = values.count > 1
+                            ? values.reduce(0.0) { $0 + ($1.value - mean) * ($1.value - mean) } / Double(values.count - 1) : 0
+                        group.append((method, mean, variance.squareRoot(), values.count, values.allSatisfy(\.converged)))
+                    }
+                    for entry in group {
+                        let below = group.filter { $0.mean < entry.mean }.count
+                        let equal = group.filter { $0.mean == entry.mean }.count
+                        cells.append(AggregateCell(drug: drug, components: d, method: entry.method, metric: metric,
+                                                   mean: entry.mean, std: entry.std, seeds: entry.count,
+                                                   rank: Double(below) + Double(equal + 1) / 2, allConverged: entry.converged))
+                    }
+                }
+            }
+        }
+        self.cells = cells
+    }
+
+    public func cell(drug: String, components: Int, method: String, metric: String) -> AggregateCell? {
+        cells.first { $0.drug == drug && $0.components == components && $0.method == method && $0.metric == metric }
+    }
+
+    /// A method's rank averaged over every (drug, d_PCA) where it has a result for `metric`.
+    public func overallRank(method: String, metric: String) -> Double? {
+        let ranks = cells.filter { $0.method == method && $0.metric == metric }.map(\.rank)
+        return ranks.isEmpty ? nil : ranks.reduce(0, +) / Double(ranks.count)
+    }
+
+    // MARK: CSV
+
+    public static let resultsHeader = "drug,d_pca,method,seed,metric,value,converged,seconds"
+
+    /// `results.csv`: one row per value, in table order.
+    public func resultsCSV() -> String {
+        var lines = [Self.resultsHeader]
+        for row in orderedRows() {
+            lines.append([csvField(row.drug), String(row.components), csvField(row.method), String(row.seed), csvField(row.metric),
+                          number(row.value), String(row.converged), String(format: "%.3f", row.seconds)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `table.csv`: the aggregated cells and ranks (no timings, so a rerun reproduces it byte for byte).
+    public func tableCSV() -> String {
+        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged"]
+        for drug in drugs {
+            for metric in metrics {
+                for method in methods {
+                    for d in components {
+                        guard let cell = cell(drug: drug, components: d, method: method, metric: metric) else { continue }
+                        lines.append([csvField(drug), csvField(method), String(d), csvField(metric), number(cell.mean),
+                                      number(cell.std), String(cell.seeds), number(cell.rank), String(cell.allConverged)]
+                            .joined(separator: ","))
+                    }
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads `results.csv` back (for `perturbot report` and for checking the tables).
+    public static func parseResultsCSV(_ text: String) throws -> [ResultRow] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        guard lines.first == resultsHeader else { throw ReportError("results.csv: first line must be \(resultsHeader)") }
+        lines.removeFirst()
+        return try lines.enumerated().map { offset, line in
+            let fields = splitCSV(line)
+            guard fields.count == 8, let d = Int(fields[1]), let seed = UInt64(fields[3]), let value = Double(fields[5]),
+                  let converged = Bool(fields[6]), let seconds = Double(fields[7]) else {
+                throw ReportError("results.csv: line \(offset + 2): expected \(resultsHeader)")
+            }
+            return ResultRow(drug: fields[0], components: d, method: fields[2], seed: seed, metric: fields[4], value: value,
+                             converged: converged, seconds: seconds)
+        }
+    }
+
+    private func orderedRows() -> [ResultRow] {
+        func position(_ list: [String], _ value: String) -> Int { list.firstIndex(of: value) ?? list.count }
+        return rows.sorted {
+            (position(drugs, $0.drug), $0.components, position(methods, $0.method), $0.seed, position(metrics, $0.metric))
+                < (position(drugs, $1.drug), $1.components, position(methods, $1.method), $1.seed, position(metrics, $1.metric))
+        }
+    }
+}
+
+public struct ReportError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Shortest text that reads back as the same Double.
+func number(_ value: Double) -> String {
+    value.isFinite ? "\(value)" : "nan"
+}
+
+func csvField(_ text: String) -> String {
+    text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
+
+func splitCSV(_ line: String) -> [String] {
+    var fields: [String] = [], current = "", quoted = false
+    let characters = Array(line)
+    var index = 0
+    while index < characters.count {
+        let character = characters[index]
+        index += 1
+        if quoted {
+            if character == "\"", index < characters.count, characters[index] == "\"" {
+                current.append("\"")
+                index += 1
+            } else if character == "\"" {
+                quoted = false
+            } else {
+                current.append(character)
+            }
+        } else if character == "\"" {
+            quoted = true
+        } else if character == "," {
+            fields.append(current)
+            current = ""
+        } else {
+            current.append(character)
+        }
+    }
+    fields.append(current)
+    return fields
+}

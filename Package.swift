@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "TestSupport"]),
-        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "TestSupport"]),
+        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,7 +28,10 @@ public enum Metrics {
     /// matrix) of the test-treated cloud with itself, so every method's prediction is scored
     /// at the same ε.
     public static func evaluationEpsilon(testTreated: Matrix<Float>) throws -> Double {
-        try Sinkhorn.solve(source: testTreated, target: testTreated,
+        guard testTreated.rows >= 2 else {
+            throw StageError.invalidInput("the evaluation ε needs at least 2 test-treated cells, got \(testTreated.rows)")
+        }
+        return try Sinkhorn.solve(source: testTreated, target: testTreated,
                            options: SinkhornOptions(epsilon: .auto, maxIterations: 1)).epsilon
     }
 

@@ -1,0 +1,135 @@
+import Foundation
+import Reports
+import TestSupport
+import XCTest
+
+/// `perturbot run` end to end on a small generated dataset: caching, kill -9 and resume,
+/// a failing solver, and report tables that match results.csv.
+final class RunCommandTests: XCTestCase {
+    private func pipeline(in folder: URL, methods: String, drugCells: Int = 80, out: String = "reports/small") throws -> String {
+        let data = folder.appendingPathComponent("demo.h5ad").path
+        if !FileManager.default.fileExists(atPath: data) {
+            let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "160",
+                                         "--cells-per-drug", "\(drugCells)", "--seed", "2"])
+            XCTAssertEqual(generated.status, 0, generated.stderr)
+        }
+        let file = folder.appendingPathComponent("small.yaml").path
+        try Data("""
+            name: small
+            data: { path: demo.h5ad, condition_key: drug, control: control }
+            drugs: [cisplatin, sorafenib]
+            pca: { components: [4, 8] }
+            split: { test_fraction: 0.25, seeds: [0, 1] }
+            methods:
+            \(methods)
+            report: { out: \(out) }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    private let methods = """
+          identity: { solver: identity }
+          mean_shift: { solver: mean_shift }
+          eot: { solver: eot }
+          progot: { solver: progot, steps: 3 }
+        """
+
+    private func taskCounts(_ output: String) -> (ran: Int, reused: Int) {
+        let line = output.split(separator: "\n").first { $0.contains("task(s) run") } ?? ""
+        let numbers = line.split(separator: " ").compactMap { Int($0) }
+        return (numbers.first ?? -1, numbers.dropFirst().first ?? -1)
+    }
+
+    func testSecondRunReusesEverythingAndEditingOneMethodRerunsOnlyIt() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: methods)
+        let first = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        // 1 load + 2 pca + 4 splits + 2 drugs × 2 d × 2 seeds × 4 methods × (solve + evaluate)
+        XCTAssertEqual(taskCounts(first.stdout).ran, 71)
+        let second = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(taskCounts(second.stdout).ran, 0)
+        XCTAssertEqual(taskCounts(second.stdout).reused, 71)
+
+        _ = try pipeline(in: folder, methods: methods.replacingOccurrences(of: "steps: 3", with: "steps: 2"))
+        let dry = try CLI.run(["run", file, "--dry-run"])
+        let toRun = dry.stdout.split(separator: "\n").filter { $0.hasPrefix("to-run") }
+        XCTAssertEqual(toRun.count, 16, dry.stdout)
+        XCTAssertTrue(toRun.allSatisfy { $0.hasSuffix("/progot") }, dry.stdout)
+        let third = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(taskCounts(third.stdout).ran, 16)
+    }
+
+    func testKilledRunResumesToTheSameTables() throws {
+        let reference = try TestPaths.scratchDirectory()
+        let referenceFile = try pipeline(in: reference, methods: methods)
+        XCTAssertEqual(try CLI.run(["run", referenceFile, "--quiet"]).status, 0)
+
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: methods)
+        let cache = folder.appendingPathComponent(".perturbot-cache")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.path)
+        process.arguments = ["run", file, "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Kill it once part of the work is done.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache.path))?.filter { !$0.hasPrefix(".") } ?? []
+            if entries.count >= 20 { break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run finished before it could be killed")
+
+        let resumed = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertGreaterThan(taskCounts(resumed.stdout).reused, 0)
+        func read(_ base: URL, _ name: String) throws -> String {
+            try String(contentsOf: base.appendingPathComponent("reports/small/\(name)"), encoding: .utf8)
+        }
+        XCTAssertEqual(try read(folder, "table.csv"), try read(reference, "table.csv"))
+        // results.csv agrees except for the timing column.
+        func withoutSeconds(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+        }
+        XCTAssertEqual(withoutSeconds(try read(folder, "results.csv")), withoutSeconds(try read(reference, "results.csv")))
+    }
+
+    func testFailingSolverIsReportedAndOthersGoOn() throws {
+        let folder = try TestPaths.scratchDirectory()
+        // 6 cells per drug: 4 train targets, too few to hold any out for tuning ε.
+        let file = try pipeline(in: folder, methods: methods, drugCells: 6)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("task(s) failed or were skipped"), result.stderr)
+        let report = try String(contentsOf: folder.appendingPathComponent("reports/small/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("- `solve/cisplatin/d4/seed0/eot`: tuning epsilon needs at least 1 held-out"), report)
+        XCTAssertTrue(report.contains("- `evaluate/cisplatin/d4/seed0/eot`: skipped: input solve/cisplatin/d4/seed0/eot failed"), report)
+        XCTAssertTrue(report.contains("| eot | failed | failed |"), report)
+        let results = try String(contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8)
+        XCTAssertTrue(results.contains(",identity,") && results.contains(",mean_shift,") && !results.contains(",eot,"), results)
+    }
+
+    func testReportNumbersAreThoseOfResultsCSV() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: methods)
+        XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
+        let reports = folder.appendingPathComponent("reports/small")
+        let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * 4 * 3)
+        let rebuilt = ResultsReport(rows: rows, drugs: ["cisplatin", "sorafenib"], components: [4, 8],
+                                    methods: ["identity", "mean_shift", "eot", "progot"],
+                                    metrics: ["sinkhorn_divergence", "mmd", "mean_l2"])
+        XCTAssertEqual(rebuilt.tableCSV(), try String(contentsOf: reports.appendingPathComponent("table.csv"), encoding: .utf8))
+        // One cell by hand: mean ± std of identity's divergence for cisplatin at d = 4.
+        let values = rows.filter { $0.drug == "cisplatin" && $0.components == 4 && $0.method == "identity" && $0.metric == "sinkhorn_divergence" }
+            .map(\.value)
+        XCTAssertEqual(values.count, 2)
+        let mean = (values[0] + values[1]) / 2, std = abs(values[0] - values[1]) / 2.0.squareRoot()
+        let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains(String(format: "%.4f ± %.4f", mean, std)), markdown)
+    }
+}

@@ -1,8 +1,8 @@
 # perturbot: the two set-up commands of README.md.
-#   make run   installs what is missing, builds (release), runs the bundled demo
+#   make run   installs what is missing, builds (release), runs the bundled demo pipeline
 #   make test  installs what is missing, builds, runs the test suite
 
-DEMO_DATA := data/example-4i.h5ad
+DEMO_DATA := data/demo-4i.h5ad
 
 .PHONY: run test build bootstrap
 
@@ -14,7 +14,7 @@ build: bootstrap
 
 run: build
 	.build/release/perturbot inspect $(DEMO_DATA)
-	.build/release/perturbot validate pipelines/demo.yaml
+	.build/release/perturbot run pipelines/demo.yaml
 
 test: bootstrap
 	swift build --build-tests

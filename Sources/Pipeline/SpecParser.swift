@@ -178,13 +178,8 @@ struct NodeReader {
         guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon"], required: []) else { return nil }
         var metrics = PipelineSpec.Metric.allCases
         if let list = fields["metrics"] {
-            guard case .sequence(let items) = list, !items.isEmpty else {
-                issue("evaluate.metrics must be a non-empty list of \(PipelineSpec.Metric.allCases.map(\.rawValue).joined(separator: ", "))", at: list)
-                return nil
-            }
-            let parsed = items.map { choice($0, "evaluate.metrics entry", PipelineSpec.Metric.self) }
-            guard parsed.allSatisfy({ $0 != nil }) else { return nil }
-            metrics = parsed.compactMap { $0 }
+            guard let parsed = choiceList(list, "evaluate.metrics", PipelineSpec.Metric.self) else { return nil }
+            metrics = parsed
         }
         var epsilon: Double?
         if let value = fields["sinkhorn_epsilon"], value.string != "auto" {
@@ -201,13 +196,8 @@ struct NodeReader {
         let out = fields["out"].map { string($0, "report.out") } ?? defaults.out
         var formats = defaults.formats
         if let list = fields["formats"] {
-            guard case .sequence(let items) = list, !items.isEmpty else {
-                issue("report.formats must be a non-empty list of \(PipelineSpec.ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))", at: list)
-                return nil
-            }
-            let parsed = items.map { choice($0, "report.formats entry", PipelineSpec.ReportFormat.self) }
-            guard parsed.allSatisfy({ $0 != nil }) else { return nil }
-            formats = parsed.compactMap { $0 }
+            guard let parsed = choiceList(list, "report.formats", PipelineSpec.ReportFormat.self) else { return nil }
+            formats = parsed
         }
         let save = fields["save_predictions"].map { flag($0, "report.save_predictions") } ?? false
         guard let out, let save else { return nil }
@@ -288,6 +278,19 @@ struct NodeReader {
         let options = Choice.allCases.map(\.rawValue).joined(separator: ", ")
         issue("\(what) must be one of \(options), got '\(node.string ?? "a collection")'", at: node)
         return nil
+    }
+
+    /// A non-empty list of words, each one of `Choice`'s cases.
+    private mutating func choiceList<Choice: RawRepresentable & CaseIterable>(
+        _ node: Node, _ what: String, _: Choice.Type
+    ) -> [Choice]? where Choice.RawValue == String {
+        guard case .sequence(let items) = node, !items.isEmpty else {
+            issue("\(what) must be a non-empty list of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))", at: node)
+            return nil
+        }
+        let parsed = items.map { choice($0, "\(what) entry", Choice.self) }
+        guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+        return parsed.compactMap { $0 }
     }
 
     /// One integer or a non-empty list of distinct integers ≥ `minimum`.

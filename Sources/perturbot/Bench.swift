@@ -68,17 +68,7 @@ struct SinkhornBench: ParsableCommand {
     @Option(help: "Target point cloud (.npy, .csv or .h5ad).")
     var target: String
 
-    @Option(help: "ε: a positive number, or 'auto'.")
-    var epsilon = "auto"
-
-    @Option(help: "Stop when the L1 error of the column marginal is below this.")
-    var threshold = 1e-3
-
-    @Option(help: "Sinkhorn iteration limit.")
-    var maxIterations = 2000
-
-    @Option(help: "automatic, dense or online.")
-    var mode: SinkhornOptions.Mode = .automatic
+    @OptionGroup var sinkhorn: SinkhornArguments
 
     @Option(help: "float or double.")
     var precision: Precision = .float
@@ -92,12 +82,11 @@ struct SinkhornBench: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
-            let choice = try parseEpsilon(epsilon)
             let x = try PointCloudFile.read(source), y = try PointCloudFile.read(target)
             guard x.cols == y.cols else {
                 throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
             }
-            let options = SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
+            let options = try sinkhorn.options()
             switch precision {
             case .float: try measure(x.converted(to: Float.self), y.converted(to: Float.self), options)
             case .double: try measure(x, y, options)

@@ -26,20 +26,10 @@ struct OT: ParsableCommand {
     @Option(help: "For .h5ad inputs: read this obsm entry instead of X.")
     var obsm: String?
 
-    @Option(help: "ε: a positive number, or 'auto' (0.05 × std of the cost matrix, OTT's default).")
-    var epsilon = "auto"
+    @OptionGroup var sinkhorn: SinkhornArguments
 
     @Option(help: "float or double.")
     var precision: Precision = .double
-
-    @Option(help: "Stop when the L1 error of the column marginal is below this.")
-    var threshold = 1e-3
-
-    @Option(help: "Sinkhorn iteration limit.")
-    var maxIterations = 2000
-
-    @Option(help: "automatic, dense or online (online never holds the n×m cost matrix).")
-    var mode: SinkhornOptions.Mode = .automatic
 
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
@@ -72,10 +62,7 @@ struct OT: ParsableCommand {
         if map == nil, apply != nil || out != nil {
             throw ValidationError("--apply and --out need --map METHOD")
         }
-        guard threshold > 0, threshold.isFinite else { throw ValidationError("--threshold must be a positive number") }
-        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        _ = try epsilonChoice()
     }
 
     func run() throws {
@@ -87,16 +74,13 @@ struct OT: ParsableCommand {
         }
     }
 
-    private func epsilonChoice() throws -> EpsilonChoice { try parseEpsilon(epsilon) }
-
     private func solve<Scalar: CommandScalar>(_: Scalar.Type) throws {
         let x = try PointCloudFile.read(source, obsm: obsm)
         let y = try PointCloudFile.read(target, obsm: obsm)
         guard x.cols == y.cols else {
             throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
         }
-        let options = SinkhornOptions(epsilon: try epsilonChoice(), threshold: threshold,
-                                      maxIterations: maxIterations, mode: mode)
+        let options = try sinkhorn.options()
         let xs: Matrix<Scalar> = x.converted(), ys: Matrix<Scalar> = y.converted()
         let solution = try Scalar.sinkhorn(xs, ys, options)
         var fields: [(String, JSONValue)] = [
@@ -110,7 +94,7 @@ struct OT: ParsableCommand {
         ]
         var warnings: [String] = []
         if !solution.converged {
-            warnings.append("Sinkhorn did not converge in \(solution.iterations) iterations (marginal error \(solution.marginalError), threshold \(threshold))")
+            warnings.append("Sinkhorn did not converge in \(solution.iterations) iterations (marginal error \(solution.marginalError), threshold \(options.threshold))")
         }
         if divergence {
             let value = try Scalar.divergence(xs, ys, options)
@@ -124,7 +108,7 @@ struct OT: ParsableCommand {
                 throw CommandError("\(apply) has \(query.cols) coordinates per point but \(source) has \(x.cols)")
             }
             var rng = SeededRNG(seed: seed)
-            let estimator = map.estimator(epsilon: try epsilonChoice(), steps: steps, alpha: alpha, sinkhorn: options)
+            let estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, sinkhorn: options)
             let fitted = try Scalar.fit(estimator, xs, ys, &rng)
             let moved = try fitted.transport(query)
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
@@ -145,13 +129,35 @@ struct OT: ParsableCommand {
     }
 }
 
-/// `--epsilon`: "auto" (OTT's default) or a positive number.
-func parseEpsilon(_ text: String) throws -> EpsilonChoice {
-    if text == "auto" { return .auto }
-    guard let value = Double(text), value.isFinite, value > 0 else {
-        throw ValidationError("--epsilon must be a positive number or 'auto', got '\(text)'")
+/// The Sinkhorn options `perturbot ot` and `perturbot bench sinkhorn` share.
+struct SinkhornArguments: ParsableArguments {
+    @Option(help: "ε: a positive number, or 'auto' (0.05 × std of the cost matrix, OTT's default).")
+    var epsilon = "auto"
+
+    @Option(help: "Stop when the L1 error of the column marginal is below this.")
+    var threshold = 1e-3
+
+    @Option(help: "Sinkhorn iteration limit.")
+    var maxIterations = 2000
+
+    @Option(help: "automatic, dense or online (online never holds the n×m cost matrix).")
+    var mode: SinkhornOptions.Mode = .automatic
+
+    func validate() throws { _ = try options() }
+
+    func options() throws -> SinkhornOptions {
+        guard threshold > 0, threshold.isFinite else { throw ValidationError("--threshold must be a positive number") }
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        let choice: EpsilonChoice
+        if epsilon == "auto" {
+            choice = .auto
+        } else if let value = Double(epsilon), value.isFinite, value > 0 {
+            choice = .fixed(value)
+        } else {
+            throw ValidationError("--epsilon must be a positive number or 'auto', got '\(epsilon)'")
+        }
+        return SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
     }
-    return .fixed(value)
 }
 
 /// Float or Double for `perturbot ot` and `perturbot bench sinkhorn`.

@@ -32,6 +32,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from machine_info import machine  # noqa: E402  (bench/machine_info.py)
+
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -121,28 +124,6 @@ def run_perturbot(binary: Path, data: Path, repeat: int) -> dict:
         return json.loads(proc.stdout)
     except json.JSONDecodeError:
         sys.exit(f"could not parse perturbot's JSON output:\n{proc.stdout}")
-
-
-# ----------------------------------------------------------------------------- machine
-
-def machine() -> dict:
-    info = {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(), "ram_gib": None}
-    try:
-        info["cores"] = int(subprocess.run(["nproc"], capture_output=True, text=True).stdout)
-    except (OSError, ValueError):
-        pass
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["ram_gib"] = int(line.split()[1]) / 2**20
-                break
-    except OSError:
-        pass
-    return info
 
 
 # ----------------------------------------------------------------------------- main

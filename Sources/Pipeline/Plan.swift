@@ -7,9 +7,18 @@ public struct PlannedTask: Sendable, Equatable {
         case load, pca, split, solve, evaluate
     }
 
+    /// Which drug, PCA size, seed and method the task is for (those that apply to its stage).
+    public struct Coordinates: Sendable, Equatable {
+        public var drug: String?
+        public var components: Int?
+        public var seed: UInt64?
+        public var method: String?
+    }
+
     /// Human-readable and unique within the plan, e.g. `solve/cisplatin/d16/seed0/progot`.
     public let id: String
     public let stage: Stage
+    public let coordinates: Coordinates
     /// Canonical JSON (sorted keys) of everything that determines the output besides the inputs.
     public let parameters: String
     /// Ids of the tasks whose outputs this one reads, in a fixed order.
@@ -49,20 +58,20 @@ public struct Plan: Sendable {
         }
         guard !drugs.isEmpty else { throw PipelineError.plan("no drugs to run") }
         var builder = Builder()
-        let load = try builder.add("load", .load, [
+        let load = try builder.add("load", .load, .init(), [
             "path": dataPath, "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
             "features": spec.data.features.value, "transform": spec.data.transform.rawValue,
             "target_sum": spec.data.targetSum,
         ], inputs: [])
         for seed in spec.split.seeds {
             for drug in drugs {
-                try builder.add("split/\(drug)/seed\(seed)", .split, [
+                try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed), [
                     "drug": drug, "control": control, "seed": seed, "test_fraction": spec.split.testFraction,
                 ], inputs: [load])
             }
         }
         for components in spec.pcaComponents.map(\.value) {
-            let pca = try builder.add("pca/d\(components)", .pca, [
+            let pca = try builder.add("pca/d\(components)", .pca, .init(components: components), [
                 "components": components, "control": control, "drugs": drugs,
             ], inputs: [load])
             for seed in spec.split.seeds {
@@ -70,10 +79,11 @@ public struct Plan: Sendable {
                     let split = "split/\(drug)/seed\(seed)"
                     for method in spec.methods {
                         let prefix = "\(drug)/d\(components)/seed\(seed)/\(method.name)"
-                        let solve = try builder.add("solve/\(prefix)", .solve, [
+                        let coordinates = PlannedTask.Coordinates(drug: drug, components: components, seed: seed, method: method.name)
+                        let solve = try builder.add("solve/\(prefix)", .solve, coordinates, [
                             "method": method.name, "solver": method.solver, "parameters": method.parameters,
                         ], inputs: [pca, split])
-                        try builder.add("evaluate/\(prefix)", .evaluate, [
+                        try builder.add("evaluate/\(prefix)", .evaluate, coordinates, [
                             "metrics": spec.evaluate.metrics.map(\.rawValue),
                             "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",
                         ], inputs: [solve, pca, split])
@@ -89,8 +99,9 @@ public struct Plan: Sendable {
         var keys: [String: String] = [:]
 
         @discardableResult
-        mutating func add(_ id: String, _ stage: PlannedTask.Stage, _ parameters: [String: any Encodable],
-                          inputs: [String]) throws -> String {
+        mutating func add(_ id: String, _ stage: PlannedTask.Stage, _ coordinates: PlannedTask.Coordinates,
+                          _ parameters: [String: any Encodable], inputs: [String]) throws -> String {
+            guard !keys.keys.contains(id) else { throw PipelineError.plan("two tasks are named \(id) (a drug or method name containing '/'?)") }
             let canonical = try canonicalJSON(parameters)
             var hasher = SHA256()
             hasher.update(data: Data("\(stage.rawValue)\n\(StageVersion.of(stage))\n\(canonical)\n".utf8))
@@ -99,7 +110,7 @@ public struct Plan: Sendable {
                 hasher.update(data: Data("\(key)\n".utf8))
             }
             let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            tasks.append(PlannedTask(id: id, stage: stage, parameters: canonical, inputs: inputs, key: key))
+            tasks.append(PlannedTask(id: id, stage: stage, coordinates: coordinates, parameters: canonical, inputs: inputs, key: key))
             keys[id] = key
             return id
         }

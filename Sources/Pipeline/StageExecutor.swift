@@ -47,7 +47,7 @@ struct StageExecutor: Sendable {
             }
             return try JSONDecoder().decode(T.self, from: cache.read(source.key, file: file))
         }
-        let parts = task.id.split(separator: "/").map(String.init)
+        let at = task.coordinates
         switch task.stage {
         case .load:
             let transform: Load.Transform
@@ -61,13 +61,13 @@ struct StageExecutor: Sendable {
             return ["loaded.json": try encoder.encode(loaded)]
         case .split:
             let loaded = try input(0, "loaded.json", as: LoadedData.self)
-            let (drug, seed) = (parts[1], UInt64(parts[2].dropFirst(4)) ?? 0)
+            guard let drug = at.drug, let seed = at.seed else { throw PipelineError.plan("split task \(task.id) lacks its drug or seed") }
             let split = try DrugSplit.make(drug: drug, control: loaded.cells(labelled: spec.data.control.value),
                                            treated: loaded.cells(labelled: drug), testFraction: spec.split.testFraction, seed: seed)
             return ["split.json": try encoder.encode(split)]
         case .pca:
             let loaded = try input(0, "loaded.json", as: LoadedData.self)
-            let components = Int(parts[1].dropFirst()) ?? 0
+            guard let components = at.components else { throw PipelineError.plan("pca task \(task.id) lacks its size") }
             let labels = Set([spec.data.control.value] + plan.drugs)
             let rows = loaded.conditions.indices.filter { loaded.conditions[$0].map(labels.contains) ?? false }
             let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
@@ -76,7 +76,7 @@ struct StageExecutor: Sendable {
         case .solve:
             let pca = try input(0, "pca.json", as: PCAOutput.self)
             let split = try input(1, "split.json", as: DrugSplit.self)
-            let method = try methodSpec(parts[4])
+            let method = try methodSpec(at.method ?? "")
             guard let solver = SolverRegistry.solver(named: method.solver) else {
                 throw PipelineError.plan("unknown solver \(method.solver)")
             }
@@ -111,7 +111,7 @@ struct StageExecutor: Sendable {
                 case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
                 }
             }
-            let evaluation = EvaluationRecord(drug: parts[1], components: pca.model.componentCount, seed: split.seed,
+            let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: pca.model.componentCount, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
                                               converged: converged, seconds: record.seconds)
             return ["evaluation.json": try encoder.encode(evaluation)]

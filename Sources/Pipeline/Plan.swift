@@ -47,9 +47,10 @@ public struct Plan: Sendable {
     public func task(_ id: String) -> PlannedTask? { tasks.first { $0.id == id } }
 
     /// - Parameters:
-    ///   - dataDigest: SHA-256 of the data file's bytes, so a changed file changes every key.
+    ///   - dataDigest: SHA-256 of the data file's bytes: the file enters the keys by its content,
+    ///     not its path, so a changed file changes every key and a moved one changes none.
     ///   - availableLabels: the condition labels present in the data (for `drugs: all`).
-    public static func make(_ spec: PipelineSpec, dataPath: String, dataDigest: String, availableLabels: [String]) throws -> Plan {
+    public static func make(_ spec: PipelineSpec, dataDigest: String, availableLabels: [String]) throws -> Plan {
         let control = spec.data.control.value
         let drugs: [String]
         switch spec.drugs {
@@ -59,7 +60,7 @@ public struct Plan: Sendable {
         guard !drugs.isEmpty else { throw PipelineError.plan("no drugs to run") }
         var builder = Builder()
         let load = try builder.add("load", .load, .init(), [
-            "path": dataPath, "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
+            "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
             "features": spec.data.features.value, "transform": spec.data.transform.rawValue,
             "target_sum": spec.data.targetSum,
         ], inputs: [])

@@ -42,14 +42,18 @@ public struct Runner: Sendable {
     public static func prepare(file: String, cacheDirectory: String?) throws -> (PipelineSpec, Plan, TaskCache, String) {
         let spec = try SpecParser.parse(file: file)
         let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: file)
-        let summary = try AnnDataSummary.read(dataPath)
+        let summary: AnnDataSummary
+        do {
+            summary = try AnnDataSummary.read(dataPath)
+        } catch {
+            throw PipelineSpecError(file: file, issues: [SpecIssue("data.path: \(error)", at: spec.data.path.location)])
+        }
         let issues = DataCheck.issues(spec, against: summary)
         guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
         let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
         let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
         let digest = try fileDigest(dataPath)
-        let plan = try Plan.make(spec, dataPath: URL(fileURLWithPath: dataPath).standardizedFileURL.path,
-                                 dataDigest: digest, availableLabels: labels)
+        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels)
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
         let cacheURL = cacheDirectory.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent(".perturbot-cache")
         return (spec, plan, TaskCache(root: cacheURL), dataPath)

@@ -1,4 +1,3 @@
-import AnnData
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -17,23 +16,8 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let spec: PipelineSpec
-            do {
-                spec = try SpecParser.parse(file: file)
-            } catch let error as PipelineSpecError {
-                throw MultiLineError(lines: error.lines)
-            }
-            if !skipData {
-                let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: file)
-                let summary: AnnDataSummary
-                do {
-                    summary = try AnnDataSummary.read(dataPath)
-                } catch {
-                    let location = spec.data.path.location
-                    throw CommandError("\(file):\(location.line):\(location.column): data.path: \(error)")
-                }
-                let issues = DataCheck.issues(spec, against: summary)
-                if !issues.isEmpty { throw MultiLineError(lines: PipelineSpecError(file: file, issues: issues).lines) }
+            let spec = try preparing {
+                skipData ? try SpecParser.parse(file: file) : try Runner.prepare(file: file, cacheDirectory: nil).0
             }
             let drugs: String
             switch spec.drugs {

@@ -132,4 +132,25 @@ final class RunCommandTests: XCTestCase {
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains(String(format: "%.4f ± %.4f", mean, std)), markdown)
     }
+
+    func testReportIsRebuiltFromTheCacheAndGarbageIsCollected() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: methods)
+        XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
+        let table = folder.appendingPathComponent("reports/small/table.csv")
+        let original = try String(contentsOf: table, encoding: .utf8)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("reports"))
+        let rebuilt = try CLI.run(["report", file])
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
+        XCTAssertEqual(try String(contentsOf: table, encoding: .utf8), original)
+
+        _ = try pipeline(in: folder, methods: methods.replacingOccurrences(of: "steps: 3", with: "steps: 2"))
+        let listing = try CLI.run(["cache", "ls", file])
+        let lines = listing.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("missing") }.count, 16, listing.stdout)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("unused") }.count, 16, listing.stdout)
+        let collected = try CLI.run(["cache", "gc", file])
+        XCTAssertTrue(collected.stdout.hasPrefix("removed 16 entries"), collected.stdout)
+        XCTAssertEqual(try CLI.run(["cache", "ls", file]).stdout.split(separator: "\n").filter { $0.hasPrefix("unused") }.count, 0)
+    }
 }

@@ -46,4 +46,16 @@ final class ValidateCommandTests: XCTestCase {
         let skipped = try CLI.run(["validate", file, "--skip-data"])
         XCTAssertEqual(skipped.status, 0, skipped.stderr)
     }
+
+    func testBundledPipelinesAreValid() throws {
+        let folder = TestPaths.repository.appendingPathComponent("pipelines")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertEqual(files, ["4i.yaml", "demo.yaml", "sciplex.yaml"])
+        for name in files {
+            let result = try CLI.run(["validate", folder.appendingPathComponent(name).path, "--skip-data"])
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+        }
+        // The demo's data is bundled, so it is checked against the file too.
+        XCTAssertEqual(try CLI.run(["validate", folder.appendingPathComponent("demo.yaml").path]).status, 0)
+    }
 }

@@ -49,6 +49,10 @@ public enum TestPaths {
 
 extension TestPaths {
     /// `Tests/Fixtures/ot`: point clouds and OTT-JAX / POT reference values.
+    /// The repository's root folder.
+    public static let repository: URL = h5adFixtures.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     public static let otFixtures: URL = h5adFixtures.deletingLastPathComponent().appendingPathComponent("ot")
 
     /// A CSV of numbers (one point per row) as rows of Double.

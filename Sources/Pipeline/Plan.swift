@@ -32,7 +32,8 @@ public struct PlannedTask: Sendable, Equatable {
 enum StageVersion {
     static func of(_ stage: PlannedTask.Stage) -> Int {
         switch stage {
-        case .load, .pca, .split, .solve, .evaluate: return 1
+        case .load, .pca, .split, .solve: return 1
+        case .evaluate: return 2  // 2: the output gained the PC preview for the scatter plots
         }
     }
 }

@@ -40,11 +40,46 @@ public enum ReportWriter {
             files.append(("results.csv", report.resultsCSV()))
             files.append(("table.csv", report.tableCSV()))
         }
+        let plotFiles = spec.report.formats.contains(.svg) ? plots(report, evaluations, spec: spec) : []
+        files += plotFiles
         if spec.report.formats.contains(.markdown) {
-            files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures).render()))
+            var byDrug: [String: [String]] = [:]
+            for drug in plan.drugs {
+                let own = Set(report.metrics.prefix(1).map { "\(plotName(drug))_\($0).svg" } + ["\(plotName(drug))_scatter.svg"])
+                byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
+            }
+            files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug).render()))
         }
         for (name, text) in files { try writeAtomically(text, to: folder.appendingPathComponent(name)) }
         return folder
+    }
+
+    /// Per drug: bars of the first metric (methods × d_PCA), and the first seed's test cells and
+    /// predictions at the smallest d_PCA in the plane of the first two components.
+    static func plots(_ report: ResultsReport, _ evaluations: [EvaluationRecord], spec: PipelineSpec) -> [(String, String)] {
+        guard let metric = report.metrics.first else { return [] }
+        var files: [(String, String)] = []
+        for drug in report.drugs {
+            let bars = SVGCharts.bars(title: drug, metric: metric, methods: report.methods, components: report.components) { method, d in
+                report.cell(drug: drug, components: d, method: method, metric: metric).map { ($0.mean, $0.std) }
+            }
+            files.append(("\(plotName(drug))_\(metric).svg", bars))
+            guard let d = report.components.first, let seed = spec.split.seeds.first else { continue }
+            let shown = evaluations.filter { $0.drug == drug && $0.components == d && $0.seed == seed }
+            guard let first = shown.first else { continue }
+            var clouds: [(name: String, points: [[Float]])] = [("test control", first.preview.control), ("test treated", first.preview.treated)]
+            for method in report.methods {
+                if let evaluation = shown.first(where: { $0.method == method }) { clouds.append((method, evaluation.preview.predicted)) }
+            }
+            let title = "\(drug): PC 1–2, d = \(d), seed \(seed)"
+            files.append(("\(plotName(drug))_scatter.svg", SVGCharts.scatter(title: title, clouds: clouds)))
+        }
+        return files
+    }
+
+    /// A drug name made safe for a file name.
+    static func plotName(_ drug: String) -> String {
+        String(drug.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
 
     static func writeAtomically(_ text: String, to url: URL) throws {

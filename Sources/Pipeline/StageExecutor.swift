@@ -30,6 +30,15 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public let converged: Bool
     /// Fitting time of the map.
     public let seconds: Double
+    /// The first two principal components of the test control cells, the test treated cells
+    /// and the prediction, for the report's scatter plots.
+    public let preview: Preview
+
+    public struct Preview: Codable, Sendable, Equatable {
+        public let control: [[Float]]
+        public let treated: [[Float]]
+        public let predicted: [[Float]]
+    }
 }
 
 /// Runs one planned task: decodes its inputs from the cache, calls the stage, encodes its outputs.
@@ -113,9 +122,15 @@ struct StageExecutor: Sendable {
             }
             let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: pca.model.componentCount, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
-                                              converged: converged, seconds: record.seconds)
+                                              converged: converged, seconds: record.seconds,
+                                              preview: .init(control: firstTwo(pca.scores.rows(at: split.testControl)),
+                                                             treated: firstTwo(observed), predicted: firstTwo(predicted)))
             return ["evaluation.json": try encoder.encode(evaluation)]
         }
+    }
+
+    private func firstTwo(_ points: Matrix<Float>) -> [[Float]] {
+        (0..<points.rows).map { i in (0..<Swift.min(2, points.cols)).map { points[i, $0] } }
     }
 
     private func methodSpec(_ name: String) throws -> PipelineSpec.MethodSpec {

@@ -24,10 +24,15 @@ public struct MarkdownReport: Sendable {
     /// Task id → error, for tasks that failed or were skipped.
     public let failures: [(task: String, message: String)]
 
-    public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)]) {
+    /// Per drug, the plot files to show under its first table (names relative to the report).
+    public let plots: [String: [String]]
+
+    public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
+                plots: [String: [String]] = [:]) {
         self.report = report
         self.metadata = metadata
         self.failures = failures
+        self.plots = plots
     }
 
     public func render() -> String {
@@ -49,6 +54,9 @@ public struct MarkdownReport: Sendable {
                         return cell.rank == 1 ? "**\(text)**" : text
                     }
                     out += "| \(method) | " + cells.joined(separator: " | ") + " |\n"
+                }
+                if metric == report.metrics.first, let files = plots[drug], !files.isEmpty {
+                    out += "\n" + files.map { "![\(drug)](\($0))" }.joined(separator: " ") + "\n"
                 }
             }
         }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Reports
 import TestSupport
 import XCTest
@@ -131,6 +134,17 @@ final class RunCommandTests: XCTestCase {
         let mean = (values[0] + values[1]) / 2, std = abs(values[0] - values[1]) / 2.0.squareRoot()
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains(String(format: "%.4f ± %.4f", mean, std)), markdown)
+
+        // Per drug: a bar chart and a PC scatter, well-formed SVG, shown in report.md.
+        for drug in ["cisplatin", "sorafenib"] {
+            for plot in ["\(drug)_sinkhorn_divergence.svg", "\(drug)_scatter.svg"] {
+                let parser = try XCTUnwrap(XMLParser(contentsOf: reports.appendingPathComponent(plot)), plot)
+                XCTAssertTrue(parser.parse(), "\(plot): \(String(describing: parser.parserError))")
+                XCTAssertTrue(markdown.contains("![\(drug)](\(plot))"), plot)
+            }
+        }
+        let scatter = try String(contentsOf: reports.appendingPathComponent("cisplatin_scatter.svg"), encoding: .utf8)
+        for legend in ["test control", "test treated", "identity", "progot"] { XCTAssertTrue(scatter.contains(">\(legend)<"), legend) }
     }
 
     func testReportIsRebuiltFromTheCacheAndGarbageIsCollected() throws {

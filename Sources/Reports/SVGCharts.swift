@@ -1,0 +1,100 @@
+import Foundation
+
+/// Small, dependency-free SVG charts for the pipeline report.
+public enum SVGCharts {
+    private static let palette = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+
+    /// Grouped bars: one group per method, one bar per d_PCA, height = mean, whisker = ± std.
+    public static func bars(title: String, metric: String, methods: [String], components: [Int],
+                            value: (String, Int) -> (mean: Double, std: Double)?) -> String {
+        let width = 120 + methods.count * (components.count * 22 + 18), height = 320
+        let plotTop = 40.0, plotBottom = Double(height) - 70, plotLeft = 70.0
+        let tops = methods.flatMap { m in components.compactMap { d in value(m, d).map { $0.mean + $0.std } } }
+        let maximum = Swift.max(tops.filter(\.isFinite).max() ?? 1, 1e-12)
+        func y(_ v: Double) -> Double { plotBottom - (plotBottom - plotTop) * Swift.max(0, v) / maximum }
+        var svg = header(width: width, height: height, title: "\(title): \(metric)")
+        svg += line(plotLeft, plotBottom, Double(width) - 20, plotBottom) + line(plotLeft, plotTop, plotLeft, plotBottom)
+        for tick in 0...4 {
+            let v = maximum * Double(tick) / 4
+            svg += text(plotLeft - 6, y(v) + 4, format(v), anchor: "end", size: 10)
+        }
+        var x = plotLeft + 12
+        for method in methods {
+            let groupStart = x
+            for (index, d) in components.enumerated() {
+                if let entry = value(method, d), entry.mean.isFinite {
+                    let top = y(entry.mean)
+                    svg += "<rect x=\"\(f(x))\" y=\"\(f(top))\" width=\"18\" height=\"\(f(plotBottom - top))\" fill=\"\(palette[index % palette.count])\"><title>\(escape(method)) d=\(d): \(format(entry.mean)) ± \(format(entry.std))</title></rect>\n"
+                    svg += line(x + 9, y(entry.mean - entry.std), x + 9, y(entry.mean + entry.std))
+                } else {
+                    svg += text(x + 9, plotBottom - 4, "×", anchor: "middle", size: 12)
+                }
+                x += 22
+            }
+            svg += text((groupStart + x - 4) / 2, plotBottom + 16, method, anchor: "middle", size: 11)
+            x += 18
+        }
+        for (index, d) in components.enumerated() {
+            let lx = plotLeft + Double(index) * 70
+            svg += "<rect x=\"\(f(lx))\" y=\"\(f(plotBottom + 34))\" width=\"12\" height=\"12\" fill=\"\(palette[index % palette.count])\"/>\n"
+            svg += text(lx + 16, plotBottom + 44, "d = \(d)", anchor: "start", size: 11)
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// Points in the plane of the first two principal components, one colour per named cloud.
+    public static func scatter(title: String, clouds: [(name: String, points: [[Float]])]) -> String {
+        let size = 420, margin = 50.0, legendWidth = 150
+        let all = clouds.flatMap(\.points).filter { $0.count >= 2 }
+        let xs = all.map { Double($0[0]) }, ys = all.map { Double($0[1]) }
+        let (x0, x1) = padded(xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = padded(ys.min() ?? 0, ys.max() ?? 1)
+        let span = Double(size) - 2 * margin
+        func px(_ v: Double) -> Double { margin + span * (v - x0) / (x1 - x0) }
+        func py(_ v: Double) -> Double { Double(size) - margin - span * (v - y0) / (y1 - y0) }
+        var svg = header(width: size + legendWidth, height: size, title: title)
+        svg += "<rect x=\"\(f(margin))\" y=\"\(f(margin))\" width=\"\(f(span))\" height=\"\(f(span))\" fill=\"none\" stroke=\"#999\"/>\n"
+        svg += text(Double(size) / 2, Double(size) - 12, "PC 1", anchor: "middle", size: 11)
+        svg += text(14, Double(size) / 2, "PC 2", anchor: "middle", size: 11)
+        for (index, cloud) in clouds.enumerated() {
+            let colour = palette[index % palette.count]
+            svg += "<g fill=\"\(colour)\" fill-opacity=\"0.55\">\n"
+            for point in cloud.points where point.count >= 2 {
+                svg += "<circle cx=\"\(f(px(Double(point[0]))))\" cy=\"\(f(py(Double(point[1]))))\" r=\"2\"/>\n"
+            }
+            svg += "</g>\n"
+            let ly = margin + Double(index) * 18
+            svg += "<circle cx=\"\(size + 12)\" cy=\"\(f(ly))\" r=\"5\" fill=\"\(colour)\"/>\n"
+            svg += text(Double(size + 22), ly + 4, cloud.name, anchor: "start", size: 11)
+        }
+        return svg + "</svg>\n"
+    }
+
+    private static func header(width: Int, height: Int, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\">\n"
+            + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + text(Double(width) / 2, 22, title, anchor: "middle", size: 14)
+    }
+
+    private static func padded(_ low: Double, _ high: Double) -> (Double, Double) {
+        let pad = Swift.max((high - low) * 0.05, 1e-9)
+        return (low - pad, high + pad)
+    }
+
+    private static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> String {
+        "<line x1=\"\(f(x1))\" y1=\"\(f(y1))\" x2=\"\(f(x2))\" y2=\"\(f(y2))\" stroke=\"#333\" stroke-width=\"1\"/>\n"
+    }
+
+    private static func text(_ x: Double, _ y: Double, _ content: String, anchor: String, size: Int) -> String {
+        "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\">\(escape(content))</text>\n"
+    }
+
+    private static func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    private static func format(_ v: Double) -> String {
+        abs(v) >= 1e4 || (abs(v) < 1e-2 && v != 0) ? String(format: "%.2e", v) : String(format: "%.3g", v)
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

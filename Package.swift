@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "TestSupport"]),
-        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "TestSupport"]),
+        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

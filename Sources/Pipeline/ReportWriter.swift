@@ -24,8 +24,9 @@ public enum ReportWriter {
 
     /// Returns the folder written.
     @discardableResult
-    public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, evaluations: [EvaluationRecord],
-                             failures: [(task: String, message: String)], wallSeconds: Double) throws -> URL {
+    public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
+                             evaluations: [EvaluationRecord], failures: [(task: String, message: String)],
+                             wallSeconds: Double) throws -> URL {
         let report = ResultsReport(rows: rows(evaluations), drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
                                    methods: spec.methods.map(\.name), metrics: spec.evaluate.metrics.map(\.rawValue))
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
@@ -51,6 +52,9 @@ public enum ReportWriter {
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug).render()))
         }
         for (name, text) in files { try writeAtomically(text, to: folder.appendingPathComponent(name)) }
+        if spec.report.savePredictions {
+            try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
+        }
         return folder
     }
 

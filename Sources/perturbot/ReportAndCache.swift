@@ -20,7 +20,8 @@ struct Report: ParsableCommand {
             let cached = runner.cachedTaskIDs()
             let missing = plan.tasks.filter { $0.stage == .evaluate && !cached.contains($0.id) }
                 .map { (task: $0.id, message: "not in the cache (not run yet, or failed)") }
-            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, evaluations: runner.evaluations(),
+            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
+                                                evaluations: runner.evaluations(),
                                                 failures: missing, wallSeconds: 0)
             print(folder.appendingPathComponent("report.md").path)
         }

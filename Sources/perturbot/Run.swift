@@ -44,7 +44,8 @@ struct Run: ParsableCommand {
                 }
             }
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, evaluations: runner.evaluations(),
+            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
+                                                evaluations: runner.evaluations(),
                                                 failures: failures, wallSeconds: wall)
             let ran = outcomes.filter { $0.status == .ran }.count, reused = outcomes.filter { $0.status == .cached }.count
             print("\(ran) task(s) run, \(reused) reused, \(failures.count) failed or skipped")

@@ -1,3 +1,4 @@
+import AnnData
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -9,7 +10,8 @@ import XCTest
 /// `perturbot run` end to end on a small generated dataset: caching, kill -9 and resume,
 /// a failing solver, and report tables that match results.csv.
 final class RunCommandTests: XCTestCase {
-    private func pipeline(in folder: URL, methods: String, drugCells: Int = 80, out: String = "reports/small") throws -> String {
+    private func pipeline(in folder: URL, methods: String, drugCells: Int = 80, out: String = "reports/small",
+                          savePredictions: Bool = false) throws -> String {
         let data = folder.appendingPathComponent("demo.h5ad").path
         if !FileManager.default.fileExists(atPath: data) {
             let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "160",
@@ -25,7 +27,7 @@ final class RunCommandTests: XCTestCase {
             split: { test_fraction: 0.25, seeds: [0, 1] }
             methods:
             \(methods)
-            report: { out: \(out) }
+            report: { out: \(out), save_predictions: \(savePredictions) }
             """.utf8).write(to: URL(fileURLWithPath: file))
         return file
     }
@@ -166,5 +168,26 @@ final class RunCommandTests: XCTestCase {
         let collected = try CLI.run(["cache", "gc", file])
         XCTAssertTrue(collected.stdout.hasPrefix("removed 16 entries"), collected.stdout)
         XCTAssertEqual(try CLI.run(["cache", "ls", file]).stdout.split(separator: "\n").filter { $0.hasPrefix("unused") }.count, 0)
+    }
+
+    func testSavedPredictionsHoldTestCellsAndEveryMethod() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: methods, savePredictions: true)
+        XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
+        let path = folder.appendingPathComponent("reports/small/predictions/cisplatin_d4.h5ad").path
+        let data = try AnnDataReader.read(path, as: Float.self)
+        XCTAssertEqual(data.nVars, 48)
+        XCTAssertEqual(data.obsm["X_pca"]?.cols, 4)
+        guard case .categorical(let method)? = data.obs["method"] else { return XCTFail("no method column") }
+        XCTAssertEqual(Set(method.categories), ["control", "treated", "identity", "mean_shift", "eot", "progot"])
+        let counts = Dictionary(uniqueKeysWithValues: zip(method.categories, method.counts))
+        // 2 seeds × 40 test control cells (a quarter of 160), mapped by each method.
+        XCTAssertEqual(counts["control"], 80)
+        XCTAssertEqual(counts["treated"], 40)
+        for name in ["identity", "mean_shift", "eot", "progot"] { XCTAssertEqual(counts[name], 80, name) }
+        // identity's prediction is the control cells themselves.
+        let pcs = try XCTUnwrap(data.obsm["X_pca"])
+        let control = (0..<pcs.rows).filter { method[$0] == "control" }, identity = (0..<pcs.rows).filter { method[$0] == "identity" }
+        XCTAssertEqual(pcs.rows(at: control), pcs.rows(at: identity))
     }
 }

@@ -1,0 +1,68 @@
+import AnnData
+import Foundation
+import LinearAlgebra
+import Stages
+
+/// `report.save_predictions`: one .h5ad per drug and PCA size that scanpy opens, holding the test
+/// control cells, the test treated cells and every method's prediction for every seed.
+///
+/// X is in feature space (the PCA inverse: mean + scores·components), obsm `X_pca` holds the PCA
+/// coordinates the metrics were computed in, and obs has `drug`, `split` (always `test`),
+/// `method` (`control`, `treated`, or the method's name) and `seed`.
+enum PredictionWriter {
+    /// Writes `predictions/<drug>_d<k>.h5ad` under `folder`; returns the files written.
+    @discardableResult
+    static func write(spec: PipelineSpec, plan: Plan, cache: TaskCache, folder: URL) throws -> [URL] {
+        let output = folder.appendingPathComponent("predictions")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let decoder = JSONDecoder()
+        func read<T: Decodable>(_ id: String, _ file: String, as _: T.Type) throws -> T {
+            guard let task = plan.task(id) else { throw PipelineError.plan("no task \(id)") }
+            return try decoder.decode(T.self, from: cache.read(task.key, file: file))
+        }
+        let featureNames = try read("load", "loaded.json", as: LoadedData.self).featureNames
+        var written: [URL] = []
+        for d in spec.pcaComponents.map(\.value) {
+            let pca = try read("pca/d\(d)", "pca.json", as: PCAOutput.self)
+            for drug in plan.drugs {
+                var scores: [[Float]] = [], methods: [String] = [], seeds: [Int64] = []
+                func append(_ points: Matrix<Float>, _ method: String, _ seed: UInt64) {
+                    for i in 0..<points.rows {
+                        scores.append(Array(points.row(i)))
+                        methods.append(method)
+                        seeds.append(Int64(seed))
+                    }
+                }
+                for seed in spec.split.seeds {
+                    let split = try read("split/\(drug)/seed\(seed)", "split.json", as: DrugSplit.self)
+                    let control = pca.scores.rows(at: split.testControl)
+                    append(control, "control", seed)
+                    append(pca.scores.rows(at: split.testTreated), "treated", seed)
+                    for method in spec.methods {
+                        let id = "solve/\(drug)/d\(d)/seed\(seed)/\(method.name)"
+                        guard let task = plan.task(id), cache.contains(task.key),
+                              let solver = SolverRegistry.solver(named: method.solver) else { continue }
+                        let map = try solver.decodeMap(cache.read(task.key, file: "map.json"))
+                        append(try map.transport(control), method.name, seed)
+                    }
+                }
+                guard !scores.isEmpty else { continue }
+                let pcaScores = Matrix<Float>(rows: scores.count, cols: d) { i, j in scores[i][j] }
+                var obs = DataFrame(index: (0..<scores.count).map { "prediction\($0)" })
+                try obs.setColumn("drug", .categorical(Categorical(values: Array(repeating: drug, count: scores.count))))
+                try obs.setColumn("split", .categorical(Categorical(values: Array(repeating: "test", count: scores.count))))
+                try obs.setColumn("method", .categorical(Categorical(values: methods)))
+                try obs.setColumn("seed", .integer(seeds))
+                let featureCount = pca.model.featureCount
+                let names = featureNames.count == featureCount ? featureNames : (0..<featureCount).map { "feature\($0)" }
+                let data = AnnData<Float>(
+                    X: .dense(try pca.model.inverseTransform(pcaScores)), obs: obs, var: DataFrame(index: names),
+                    obsm: ["X_pca": pcaScores])
+                let file = output.appendingPathComponent("\(ReportWriter.plotName(drug))_d\(d).h5ad")
+                try AnnDataWriter.write(data, to: file.path)
+                written.append(file)
+            }
+        }
+        return written
+    }
+}

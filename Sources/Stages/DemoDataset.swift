@@ -54,7 +54,7 @@ public enum DemoDataset {
                 let raw = (0..<d).map { _ in rng.normal() }
                 let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 directions.append(raw.map { $0 / norm })
-                amplitudes.append((0..<movedPerDrug).map { _ in (0.8 + 0.8 * rng.uniform()) * (rng.uniform() < 0.5 ? -1 : 1) })
+                amplitudes.append((0..<movedPerDrug).map { _ in (1.2 + 1.2 * rng.uniform()) * (rng.uniform() < 0.5 ? -1 : 1) })
             }
             movedFeatures = moved
             self.directions = directions
@@ -74,12 +74,14 @@ public enum DemoDataset {
         public func displacement(drug index: Int, cell: [Double]) -> [Double] {
             let s = zip(directions[index], cell).reduce(0.0) { $0 + $1.0 * ($1.1 - 2) } / 2
             let shape: Double
+            // Shapes that vary strongly across cells (some change sign), so that no translation
+            // explains a drug: the point of an OT map over the mean shift.
             switch index % 5 {
-            case 0: shape = tanh(2 * s) + 1
-            case 1: shape = 0.5 * s * s + 0.3
-            case 2: shape = sin(1.5 * s) + 1
-            case 3: shape = log1p(exp(2 * s))
-            default: shape = 1.5 * exp(-s * s) + 0.2
+            case 0: shape = 1.5 * tanh(2 * s) + 0.5
+            case 1: shape = s * s - 0.2
+            case 2: shape = 1.5 * sin(2 * s) + 0.3
+            case 3: shape = log1p(exp(3 * s)) - 0.3
+            default: shape = 2 * exp(-s * s) - 0.5
             }
             var result = [Double](repeating: 0, count: cell.count)
             for (k, feature) in movedFeatures[index].enumerated() { result[feature] = amplitudes[index][k] * shape }

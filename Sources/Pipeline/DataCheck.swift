@@ -11,8 +11,24 @@ public enum DataCheck {
         return URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(path).path
     }
 
-    /// Every mismatch between `spec` and the summary of its data file.
-    public static func issues(_ spec: PipelineSpec, against summary: AnnDataSummary) -> [SpecIssue] {
+    /// The var names `data.var_names` lists (blank lines and surrounding spaces dropped).
+    public static func varNames(_ spec: PipelineSpec, pipelineFile: String) throws -> [String]? {
+        guard let entry = spec.data.varNames else { return nil }
+        let path = entry.value.hasPrefix("/") ? entry.value
+            : URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(entry.value).path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PipelineSpecError(file: pipelineFile, issues: [SpecIssue("data.var_names: cannot read \(path)", at: entry.location)])
+        }
+        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else {
+            throw PipelineSpecError(file: pipelineFile, issues: [SpecIssue("data.var_names: \(path) lists no names", at: entry.location)])
+        }
+        return names
+    }
+
+    /// Every mismatch between `spec` and the summary of its data file (`varNameCount`: how many
+    /// columns `data.var_names` keeps, when given).
+    public static func issues(_ spec: PipelineSpec, against summary: AnnDataSummary, varNameCount: Int? = nil) -> [SpecIssue] {
         var found: [SpecIssue] = []
         let key = spec.data.conditionKey
         guard let column = summary.obs.first(where: { $0.name == key.value }) else {
@@ -43,7 +59,7 @@ public enum DataCheck {
         let features = spec.data.features
         let featureCount: Int
         if features.value == "X" {
-            featureCount = summary.nVars
+            featureCount = varNameCount ?? summary.nVars
         } else if let entry = summary.obsm.first(where: { $0.key == features.value }) {
             featureCount = entry.shape.count == 2 ? entry.shape[1] : 0
         } else {

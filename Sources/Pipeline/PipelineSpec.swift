@@ -34,6 +34,9 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         public let control: Located<String>
         /// `X`, or the name of an obsm entry.
         public let features: Located<String>
+        /// With `features: X`: a text file listing the var names to keep, one per line (as
+        /// CellOT's `features.txt`); nil keeps every column.
+        public let varNames: Located<String>?
         /// Applied to X before PCA: none, log1p, or normalize_log1p (scale each cell to
         /// `target_sum` counts, then log1p), as scanpy's normalize_total + log1p.
         public let transform: Transform

@@ -44,6 +44,8 @@ public struct Plan: Sendable {
     public let tasks: [PlannedTask]
     /// The drugs the run covers (resolved from `all`), in data order.
     public let drugs: [String]
+    /// The columns of X the load stage keeps (`data.var_names`); nil keeps all.
+    public let varNames: [String]?
 
     public func task(_ id: String) -> PlannedTask? { tasks.first { $0.id == id } }
 
@@ -51,7 +53,9 @@ public struct Plan: Sendable {
     ///   - dataDigest: SHA-256 of the data file's bytes: the file enters the keys by its content,
     ///     not its path, so a changed file changes every key and a moved one changes none.
     ///   - availableLabels: the condition labels present in the data (for `drugs: all`).
-    public static func make(_ spec: PipelineSpec, dataDigest: String, availableLabels: [String]) throws -> Plan {
+    ///   - varNames: the columns of X to keep (`data.var_names`), nil for all.
+    public static func make(_ spec: PipelineSpec, dataDigest: String, availableLabels: [String],
+                            varNames: [String]? = nil) throws -> Plan {
         let control = spec.data.control.value
         let drugs: [String]
         switch spec.drugs {
@@ -63,7 +67,7 @@ public struct Plan: Sendable {
         let load = try builder.add("load", .load, .init(), [
             "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
             "features": spec.data.features.value, "transform": spec.data.transform.rawValue,
-            "target_sum": spec.data.targetSum,
+            "target_sum": spec.data.targetSum, "var_names": varNames ?? [],
         ], inputs: [])
         for seed in spec.split.seeds {
             for drug in drugs {
@@ -93,7 +97,7 @@ public struct Plan: Sendable {
                 }
             }
         }
-        return Plan(tasks: builder.tasks, drugs: drugs)
+        return Plan(tasks: builder.tasks, drugs: drugs, varNames: varNames)
     }
 
     private struct Builder {

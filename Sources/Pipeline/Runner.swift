@@ -48,12 +48,13 @@ public struct Runner: Sendable {
         } catch {
             throw PipelineSpecError(file: file, issues: [SpecIssue("data.path: \(error)", at: spec.data.path.location)])
         }
-        let issues = DataCheck.issues(spec, against: summary)
+        let varNames = try DataCheck.varNames(spec, pipelineFile: file)
+        let issues = DataCheck.issues(spec, against: summary, varNameCount: varNames?.count)
         guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
         let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
         let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
         let digest = try fileDigest(dataPath)
-        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels)
+        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames)
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
         let cacheURL = cacheDirectory.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent(".perturbot-cache")
         return (spec, plan, TaskCache(root: cacheURL), dataPath)

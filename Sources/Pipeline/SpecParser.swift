@@ -69,7 +69,7 @@ struct NodeReader {
     }
 
     private mutating func dataSection(_ node: Node) -> PipelineSpec.DataSpec? {
-        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "transform", "target_sum"],
+        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum"],
                                    required: ["path", "condition_key", "control"]) else { return nil }
         let path = fields["path"].flatMap { locatedString($0, "data.path") }
         let key = fields["condition_key"].flatMap { locatedString($0, "data.condition_key") }
@@ -79,8 +79,12 @@ struct NodeReader {
         let transform = fields["transform"].map { choice($0, "data.transform", PipelineSpec.Transform.self) }
             ?? PipelineSpec.Transform.none
         let targetSum = fields["target_sum"].map { positiveNumber($0, "data.target_sum") } ?? 1e4
-        guard let path, let key, let control, let features, let transform, let targetSum else { return nil }
-        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, features: features,
+        let varNames = fields["var_names"].map { locatedString($0, "data.var_names") }
+        if let varNamesNode = fields["var_names"], let features, features.value != "X" {
+            issue("data.var_names selects columns of X; it cannot be used with features: \(features.value)", at: varNamesNode)
+        }
+        guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil) else { return nil }
+        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, features: features, varNames: varNames ?? nil,
                                      transform: transform, targetSum: targetSum)
     }
 

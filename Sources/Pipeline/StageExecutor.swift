@@ -66,7 +66,7 @@ struct StageExecutor: Sendable {
             case .normalize_log1p: transform = .normalizeLog1p(targetSum: spec.data.targetSum)
             }
             let loaded = try Load.run(path: dataPath, conditionKey: spec.data.conditionKey.value,
-                                      features: spec.data.features.value, transform: transform)
+                                      features: spec.data.features.value, transform: transform, varNames: plan.varNames)
             return ["loaded.json": try encoder.encode(loaded)]
         case .split:
             let loaded = try input(0, "loaded.json", as: LoadedData.self)

@@ -25,14 +25,27 @@ public enum Load {
         case normalizeLog1p(targetSum: Double)
     }
 
-    public static func run(path: String, conditionKey: String, features: String, transform: Transform) throws -> LoadedData {
+    /// - Parameter varNames: with `features == "X"`, the columns to keep, in this order (all when nil).
+    public static func run(path: String, conditionKey: String, features: String, transform: Transform,
+                           varNames: [String]? = nil) throws -> LoadedData {
         let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
         let matrix: Matrix<Float>
         let names: [String]
         if features == "X" {
             guard let x = data.X else { throw StageError.invalidInput("\(path): X is missing") }
-            matrix = x.densified()
-            names = data.var.index
+            if let varNames {
+                let position = Dictionary(data.var.index.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                let missing = varNames.filter { position[$0] == nil }
+                guard missing.isEmpty else {
+                    throw StageError.invalidInput("\(path): var names not in the data: \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? " (\(missing.count) in all)" : "")")
+                }
+                let dense = x.densified(), columns = varNames.compactMap { position[$0] }
+                matrix = Matrix(rows: dense.rows, cols: columns.count) { i, j in dense[i, columns[j]] }
+                names = varNames
+            } else {
+                matrix = x.densified()
+                names = data.var.index
+            }
         } else {
             guard let entry = data.obsm[features] else {
                 throw StageError.invalidInput("\(path): no obsm entry '\(features)' (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")

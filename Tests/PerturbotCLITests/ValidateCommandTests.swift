@@ -58,4 +58,18 @@ final class ValidateCommandTests: XCTestCase {
         // The demo's data is bundled, so it is checked against the file too.
         XCTAssertEqual(try CLI.run(["validate", folder.appendingPathComponent("demo.yaml").path]).status, 0)
     }
+
+    func testVarNamesFileLimitsTheFeatures() throws {
+        let folder = try TestPaths.scratchDirectory()
+        try Data("g0\ng1\n\ng2\n".utf8).write(to: folder.appendingPathComponent("features.txt"))
+        let file = folder.appendingPathComponent("pipeline.yaml").path
+        try Data(text(control: "control", drugs: "all")
+            .replacingOccurrences(of: "control: control }", with: "control: control, var_names: features.txt }")
+            .utf8).write(to: URL(fileURLWithPath: file))
+        let result = try CLI.run(["validate", file])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("pca.components: 4 components but the features have only 3 dimensions"), result.stderr)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("features.txt"))
+        try CLI.assertOneLineError(["validate", file], ["data.var_names: cannot read", "features.txt"])
+    }
 }

@@ -159,6 +159,20 @@ final class LoadTests: XCTestCase {
         }
     }
 
+    func testVarNamesSelectAndOrderColumns() throws {
+        let path = TestPaths.fixture("dense_int32")
+        let all = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .none)
+        let names = [all.featureNames[5], all.featureNames[1]]
+        let picked = try Load.run(path: path, conditionKey: "drug", features: "X", transform: .none, varNames: names)
+        XCTAssertEqual(picked.featureNames, names)
+        XCTAssertEqual(picked.features.column(0), all.features.column(5))
+        XCTAssertEqual(picked.features.column(1), all.features.column(1))
+        XCTAssertThrowsError(try Load.run(path: path, conditionKey: "drug", features: "X", transform: .none,
+                                          varNames: [names[0], "NoSuchGene"])) { error in
+            XCTAssertTrue("\(error)".hasSuffix("var names not in the data: NoSuchGene"), "\(error)")
+        }
+    }
+
     func testMissingColumnAndObsmAreNamed() {
         let path = TestPaths.fixture("categorical_missing")
         XCTAssertThrowsError(try Load.run(path: path, conditionKey: "drug", features: "X_umap", transform: .none)) { error in

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from machine_info import machine  # noqa: E402  (bench/machine_info.py)
+from common import last_json, machine  # noqa: E402  (bench/common.py)
 
 import numpy as np
 
@@ -112,18 +112,10 @@ def run_perturbot(binary: Path, data: Path, repeat: int) -> dict:
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit(f"perturbot failed with exit status {proc.returncode}")
-    # the JSON object is the output (take the last line that parses, should logs precede it)
-    for line in reversed(proc.stdout.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                break
-    try:
-        return json.loads(proc.stdout)
-    except json.JSONDecodeError:
+    result = last_json(proc.stdout)
+    if result is None:
         sys.exit(f"could not parse perturbot's JSON output:\n{proc.stdout}")
+    return result
 
 
 # ----------------------------------------------------------------------------- main

@@ -92,7 +92,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from machine_info import machine  # noqa: E402  (bench/machine_info.py)
+from common import last_json, machine  # noqa: E402  (bench/common.py)
 
 import numpy as np
 
@@ -364,20 +364,6 @@ def worker_main(argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------------------- running
-
-def last_json(stdout: str) -> dict | None:
-    for line in reversed(stdout.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                break
-    try:
-        return json.loads(stdout)
-    except json.JSONDecodeError:
-        return None
-
 
 def run_json(cmd: list[str], timeout: float | None, env: dict | None = None) -> dict:
     """Runs cmd, returns its JSON object, or {"error": ...}."""

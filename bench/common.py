@@ -1,7 +1,9 @@
-"""What the benchmark reports say about the machine they ran on (shared by bench/*/bench.py)."""
+"""Helpers shared by bench/*/bench.py: the machine a report was measured on, and reading the
+JSON object a `perturbot bench …` command prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -27,3 +29,19 @@ def machine() -> dict:
     except OSError:
         pass
     return info
+
+
+def last_json(stdout: str) -> dict | None:
+    """The JSON object a command printed: its last line that starts with `{` (log lines may come
+    first), else the whole output; None when neither parses."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                break
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        return None

@@ -1,0 +1,154 @@
+import LinearAlgebra
+
+/// An input-convex neural network (Amos, Xu & Kolter 2017) as CellOT builds it
+/// (`cellot/networks/icnns.py`, `configs/models/cellot.yaml`), with hand-written passes:
+///
+///     z₀ = σ(A₀x + b₀)²
+///     z_k = σ(W_{k−1} z_{k−1} + A_k x + b_k)      k = 1 … K−2
+///     g(x) = W_{K−2} z_{K−2} + A_{K−1} x + b_{K−1}  (scalar)
+///
+/// with σ the leaky ReLU of slope 0.2 and K = hidden layers + 1. g is convex in x when every
+/// W is ≥ 0: σ(t)² (t² or 0.04t²) is convex, σ is convex and non-decreasing, so each layer is a
+/// convex function of x, and non-negative sums of convex functions plus affine terms stay
+/// convex. CellOT keeps W ≥ 0 by clamping after each optimiser step, and penalises negative
+/// entries in g's loss (`negativeWeightPenalty`).
+/// Defaults from CellOT's config: hidden units [64, 64, 64, 64], weights uniform in
+/// [−0.1, 0.1], biases 0.
+public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
+    /// Slope of the leaky ReLU for negative inputs (CellOT: `LeakyReLU(0.2)`).
+    public static var negativeSlope: Scalar { 0.2 }
+
+    public let inputDimension: Int
+    public let hiddenUnits: [Int]
+    /// A_k, units[k] × d, for k = 0 … K−1 (units = hiddenUnits + [1]).
+    public var inputWeights: [Matrix<Scalar>]
+    /// b_k, units[k] entries.
+    public var biases: [[Scalar]]
+    /// W_k, units[k+1] × units[k], for k = 0 … K−2; kept ≥ 0 for convexity.
+    public var hiddenWeights: [Matrix<Scalar>]
+
+    var units: [Int] { hiddenUnits + [1] }
+
+    /// CellOT's initialisation: every weight uniform in [−scale, scale], biases 0.
+    public init(inputDimension: Int, hiddenUnits: [Int] = [64, 64, 64, 64], initScale: Double = 0.1, rng: inout SeededRNG) {
+        precondition(inputDimension > 0 && !hiddenUnits.isEmpty && hiddenUnits.allSatisfy { $0 > 0 })
+        self.inputDimension = inputDimension
+        self.hiddenUnits = hiddenUnits
+        let units = hiddenUnits + [1]
+        func uniform(_ rows: Int, _ cols: Int) -> Matrix<Scalar> {
+            Matrix(rows: rows, cols: cols) { _, _ in Scalar(initScale * (2 * rng.uniform() - 1)) }
+        }
+        inputWeights = units.map { uniform($0, inputDimension) }
+        biases = units.map { [Scalar](repeating: 0, count: $0) }
+        hiddenWeights = zip(units.dropLast(), units.dropFirst()).map { uniform($1, $0) }
+    }
+
+    /// g(x) for each row of `x`.
+    public func values(_ x: Matrix<Scalar>) -> [Scalar] {
+        forward(x).output.storage
+    }
+
+    /// ∇ₓg(x) for each row of `x` (n × d): the map T(x) = ∇g(x) of the ICNN-OT estimators.
+    public func inputGradients(_ x: Matrix<Scalar>) -> Matrix<Scalar> {
+        backward(forward(x), x, outputWeights: [Scalar](repeating: 1, count: x.rows)).input
+    }
+
+    /// Gradients of Σ_i w_i g(x_i) with respect to every parameter.
+    public func parameterGradients(_ x: Matrix<Scalar>, weights: [Scalar]) -> ICNNGradients<Scalar> {
+        backward(forward(x), x, outputWeights: weights).parameters
+    }
+
+    /// W ← max(W, 0) after an optimiser step (CellOT's `clamp_w`).
+    public mutating func clampHiddenWeights() {
+        hiddenWeights = hiddenWeights.map { w in Matrix(rows: w.rows, cols: w.cols) { i, j in Swift.max(0, w[i, j]) } }
+    }
+
+    /// Σ_k ‖relu(−W_k)‖_F (CellOT's `penalize_w` before its factor).
+    public func negativeWeightPenalty() -> Scalar {
+        hiddenWeights.reduce(0) { total, w in
+            total + w.storage.reduce(0) { $0 + ($1 < 0 ? $1 * $1 : 0) }.squareRoot()
+        }
+    }
+
+    // MARK: Passes
+
+    /// Pre-activations h_k (n × units[k]) and layer outputs z_k, kept for the backward pass.
+    struct Trace {
+        var preActivations: [Matrix<Scalar>] = []
+        var activations: [Matrix<Scalar>] = []
+        var output = Matrix<Scalar>(rows: 0, cols: 1)
+    }
+
+    func forward(_ x: Matrix<Scalar>) -> Trace {
+        precondition(x.cols == inputDimension, "ICNN input has \(x.cols) columns, expected \(inputDimension)")
+        var trace = Trace()
+        let last = units.count - 1
+        for k in 0...last {
+            var h = x.multiplied(by: inputWeights[k], transposeOther: true)
+            if k > 0 {
+                let z = trace.activations[k - 1]
+                h = Self.add(h, z.multiplied(by: hiddenWeights[k - 1], transposeOther: true))
+            }
+            let bias = biases[k]
+            h = Matrix(rows: h.rows, cols: h.cols) { i, j in h[i, j] + bias[j] }
+            trace.preActivations.append(h)
+            if k == last {
+                trace.output = h
+            } else if k == 0 {
+                trace.activations.append(Matrix(rows: h.rows, cols: h.cols) { i, j in
+                    let a = Self.leaky(h[i, j])
+                    return a * a
+                })
+            } else {
+                trace.activations.append(Matrix(rows: h.rows, cols: h.cols) { i, j in Self.leaky(h[i, j]) })
+            }
+        }
+        return trace
+    }
+
+    func backward(_ trace: Trace, _ x: Matrix<Scalar>, outputWeights: [Scalar]) -> (input: Matrix<Scalar>, parameters: ICNNGradients<Scalar>) {
+        let last = units.count - 1
+        var gradients = ICNNGradients(zeroLike: self)
+        var input = Matrix<Scalar>(rows: x.rows, cols: inputDimension)
+        // δ: gradient with respect to the pre-activation of the current layer.
+        var delta = Matrix<Scalar>(rows: x.rows, cols: 1) { i, _ in outputWeights[i] }
+        for k in stride(from: last, through: 0, by: -1) {
+            if k < last {
+                let upstream = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
+                let h = trace.preActivations[k]
+                delta = Matrix(rows: h.rows, cols: h.cols) { i, j in
+                    let slope = h[i, j] > 0 ? 1 : Self.negativeSlope
+                    // z₀ = σ(h)², so dz₀/dh = 2σ(h)σ'(h); deeper layers z = σ(h).
+                    return k == 0 ? upstream[i, j] * 2 * Self.leaky(h[i, j]) * slope : upstream[i, j] * slope
+                }
+            }
+            gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
+            gradients.biases[k] = (0..<delta.cols).map { j in (0..<delta.rows).reduce(0) { $0 + delta[$1, j] } }
+            if k > 0 {
+                gradients.hiddenWeights[k - 1] = delta.multiplied(by: trace.activations[k - 1], transposeSelf: true)
+            }
+            input = Self.add(input, delta.multiplied(by: inputWeights[k]))
+        }
+        return (input, gradients)
+    }
+
+    @inline(__always)
+    static func leaky(_ t: Scalar) -> Scalar { t > 0 ? t : negativeSlope * t }
+
+    static func add(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar> {
+        Matrix(rows: a.rows, cols: a.cols) { i, j in a[i, j] + b[i, j] }
+    }
+}
+
+/// Gradients with the shapes of an `ICNN`'s parameters.
+public struct ICNNGradients<Scalar: BLASScalar>: Sendable, Equatable {
+    public var inputWeights: [Matrix<Scalar>]
+    public var biases: [[Scalar]]
+    public var hiddenWeights: [Matrix<Scalar>]
+
+    init(zeroLike network: ICNN<Scalar>) {
+        inputWeights = network.inputWeights.map { Matrix(rows: $0.rows, cols: $0.cols) }
+        biases = network.biases.map { [Scalar](repeating: 0, count: $0.count) }
+        hiddenWeights = network.hiddenWeights.map { Matrix(rows: $0.rows, cols: $0.cols) }
+    }
+}

@@ -58,6 +58,61 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
         backward(forward(x), x, outputWeights: weights).parameters
     }
 
+    /// D_i = ⟨v_i, ∇ₓg(x_i)⟩ for each row, and the gradients of Σ_i w_i D_i with respect to every
+    /// parameter: what the ICNN-OT losses need, where v depends on the other network.
+    ///
+    /// D is the forward-mode derivative of g along v (tangents ḣ_k, ż_k beside the primal pass);
+    /// its parameter gradient is reverse mode through that tangent pass. σ is piecewise linear, so
+    /// σ' is locally constant and only the first layer's σ(h)², whose second derivative is
+    /// 2σ'(h)², sends gradient back into the primal pass (to A₀ and b₀); the other biases get
+    /// none.
+    public func directionalDerivativeGradients(
+        _ x: Matrix<Scalar>, directions v: Matrix<Scalar>, weights: [Scalar]
+    ) -> (values: [Scalar], parameters: ICNNGradients<Scalar>) {
+        precondition(v.rows == x.rows && v.cols == inputDimension && weights.count == x.rows)
+        let trace = forward(x)
+        let last = units.count - 1
+        // Tangent pass: ḣ_k (pre-activation tangents) and ż_k.
+        var hDot: [Matrix<Scalar>] = [], zDot: [Matrix<Scalar>] = []
+        for k in 0...last {
+            var tangent = v.multiplied(by: inputWeights[k], transposeOther: true)
+            if k > 0 { tangent = Self.add(tangent, zDot[k - 1].multiplied(by: hiddenWeights[k - 1], transposeOther: true)) }
+            hDot.append(tangent)
+            if k < last {
+                let h = trace.preActivations[k]
+                zDot.append(Matrix(rows: h.rows, cols: h.cols) { i, j in tangent[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) })
+            }
+        }
+        var gradients = ICNNGradients(zeroLike: self)
+        var lambda = Matrix<Scalar>(rows: x.rows, cols: 1) { i, _ in weights[i] }  // adjoint of ḣ_k
+        for k in stride(from: last, through: 0, by: -1) {
+            if k < last {
+                let mu = lambda.multiplied(by: hiddenWeights[k])  // adjoint of ż_k
+                let h = trace.preActivations[k]
+                if k == 0 {
+                    // ż₀ = s'(h₀)ḣ₀ with s(t) = σ(t)²: s'' = 2σ'(h)² carries μ into h₀.
+                    let rho = Matrix(rows: h.rows, cols: h.cols) { i, j in
+                        let slope = h[i, j] > 0 ? 1 : Self.negativeSlope
+                        return mu[i, j] * hDot[0][i, j] * 2 * slope * slope
+                    }
+                    gradients.inputWeights[0] = rho.multiplied(by: x, transposeSelf: true)
+                    gradients.biases[0] = (0..<rho.cols).map { j in (0..<rho.rows).reduce(0) { $0 + rho[$1, j] } }
+                }
+                lambda = Matrix(rows: h.rows, cols: h.cols) { i, j in mu[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) }
+            }
+            gradients.inputWeights[k] = Self.add(gradients.inputWeights[k], lambda.multiplied(by: v, transposeSelf: true))
+            if k > 0 { gradients.hiddenWeights[k - 1] = lambda.multiplied(by: zDot[k - 1], transposeSelf: true) }
+        }
+        return (hDot[last].storage, gradients)
+    }
+
+    /// dz/dh of layer k: 2σ(h)σ'(h) for the squared first layer, σ'(h) after it.
+    @inline(__always)
+    static func activationSlope(_ h: Scalar, firstLayer: Bool) -> Scalar {
+        let slope = h > 0 ? 1 : negativeSlope
+        return firstLayer ? 2 * leaky(h) * slope : slope
+    }
+
     /// W ← max(W, 0) after an optimiser step (CellOT's `clamp_w`).
     public mutating func clampHiddenWeights() {
         hiddenWeights = hiddenWeights.map { w in Matrix(rows: w.rows, cols: w.cols) { i, j in Swift.max(0, w[i, j]) } }
@@ -116,11 +171,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
             if k < last {
                 let upstream = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
                 let h = trace.preActivations[k]
-                delta = Matrix(rows: h.rows, cols: h.cols) { i, j in
-                    let slope = h[i, j] > 0 ? 1 : Self.negativeSlope
-                    // z₀ = σ(h)², so dz₀/dh = 2σ(h)σ'(h); deeper layers z = σ(h).
-                    return k == 0 ? upstream[i, j] * 2 * Self.leaky(h[i, j]) * slope : upstream[i, j] * slope
-                }
+                delta = Matrix(rows: h.rows, cols: h.cols) { i, j in upstream[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) }
             }
             gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
             gradients.biases[k] = (0..<delta.cols).map { j in (0..<delta.rows).reduce(0) { $0 + delta[$1, j] } }

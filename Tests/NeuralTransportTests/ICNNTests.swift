@@ -77,6 +77,55 @@ final class ICNNTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-6)
     }
 
+    func testDirectionalDerivativeAndItsParameterGradientsMatchFiniteDifferences() {
+        var g = network(seed: 9)
+        let x = points(4, seed: 10), v = points(4, seed: 11), weights = [1.0, -0.5, 0.8, 0.3]
+        let (values, analytic) = g.directionalDerivativeGradients(x, directions: v, weights: weights)
+        let gradient = g.inputGradients(x)
+        for i in 0..<x.rows {
+            let expected = (0..<3).reduce(0.0) { $0 + v[i, $1] * gradient[i, $1] }
+            XCTAssertEqual(values[i], expected, accuracy: 1e-12)
+        }
+        // Σ w_i ⟨v_i, ∇g(x_i)⟩ through the (already checked) input gradient, differentiated numerically.
+        func objective(_ network: ICNN<Double>) -> Double {
+            let grad = network.inputGradients(x)
+            return (0..<x.rows).reduce(0.0) { total, i in total + weights[i] * (0..<3).reduce(0.0) { $0 + v[i, $1] * grad[i, $1] } }
+        }
+        let h = 1e-6
+        var worst = 0.0
+        func check(_ get: (ICNN<Double>) -> Double, _ set: (inout ICNN<Double>, Double) -> Void, _ expected: Double) {
+            let original = get(g)
+            set(&g, original + h)
+            let up = objective(g)
+            set(&g, original - h)
+            let down = objective(g)
+            set(&g, original)
+            let numeric = (up - down) / (2 * h)
+            worst = max(worst, abs(expected - numeric) / max(1e-6, abs(expected) + abs(numeric)))
+        }
+        for k in g.inputWeights.indices {
+            let shape = g.inputWeights[k].shape
+            for r in 0..<shape.rows {
+                for c in 0..<shape.cols {
+                    check({ $0.inputWeights[k][r, c] }, { $0.inputWeights[k][r, c] = $1 }, analytic.inputWeights[k][r, c])
+                }
+                check({ $0.biases[k][r] }, { $0.biases[k][r] = $1 }, analytic.biases[k][r])
+            }
+        }
+        for k in g.hiddenWeights.indices {
+            let shape = g.hiddenWeights[k].shape
+            for r in 0..<shape.rows {
+                for c in 0..<shape.cols {
+                    check({ $0.hiddenWeights[k][r, c] }, { $0.hiddenWeights[k][r, c] = $1 }, analytic.hiddenWeights[k][r, c])
+                }
+            }
+        }
+        XCTAssertLessThan(worst, 1e-6)
+        // Only the squared first layer passes gradient to a bias.
+        XCTAssertTrue(analytic.biases.dropFirst().allSatisfy { $0.allSatisfy { $0 == 0 } })
+        XCTAssertTrue(analytic.biases[0].contains { $0 != 0 })
+    }
+
     func testClampedNetworkIsConvexAlongRandomSegments() {
         var g = network(seed: 5)
         XCTAssertTrue(g.hiddenWeights.contains { $0.storage.contains { $0 < 0 } })

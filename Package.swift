@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "NeuralTransport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Stages", dependencies: ["Transport", "AnnData", "LinearAlgebra"]),
         .target(name: "Reports"),
         .target(
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
-        .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "LinearAlgebra"]),
+        .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "TestSupport"]),

@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Stages", dependencies: ["Transport", "AnnData", "LinearAlgebra"]),
+        .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "AnnData", "LinearAlgebra"]),
         .target(name: "Reports"),
         .target(
             name: "Pipeline",

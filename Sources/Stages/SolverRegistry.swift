@@ -1,4 +1,5 @@
 import Foundation
+import NeuralTransport
 import Transport
 
 /// A value given to a solver parameter in a pipeline file.
@@ -175,6 +176,24 @@ public enum SolverRegistry {
             }
             if case .flag(let on)? = parameters["debiased"] { estimator.debiased = on }
             if case .flag(let on)? = parameters["warm_start"] { estimator.warmStart = on }
+            return estimator
+        },
+        Solver(
+            name: "icnn", summary: "ICNN optimal transport (Makkuva et al.; CellOT's training)",
+            parameters: [
+                ParameterSchema(name: "iterations", kind: .integer(minimum: 1), help: "outer iterations (100000)"),
+                ParameterSchema(name: "inner_iterations", kind: .integer(minimum: 1), help: "g steps per f step (10)"),
+                ParameterSchema(name: "batch_size", kind: .integer(minimum: 1), help: "minibatch size (256)"),
+                ParameterSchema(name: "learning_rate", kind: .positiveNumber, help: "Adam learning rate (1e-4)"),
+                ParameterSchema(name: "width", kind: .integer(minimum: 1), help: "units of each of the 4 hidden layers (64)"),
+            ], mapType: ICNNMap<Float>.self
+        ) { parameters in
+            var estimator = ICNNOTEstimator()
+            if case .integer(let value)? = parameters["iterations"] { estimator.iterations = value }
+            if case .integer(let value)? = parameters["inner_iterations"] { estimator.innerIterations = value }
+            if case .integer(let value)? = parameters["batch_size"] { estimator.batchSize = value }
+            if let value = parameters["learning_rate"]?.number { estimator.learningRate = value }
+            if case .integer(let value)? = parameters["width"] { estimator.hiddenUnits = Array(repeating: value, count: 4) }
             return estimator
         },
     ]

@@ -190,4 +190,20 @@ final class RunCommandTests: XCTestCase {
         let control = (0..<pcs.rows).filter { method[$0] == "control" }, identity = (0..<pcs.rows).filter { method[$0] == "identity" }
         XCTAssertEqual(pcs.rows(at: control), pcs.rows(at: identity))
     }
+
+    func testICNNSolverRunsInThePipeline() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: """
+              identity: { solver: identity }
+              icnn: { solver: icnn, iterations: 20, inner_iterations: 2, batch_size: 32, width: 8, learning_rate: 0.001 }
+            """)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try ResultsReport.parseResultsCSV(try String(
+            contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8))
+        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 3)
+        XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
+        // A second run decodes the cached ICNN maps instead of training again.
+        XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
+    }
 }

@@ -37,20 +37,20 @@ public struct Adam<Scalar: BLASScalar>: Sendable {
                 parameter[index] -= Scalar(lr * (mean / correction1) / ((square / correction2).squareRoot() + eps))
             }
         }
+        func applyMatrix(_ parameter: inout Matrix<Scalar>, _ gradient: Matrix<Scalar>,
+                         _ m: inout Matrix<Scalar>, _ v: inout Matrix<Scalar>) {
+            var values = parameter.storage, mValues = m.storage, vValues = v.storage
+            apply(&values, gradient.storage, &mValues, &vValues)
+            parameter = Self.matrix(values, like: parameter)
+            m = Self.matrix(mValues, like: m)
+            v = Self.matrix(vValues, like: v)
+        }
         for k in network.inputWeights.indices {
-            var values = network.inputWeights[k].storage, mk = m.inputWeights[k].storage, vk = v.inputWeights[k].storage
-            apply(&values, gradients.inputWeights[k].storage, &mk, &vk)
-            network.inputWeights[k] = Self.matrix(values, like: network.inputWeights[k])
-            m.inputWeights[k] = Self.matrix(mk, like: m.inputWeights[k])
-            v.inputWeights[k] = Self.matrix(vk, like: v.inputWeights[k])
+            applyMatrix(&network.inputWeights[k], gradients.inputWeights[k], &m.inputWeights[k], &v.inputWeights[k])
             apply(&network.biases[k], gradients.biases[k], &m.biases[k], &v.biases[k])
         }
         for k in network.hiddenWeights.indices {
-            var values = network.hiddenWeights[k].storage, mk = m.hiddenWeights[k].storage, vk = v.hiddenWeights[k].storage
-            apply(&values, gradients.hiddenWeights[k].storage, &mk, &vk)
-            network.hiddenWeights[k] = Self.matrix(values, like: network.hiddenWeights[k])
-            m.hiddenWeights[k] = Self.matrix(mk, like: m.hiddenWeights[k])
-            v.hiddenWeights[k] = Self.matrix(vk, like: v.hiddenWeights[k])
+            applyMatrix(&network.hiddenWeights[k], gradients.hiddenWeights[k], &m.hiddenWeights[k], &v.hiddenWeights[k])
         }
         first = m
         second = v

@@ -49,15 +49,16 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
     }
 
     /// A matrix whose elements are produced by `body(row, column)`.
+    // Inlinable, like the element getter, so that other modules' generic numeric code (which
+    // would otherwise call them unspecialised, per element) gets them specialised and inlined.
+    @inlinable
     public init(rows: Int, cols: Int, generator body: (Int, Int) throws -> Scalar) rethrows {
         var storage = [Scalar]()
         storage.reserveCapacity(rows * cols)
         for i in 0..<rows {
             for j in 0..<cols { storage.append(try body(i, j)) }
         }
-        self.rows = rows
-        self.cols = cols
-        self.storage = storage
+        self.init(uncheckedRows: rows, cols: cols, storage: storage)
     }
 
     /// The `n × n` identity matrix.
@@ -70,7 +71,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
     public var shape: (rows: Int, cols: Int) { (rows, cols) }
 
     public subscript(row: Int, column: Int) -> Scalar {
-        get {
+        @inlinable get {
             precondition(row >= 0 && row < rows && column >= 0 && column < cols,
                          "index (\(row), \(column)) out of range for \(rows)×\(cols) matrix")
             return storage[row * cols + column]

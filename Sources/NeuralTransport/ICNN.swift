@@ -14,6 +14,9 @@ import LinearAlgebra
 /// entries in g's loss (`negativeWeightPenalty`).
 /// Defaults from CellOT's config: hidden units [64, 64, 64, 64], weights uniform in
 /// [−0.1, 0.1], biases 0.
+///
+/// The passes carry `@_specialize` for Float and Double: they are generic and called from other
+/// files and modules, where (without whole-module optimisation) they would run unspecialised.
 public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
     /// Slope of the leaky ReLU for negative inputs (CellOT: `LeakyReLU(0.2)`).
     public static var negativeSlope: Scalar { 0.2 }
@@ -44,16 +47,22 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
     }
 
     /// g(x) for each row of `x`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func values(_ x: Matrix<Scalar>) -> [Scalar] {
         forward(x).output.storage
     }
 
     /// ∇ₓg(x) for each row of `x` (n × d): the map T(x) = ∇g(x) of the ICNN-OT estimators.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func inputGradients(_ x: Matrix<Scalar>) -> Matrix<Scalar> {
         backward(forward(x), x, outputWeights: [Scalar](repeating: 1, count: x.rows)).input
     }
 
     /// Gradients of Σ_i w_i g(x_i) with respect to every parameter.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func parameterGradients(_ x: Matrix<Scalar>, weights: [Scalar]) -> ICNNGradients<Scalar> {
         backward(forward(x), x, outputWeights: weights).parameters
     }
@@ -66,6 +75,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
     /// σ' is locally constant and only the first layer's σ(h)², whose second derivative is
     /// 2σ'(h)², sends gradient back into the primal pass (to A₀ and b₀); the other biases get
     /// none.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func directionalDerivativeGradients(
         _ x: Matrix<Scalar>, directions v: Matrix<Scalar>, weights: [Scalar]
     ) -> (values: [Scalar], parameters: ICNNGradients<Scalar>) {
@@ -114,6 +125,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
     }
 
     /// W ← max(W, 0) after an optimiser step (CellOT's `clamp_w`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func clampHiddenWeights() {
         hiddenWeights = hiddenWeights.map { w in Matrix(rows: w.rows, cols: w.cols) { i, j in Swift.max(0, w[i, j]) } }
     }
@@ -134,6 +147,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
         var output = Matrix<Scalar>(rows: 0, cols: 1)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func forward(_ x: Matrix<Scalar>) -> Trace {
         precondition(x.cols == inputDimension, "ICNN input has \(x.cols) columns, expected \(inputDimension)")
         var trace = Trace()
@@ -161,6 +176,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
         return trace
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(_ trace: Trace, _ x: Matrix<Scalar>, outputWeights: [Scalar]) -> (input: Matrix<Scalar>, parameters: ICNNGradients<Scalar>) {
         let last = units.count - 1
         var gradients = ICNNGradients(zeroLike: self)

@@ -2,6 +2,7 @@ import AnnData
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import NeuralTransport
 import Transport
 
 /// `perturbot ot`: entropic OT between two point clouds, optionally the Sinkhorn divergence and
@@ -14,7 +15,7 @@ struct OT: ParsableCommand {
             Point clouds are one point per row: CSV (numbers only, comma-separated), NumPy .npy \
             (2-D), or .h5ad (X, or --obsm KEY). Cost ‖x−y‖², uniform weights, OTT-JAX conventions.
             Map methods: eot (ε tuned on held-out target points, or --epsilon E), untuned (OTT's \
-            default ε), debiased, progot, identity, mean_shift.
+            default ε), debiased, progot, identity, mean_shift, icnn (CellOT's ICNN-OT, --iterations).
             """)
 
     @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
@@ -34,7 +35,7 @@ struct OT: ParsableCommand {
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
 
-    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift.")
+    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift, icnn.")
     var map: MapMethod?
 
     @Option(help: "Points to transport with the fitted map (needs --map).")
@@ -48,6 +49,9 @@ struct OT: ParsableCommand {
 
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .lin
+
+    @Option(help: "ICNN: outer training iterations (CellOT: 100000).")
+    var iterations = 100_000
 
     @Option(help: "Seed for the held-out split that tunes ε (eot, progot).")
     var seed: UInt64 = 0
@@ -63,6 +67,7 @@ struct OT: ParsableCommand {
             throw ValidationError("--apply and --out need --map METHOD")
         }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
     }
 
     func run() throws {
@@ -108,7 +113,8 @@ struct OT: ParsableCommand {
                 throw CommandError("\(apply) has \(query.cols) coordinates per point but \(source) has \(x.cols)")
             }
             var rng = SeededRNG(seed: seed)
-            let estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, sinkhorn: options)
+            let estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
+                                          sinkhorn: options)
             let fitted = try Scalar.fit(estimator, xs, ys, &rng)
             let moved = try fitted.transport(query)
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
@@ -176,10 +182,12 @@ extension AlphaSchedule: ExpressibleByArgument {}
 
 /// The map estimators the command line offers, by pipeline name.
 enum MapMethod: String, ExpressibleByArgument, CaseIterable {
-    case eot, untuned, debiased, progot, identity, mean_shift
+    case eot, untuned, debiased, progot, identity, mean_shift, icnn
 
-    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default.
-    func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, sinkhorn: SinkhornOptions) -> any MapEstimator {
+    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default; `icnn` trains
+    /// CellOT's ICNN for `iterations` outer iterations.
+    func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, iterations: Int,
+                   sinkhorn: SinkhornOptions) -> any MapEstimator {
         switch self {
         case .eot:
             if case .fixed = epsilon { return EntropicMapEstimator(epsilon: .choice(epsilon), sinkhorn: sinkhorn) }
@@ -194,6 +202,10 @@ enum MapMethod: String, ExpressibleByArgument, CaseIterable {
             return ProgOTEstimator(steps: steps, alpha: alpha, sinkhorn: sinkhorn)
         case .identity: return IdentityEstimator()
         case .mean_shift: return MeanShiftEstimator()
+        case .icnn:
+            var estimator = ICNNOTEstimator()
+            estimator.iterations = iterations
+            return estimator
         }
     }
 }

@@ -63,17 +63,21 @@ final class OTCommandTests: XCTestCase {
         let fromX = try json(["ot", "--source", h5ad, "--target", h5ad])
         XCTAssertEqual(fromX["n"] as? Int, 30)
         XCTAssertEqual(fromX["d"] as? Int, 10)
-        let fromObsm = try json(["ot", "--source", h5ad, "--target", h5ad, "--obsm", "X_pca", "--divergence"] + tight)
+        // Plain Sinkhorn on a cloud with itself converges slowly; 1e-6 is reached in ~3000 iterations.
+        let fromObsm = try json(["ot", "--source", h5ad, "--target", h5ad, "--obsm", "X_pca", "--divergence",
+                                 "--threshold", "1e-6", "--max-iterations", "20000"])
         XCTAssertEqual(fromObsm["d"] as? Int, 3)
-        XCTAssertEqual(try XCTUnwrap(fromObsm["sinkhorn_divergence"] as? Double), 0, accuracy: 1e-9)
+        XCTAssertEqual(fromObsm["sinkhorn_divergence_converged"] as? Bool, true)
+        XCTAssertEqual(try XCTUnwrap(fromObsm["sinkhorn_divergence"] as? Double), 0, accuracy: 1e-7)
     }
 
     func testEveryMapMethodWritesOnePointPerQueryRow() throws {
         let scratch = try TestPaths.scratchDirectory()
-        for method in ["eot", "untuned", "debiased", "progot", "identity", "mean_shift"] {
+        for method in ["eot", "untuned", "debiased", "progot", "identity", "mean_shift", "icnn"] {
             let out = scratch.appendingPathComponent("\(method).csv").path
             let printed = try json(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
-                                    "--map", method, "--steps", "4", "--apply", fixture("medium_query.csv"), "--out", out])
+                                    "--map", method, "--steps", "4", "--iterations", "20",
+                                    "--apply", fixture("medium_query.csv"), "--out", out])
             let map = try XCTUnwrap(printed["map"] as? [String: Any], method)
             XCTAssertEqual(map["method"] as? String, method)
             XCTAssertEqual(map["converged"] as? Bool, true, method)

@@ -33,7 +33,7 @@ enum StageVersion {
     static func of(_ stage: PlannedTask.Stage) -> Int {
         switch stage {
         case .load, .pca, .split, .solve: return 1
-        case .evaluate: return 2  // 2: the output gained the PC preview for the scatter plots
+        case .evaluate: return 3  // 2: PC preview for the scatter plots; 3: displacement dimensionality
         }
     }
 }

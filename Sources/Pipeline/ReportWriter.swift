@@ -12,11 +12,15 @@ public enum ReportWriter {
         return URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(out).standardizedFileURL
     }
 
+    /// The name of the descriptive (unranked) column in results.csv.
+    public static let displacementDimensionality = "displacement_dimensionality"
+
     public static func rows(_ evaluations: [EvaluationRecord]) -> [ResultRow] {
         evaluations.flatMap { evaluation in
-            evaluation.metrics.keys.sorted().map { metric in
+            let values = evaluation.metrics.merging([displacementDimensionality: evaluation.displacementDimensionality]) { a, _ in a }
+            return values.keys.sorted().map { metric in
                 ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
-                          seed: evaluation.seed, metric: metric, value: evaluation.metrics[metric] ?? .nan,
+                          seed: evaluation.seed, metric: metric, value: values[metric] ?? .nan,
                           converged: evaluation.converged, seconds: evaluation.seconds)
             }
         }
@@ -27,8 +31,11 @@ public enum ReportWriter {
     public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
                              evaluations: [EvaluationRecord], failures: [(task: String, message: String)],
                              wallSeconds: Double) throws -> URL {
-        let report = ResultsReport(rows: rows(evaluations), drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
+        let allRows = rows(evaluations)
+        let report = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
                                    methods: spec.methods.map(\.name), metrics: spec.evaluate.metrics.map(\.rawValue))
+        let descriptive = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
+                                        methods: spec.methods.map(\.name), metrics: [displacementDimensionality])
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
             .map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() } ?? "unknown"
         let metadata = MarkdownReport.Metadata(
@@ -49,7 +56,8 @@ public enum ReportWriter {
                 let own = Set(report.metrics.prefix(1).map { "\(plotName(drug))_\($0).svg" } + ["\(plotName(drug))_scatter.svg"])
                 byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
             }
-            files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug).render()))
+            files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
+                                                      descriptive: descriptive).render()))
         }
         for (name, text) in files { try writeAtomically(text, to: folder.appendingPathComponent(name)) }
         if spec.report.savePredictions {

@@ -30,6 +30,9 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public let converged: Bool
     /// Fitting time of the map.
     public let seconds: Double
+    /// `Metrics.displacementDimensionality` of the map on the test control cells: how many
+    /// features it moves, on average (descriptive, not ranked).
+    public let displacementDimensionality: Double
     /// The first two principal components of the test control cells, the test treated cells
     /// and the prediction, for the report's scatter plots.
     public let preview: Preview
@@ -123,6 +126,9 @@ struct StageExecutor: Sendable {
             let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: pca.model.componentCount, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
                                               converged: converged, seconds: record.seconds,
+                                              displacementDimensionality: Metrics.displacementDimensionality(
+                                                  control: pca.scores.rows(at: split.testControl), predicted: predicted,
+                                                  components: pca.model.components),
                                               preview: .init(control: firstTwo(pca.scores.rows(at: split.testControl)),
                                                              treated: firstTwo(observed), predicted: firstTwo(predicted)))
             return ["evaluation.json": try encoder.encode(evaluation)]

@@ -27,12 +27,16 @@ public struct MarkdownReport: Sendable {
     /// Per drug, the plot files to show under its first table (names relative to the report).
     public let plots: [String: [String]]
 
+    /// Unranked columns (the displacement dimensionality), shown as mean ± std without bold.
+    public let descriptive: ResultsReport?
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
-                plots: [String: [String]] = [:]) {
+                plots: [String: [String]] = [:], descriptive: ResultsReport? = nil) {
         self.report = report
         self.metadata = metadata
         self.failures = failures
         self.plots = plots
+        self.descriptive = descriptive
     }
 
     public func render() -> String {
@@ -67,6 +71,25 @@ public struct MarkdownReport: Sendable {
                 .sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }
             for (method, rank) in ranked {
                 out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") |\n"
+            }
+        }
+        if let descriptive {
+            for metric in descriptive.metrics {
+                out += "\n## \(metric) (not ranked)\n\n"
+                out += "Mean number of features each method moves per test control cell: the displacement T(x) − x taken "
+                out += "back to feature space, counting feature j when it moves by more than 0.1 × its standard deviation "
+                out += "over the test control cells.\n"
+                for drug in descriptive.drugs {
+                    out += "\n### \(drug)\n\n| method | " + descriptive.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
+                    out += "|---|" + String(repeating: "---|", count: descriptive.components.count) + "\n"
+                    for method in descriptive.methods {
+                        let cells = descriptive.components.map { d in
+                            descriptive.cell(drug: drug, components: d, method: method, metric: metric)
+                                .map { format($0.mean) + " ± " + format($0.std) } ?? "failed"
+                        }
+                        out += "| \(method) | " + cells.joined(separator: " | ") + " |\n"
+                    }
+                }
             }
         }
         out += "\n## Failures\n\n"

@@ -44,6 +44,31 @@ public enum Metrics {
             options: SinkhornOptions(epsilon: .fixed(epsilon), threshold: 1e-4, maxIterations: 5000))
     }
 
+    /// Mean over cells of how many features the map moves noticeably: the displacement
+    /// T(x) − x is taken back to feature space through the PCA components (scores·V), and
+    /// feature j counts as moved when |Δ_j| > tolerance × the standard deviation of feature j
+    /// over the control cells (their PCA reconstruction). With tolerance 0.1 the identity moves
+    /// 0 features and a translation moves every feature it shifts by a tenth of its spread.
+    public static func displacementDimensionality(
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, tolerance: Double = 0.1
+    ) -> Double {
+        precondition(control.rows == predicted.rows && control.cols == components.rows)
+        guard control.rows > 0 else { return 0 }
+        let scores = control.converted(to: Double.self)
+        let displacement = Matrix(rows: control.rows, cols: control.cols) { i, j in Double(predicted[i, j]) - scores[i, j] }
+            .multiplied(by: components)
+        let reconstructed = scores.multiplied(by: components)
+        let means = reconstructed.columnMeans()
+        let spreads = (0..<reconstructed.cols).map { j in
+            ((0..<reconstructed.rows).reduce(0.0) { $0 + pow(reconstructed[$1, j] - means[j], 2) } / Double(reconstructed.rows)).squareRoot()
+        }
+        var moved = 0
+        for i in 0..<displacement.rows {
+            for j in 0..<displacement.cols where abs(displacement[i, j]) > tolerance * spreads[j] { moved += 1 }
+        }
+        return Double(moved) / Double(displacement.rows)
+    }
+
     private static func squaredDistances(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Double> {
         squaredEuclideanCostMatrix(a.converted(to: Double.self), b.converted(to: Double.self))
     }

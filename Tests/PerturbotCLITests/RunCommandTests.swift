@@ -124,7 +124,11 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        XCTAssertEqual(rows.count, 2 * 2 * 2 * 4 * 3)
+        // 2 drugs × 2 d × 2 seeds × 4 methods × (3 metrics + the displacement dimensionality)
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * 4 * 4)
+        let dimensionality = rows.filter { $0.metric == "displacement_dimensionality" }
+        XCTAssertTrue(dimensionality.filter { $0.method == "identity" }.allSatisfy { $0.value == 0 })
+        XCTAssertTrue(dimensionality.filter { $0.method == "mean_shift" }.allSatisfy { $0.value > 0 && $0.value <= 48 })
         let rebuilt = ResultsReport(rows: rows, drugs: ["cisplatin", "sorafenib"], components: [4, 8],
                                     methods: ["identity", "mean_shift", "eot", "progot"],
                                     metrics: ["sinkhorn_divergence", "mmd", "mean_l2"])
@@ -136,6 +140,8 @@ final class RunCommandTests: XCTestCase {
         let mean = (values[0] + values[1]) / 2, std = abs(values[0] - values[1]) / 2.0.squareRoot()
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains(String(format: "%.4f ± %.4f", mean, std)), markdown)
+        XCTAssertTrue(markdown.contains("## displacement_dimensionality (not ranked)"), markdown)
+        XCTAssertTrue(markdown.contains("| identity | 0.0000 ± 0.0000 | 0.0000 ± 0.0000 |"), markdown)
 
         // Per drug: a bar chart and a PC scatter, well-formed SVG, shown in report.md.
         for drug in ["cisplatin", "sorafenib"] {
@@ -201,7 +207,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try ResultsReport.parseResultsCSV(try String(
             contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8))
-        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 3)
+        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 4)
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         // A second run decodes the cached ICNN maps instead of training again.
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)

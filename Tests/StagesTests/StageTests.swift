@@ -117,6 +117,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(Metrics.mmd(x, x), 0, accuracy: 1e-12)
     }
 
+    func testDisplacementDimensionalityCountsMovedFeatures() throws {
+        // Two PCA components along features 0 and 2 of 4; control scores spread on both.
+        let components = try Matrix<Double>([[1, 0, 0, 0], [0, 0, 1, 0]])
+        let control = try Matrix<Float>([[-1, -1], [1, 1], [-1, 1], [1, -1]])
+        XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: control, components: components), 0)
+        let alongFirst = Matrix<Float>(rows: 4, cols: 2) { i, j in control[i, j] + (j == 0 ? 0.5 : 0) }
+        XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: alongFirst, components: components), 1)
+        let tiny = Matrix<Float>(rows: 4, cols: 2) { i, j in control[i, j] + 0.05 }  // below 0.1 × std (= 0.1)
+        XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: tiny, components: components), 0)
+        let both = Matrix<Float>(rows: 4, cols: 2) { i, j in control[i, j] + 0.5 }
+        XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: both, components: components), 2)
+    }
+
     func testMeanDistanceAndDivergence() throws {
         let x = try Matrix<Float>([[0, 0], [2, 0]]), y = try Matrix<Float>([[3, 4], [3, 4]])
         XCTAssertEqual(Metrics.meanDistance(x, y), (4.0 + 16.0).squareRoot(), accuracy: 1e-12)

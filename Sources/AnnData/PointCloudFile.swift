@@ -129,19 +129,7 @@ public enum PointCloudFile {
             }
             text += "\n"
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try Data(text.utf8).write(to: temporary)
-        } catch {
-            throw PointCloudFileError(path: path, location: "", message: "cannot write: \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw PointCloudFileError(path: path, location: "", message: "cannot write: \(reason)")
-        }
+        try AtomicFile.write(Data(text.utf8), to: path)
     }
 
     // MARK: h5ad

@@ -115,7 +115,7 @@ public struct Plan: Sendable {
                 guard let key = keys[input] else { throw PipelineError.plan("task \(id) reads \(input), planned later") }
                 hasher.update(data: Data("\(key)\n".utf8))
             }
-            let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let key = hexDigest(hasher.finalize())
             tasks.append(PlannedTask(id: id, stage: stage, coordinates: coordinates, parameters: canonical, inputs: inputs, key: key))
             keys[id] = key
             return id

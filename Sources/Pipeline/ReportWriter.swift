@@ -1,3 +1,4 @@
+import AnnData
 import Crypto
 import Foundation
 import Reports
@@ -37,7 +38,7 @@ public enum ReportWriter {
         let descriptive = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
                                         methods: spec.methods.map(\.name), metrics: [displacementDimensionality])
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
-            .map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() } ?? "unknown"
+            .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(
             pipelineName: spec.name, pipelineDigest: digest, version: perturbotVersion,
             date: ISO8601DateFormatter().string(from: Date()), wallSeconds: wallSeconds)
@@ -59,7 +60,7 @@ public enum ReportWriter {
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
                                                       descriptive: descriptive).render()))
         }
-        for (name, text) in files { try writeAtomically(text, to: folder.appendingPathComponent(name)) }
+        for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
         if spec.report.savePredictions {
             try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
         }
@@ -92,15 +93,6 @@ public enum ReportWriter {
     /// A drug name made safe for a file name.
     static func plotName(_ drug: String) -> String {
         String(drug.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-    }
-
-    static func writeAtomically(_ text: String, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        try Data(text.utf8).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw PipelineError.cache("cannot write \(url.path): \(String(cString: strerror(errno)))")
-        }
     }
 }
 

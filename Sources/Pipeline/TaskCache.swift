@@ -100,7 +100,7 @@ public struct TaskCache: Sendable {
     }
 
     static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        hexDigest(SHA256.hash(data: data))
     }
 }
 
@@ -114,4 +114,9 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case .cache(let message), .plan(let message): return message
         }
     }
+}
+
+/// Lower-case hex of a SHA-256 digest: the cache keys, file digests and manifest entries.
+func hexDigest(_ digest: SHA256.Digest) -> String {
+    digest.map { String(format: "%02x", $0) }.joined()
 }

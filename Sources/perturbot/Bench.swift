@@ -33,9 +33,8 @@ struct H5adLoad: ParsableCommand {
             var shape = (0, 0)
             var xSum = 0.0
             for _ in 0..<`repeat` {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let data = try AnnDataReader.read(file, as: Float.self, sparse: .densify)
-                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let (data, elapsed) = try timed { try AnnDataReader.read(file, as: Float.self, sparse: .densify) }
+                seconds.append(elapsed)
                 shape = (data.nObs, data.nVars)
                 xSum = data.X?.sum() ?? 0
             }
@@ -98,9 +97,9 @@ struct SinkhornBench: ParsableCommand {
         var seconds: [Double] = []
         var last: SinkhornResult<Scalar>?
         for _ in 0..<`repeat` {
-            let start = DispatchTime.now().uptimeNanoseconds
-            last = try Scalar.sinkhorn(x, y, options)
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            let (result, elapsed) = try timed { try Scalar.sinkhorn(x, y, options) }
+            last = result
+            seconds.append(elapsed)
         }
         guard let result = last else { return }
         let resolvedMode: String
@@ -125,6 +124,13 @@ struct SinkhornBench: ParsableCommand {
             for (key, value) in fields { print("\(key): \(value.serialized)") }
         }
     }
+}
+
+/// `body`'s result and its wall-clock seconds.
+func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let result = try body()
+    return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
 }
 
 /// Peak resident set size of this process (getrusage; Linux reports kilobytes).

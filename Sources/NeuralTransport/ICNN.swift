@@ -17,7 +17,7 @@ import LinearAlgebra
 ///
 /// The passes carry `@_specialize` for Float and Double: they are generic and called from other
 /// files and modules, where (without whole-module optimisation) they would run unspecialised.
-public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
+public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParameters {
     /// Slope of the leaky ReLU for negative inputs (CellOT: `LeakyReLU(0.2)`).
     public static var negativeSlope: Scalar { 0.2 }
 
@@ -31,6 +31,25 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable {
     public var hiddenWeights: [Matrix<Scalar>]
 
     var units: [Int] { hiddenUnits + [1] }
+
+    /// Every A_k then b_k, for k = 0 … K−1, then every W_k: the order of
+    /// `ICNNGradients.flattened`.
+    public var flatParameters: [Scalar] {
+        get { ICNNGradients(inputWeights: inputWeights, biases: biases, hiddenWeights: hiddenWeights).flattened }
+        set {
+            var offset = 0
+            for k in inputWeights.indices {
+                let shape = inputWeights[k].shape
+                inputWeights[k] = .reading(newValue, at: &offset, rows: shape.rows, cols: shape.cols)
+                biases[k] = Array(newValue[offset..<(offset + biases[k].count)])
+                offset += biases[k].count
+            }
+            for k in hiddenWeights.indices {
+                let shape = hiddenWeights[k].shape
+                hiddenWeights[k] = .reading(newValue, at: &offset, rows: shape.rows, cols: shape.cols)
+            }
+        }
+    }
 
     /// CellOT's initialisation: every weight uniform in [−scale, scale], biases 0.
     public init(inputDimension: Int, hiddenUnits: [Int] = [64, 64, 64, 64], initScale: Double = 0.1, rng: inout SeededRNG) {
@@ -213,6 +232,23 @@ public struct ICNNGradients<Scalar: BLASScalar>: Sendable, Equatable {
     public var inputWeights: [Matrix<Scalar>]
     public var biases: [[Scalar]]
     public var hiddenWeights: [Matrix<Scalar>]
+
+    init(inputWeights: [Matrix<Scalar>], biases: [[Scalar]], hiddenWeights: [Matrix<Scalar>]) {
+        self.inputWeights = inputWeights
+        self.biases = biases
+        self.hiddenWeights = hiddenWeights
+    }
+
+    /// All entries in `ICNN.flatParameters` order.
+    public var flattened: [Scalar] {
+        var values: [Scalar] = []
+        for k in inputWeights.indices {
+            values += inputWeights[k].storage
+            values += biases[k]
+        }
+        for w in hiddenWeights { values += w.storage }
+        return values
+    }
 
     init(zeroLike network: ICNN<Scalar>) {
         inputWeights = network.inputWeights.map { Matrix(rows: $0.rows, cols: $0.cols) }

@@ -48,48 +48,92 @@ public struct ICNNOTEstimator: MapEstimator, Equatable {
     }
 
     func train<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG) throws -> ICNNMap<Scalar> {
+        var training = try ICNNOTTraining(settings: self, source: x, target: y, rng: &rng)
+        training.run(iterations: iterations, rng: &rng)
+        return ICNNMap(g: training.g, iterations: iterations)
+    }
+
+    /// Checks the settings and the clouds before training.
+    func validate<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {
         guard x.rows > 0, y.rows > 0 else { throw TransportError.emptyCloud(x.rows == 0 ? "source" : "target") }
         guard x.cols == y.cols else { throw TransportError.dimensionMismatch(source: x.cols, target: y.cols) }
         guard x.allFinite, y.allFinite else { throw TransportError.nonFinite(x.allFinite ? "target" : "source") }
         guard iterations >= 1, innerIterations >= 1, batchSize >= 1, !hiddenUnits.isEmpty, hiddenUnits.allSatisfy({ $0 > 0 }) else {
             throw TransportError.invalidParameter("ICNN needs iterations, inner iterations, batch size and hidden units ≥ 1")
         }
-        var f = ICNN<Scalar>(inputDimension: x.cols, hiddenUnits: hiddenUnits, initScale: initScale, rng: &rng)
-        var g = ICNN<Scalar>(inputDimension: x.cols, hiddenUnits: hiddenUnits, initScale: initScale, rng: &rng)
+        guard learningRate > 0, learningRate.isFinite else {
+            throw TransportError.invalidParameter("ICNN learning rate must be positive, got \(learningRate)")
+        }
+    }
+}
+
+/// A Makkuva/CellOT minimax run in progress: both networks and their optimisers, advanced some
+/// outer iterations at a time, so the displacement-sparse estimator can change λ in between.
+struct ICNNOTTraining<Scalar: TransportScalar> {
+    let settings: ICNNOTEstimator
+    let source: Matrix<Scalar>
+    let target: Matrix<Scalar>
+    var f: ICNN<Scalar>
+    var g: ICNN<Scalar>
+    private var fOptimiser: Adam<Scalar>
+    private var gOptimiser: Adam<Scalar>
+    /// The displacement penalty λ·E_x[τ(∇g(x) − x)] added to g's loss; none when nil or λ = 0.
+    var displacementPenalty: DisplacementPenalty?
+    var lambda = 0.0
+
+    init(settings: ICNNOTEstimator, source: Matrix<Scalar>, target: Matrix<Scalar>, rng: inout SeededRNG) throws {
+        try settings.validate(source, target)
+        self.settings = settings
+        self.source = source
+        self.target = target
+        f = ICNN(inputDimension: source.cols, hiddenUnits: settings.hiddenUnits, initScale: settings.initScale, rng: &rng)
+        g = ICNN(inputDimension: source.cols, hiddenUnits: settings.hiddenUnits, initScale: settings.initScale, rng: &rng)
         f.clampHiddenWeights()
-        var fOptimiser = Adam<Scalar>(learningRate: learningRate, beta1: beta1, beta2: beta2)
-        var gOptimiser = Adam<Scalar>(learningRate: learningRate, beta1: beta1, beta2: beta2)
+        fOptimiser = Adam(learningRate: settings.learningRate, beta1: settings.beta1, beta2: settings.beta2)
+        gOptimiser = Adam(learningRate: settings.learningRate, beta1: settings.beta1, beta2: settings.beta2)
+    }
+
+    /// The current map ∇g on `points`.
+    func transport(_ points: Matrix<Scalar>) -> Matrix<Scalar> { g.inputGradients(points) }
+
+    /// `iterations` outer iterations: `innerIterations` g-steps, then one f-step and f's clamp.
+    mutating func run(iterations: Int, rng: inout SeededRNG) {
+        let batchSize = settings.batchSize
         func batch(_ cloud: Matrix<Scalar>) -> Matrix<Scalar> {
             cloud.rows(at: (0..<batchSize).map { _ in rng.bounded(cloud.rows) })
         }
         let weight = Scalar(1) / Scalar(batchSize)
+        let weights = [Scalar](repeating: weight, count: batchSize)
         for _ in 0..<iterations {
-            for _ in 0..<innerIterations {
-                let source = batch(x)
-                let mapped = g.inputGradients(source)
+            for _ in 0..<settings.innerIterations {
+                let points = batch(source)
+                let mapped = g.inputGradients(points)
                 let pull = f.inputGradients(mapped)
-                let direction = Matrix(rows: source.rows, cols: source.cols) { i, j in pull[i, j] - source[i, j] }
-                var gradients = g.directionalDerivativeGradients(source, directions: direction,
-                                                                 weights: [Scalar](repeating: weight, count: batchSize)).parameters
-                addPenaltyGradient(of: g, to: &gradients)
-                gOptimiser.update(&g, gradients: gradients)
+                // ∂L_g/∂θ = E⟨∇f(∇g(x)) − x + λ∇τ(∇g(x) − x), ∂θ∇g(x)⟩.
+                var direction = Matrix(rows: points.rows, cols: points.cols) { i, j in pull[i, j] - points[i, j] }
+                if let penalty = displacementPenalty, lambda > 0 {
+                    let displacement = Matrix(rows: points.rows, cols: points.cols) { i, j in mapped[i, j] - points[i, j] }
+                    let sparsity = penalty.gradient(displacement, scale: lambda)
+                    direction = Matrix(rows: points.rows, cols: points.cols) { i, j in direction[i, j] + sparsity[i, j] }
+                }
+                var gradients = g.directionalDerivativeGradients(points, directions: direction, weights: weights).parameters
+                addPenaltyGradient(to: &gradients)
+                gOptimiser.update(&g, gradient: gradients.flattened)
             }
-            let target = batch(y), mapped = g.inputGradients(batch(x))
-            let onTarget = f.parameterGradients(target, weights: [Scalar](repeating: weight, count: batchSize))
-            let onMapped = f.parameterGradients(mapped, weights: [Scalar](repeating: -weight, count: batchSize))
-            fOptimiser.update(&f, gradients: onTarget.adding(onMapped))
+            let onTarget = f.parameterGradients(batch(target), weights: weights)
+            let onMapped = f.parameterGradients(g.inputGradients(batch(source)), weights: weights.map { -$0 })
+            fOptimiser.update(&f, gradient: onTarget.adding(onMapped).flattened)
             f.clampHiddenWeights()
         }
-        return ICNNMap(g: g, iterations: iterations)
     }
 
     /// Adds the gradient of penalty·Σ_k ‖relu(−W_k)‖_F: penalty·W_ij/‖relu(−W_k)‖ where W_ij < 0.
-    private func addPenaltyGradient<Scalar: TransportScalar>(of g: ICNN<Scalar>, to gradients: inout ICNNGradients<Scalar>) {
-        guard negativeWeightPenalty > 0 else { return }
+    private func addPenaltyGradient(to gradients: inout ICNNGradients<Scalar>) {
+        guard settings.negativeWeightPenalty > 0 else { return }
         for (k, w) in g.hiddenWeights.enumerated() {
             let norm = w.storage.reduce(Scalar(0)) { $0 + ($1 < 0 ? $1 * $1 : 0) }.squareRoot()
             guard norm > 0 else { continue }
-            let scale = Scalar(negativeWeightPenalty) / norm
+            let scale = Scalar(settings.negativeWeightPenalty) / norm
             let current = gradients.hiddenWeights[k]
             gradients.hiddenWeights[k] = Matrix(rows: w.rows, cols: w.cols) { i, j in
                 current[i, j] + (w[i, j] < 0 ? scale * w[i, j] : 0)

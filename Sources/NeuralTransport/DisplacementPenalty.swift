@@ -55,6 +55,8 @@ public enum DisplacementPenalty: Sendable, Codable, Equatable {
     }
 
     /// The mean over rows of τ(row).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func meanValue<Scalar: BLASScalar>(_ displacements: Matrix<Scalar>) -> Double {
         guard displacements.rows > 0 else { return 0 }
         let total = displacements.storage.reduce(0.0) { $0 + value(Double($1)) }
@@ -62,6 +64,8 @@ public enum DisplacementPenalty: Sendable, Codable, Equatable {
     }
 
     /// ∂τ(row)/∂row for every entry, times `scale`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gradient<Scalar: BLASScalar>(_ displacements: Matrix<Scalar>, scale: Double) -> Matrix<Scalar> {
         Matrix(rows: displacements.rows, cols: displacements.cols) { i, j in
             Scalar(scale * derivative(Double(displacements[i, j])))

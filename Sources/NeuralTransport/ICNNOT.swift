@@ -97,6 +97,8 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
     func transport(_ points: Matrix<Scalar>) -> Matrix<Scalar> { g.inputGradients(points) }
 
     /// `iterations` outer iterations: `innerIterations` g-steps, then one f-step and f's clamp.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func run(iterations: Int, rng: inout SeededRNG) {
         let batchSize = settings.batchSize
         func batch(_ cloud: Matrix<Scalar>) -> Matrix<Scalar> {

@@ -219,7 +219,9 @@ public enum Sinkhorn {
         result.withUnsafeMutableBufferPointer { output in
             shifted.withUnsafeBufferPointer { offsets in
                 let shared = UncheckedSendable((output, offsets))
-                parallelForRanges(count: n, minimumBlock: Swift.max(1, 4096 / Swift.max(1, m))) { range in
+                // Waking the second core costs tens of µs: worth it only for ≥ 2¹⁶ entries a
+                // block (small batches, as the neural estimators solve, stay on one thread).
+                parallelForRanges(count: n, minimumBlock: Swift.max(1, (1 << 16) / Swift.max(1, m))) { range in
                     let (output, offsets) = shared.value
                     var values = [Scalar](repeating: 0, count: m)
                     values.withUnsafeMutableBufferPointer { scratch in

@@ -28,6 +28,8 @@ public struct Adam<Scalar: BLASScalar>: Sendable {
     }
 
     /// θ ← θ − lr·m̂/(√v̂ + ε), given the loss gradient in the same order as `parameters`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout [Scalar], gradient: [Scalar]) {
         precondition(parameters.count == gradient.count, "gradient and parameters differ in size")
         if first.count != parameters.count {

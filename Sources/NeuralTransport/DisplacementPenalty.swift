@@ -67,8 +67,6 @@ public enum DisplacementPenalty: Sendable, Codable, Equatable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func gradient<Scalar: BLASScalar>(_ displacements: Matrix<Scalar>, scale: Double) -> Matrix<Scalar> {
-        Matrix(rows: displacements.rows, cols: displacements.cols) { i, j in
-            Scalar(scale * derivative(Double(displacements[i, j])))
-        }
+        displacements.map { Scalar(scale * derivative(Double($0))) }
     }
 }

@@ -60,7 +60,7 @@ public enum EntropicLosses {
         let crossGradient = plan(z, y, cross).gradientInRows(z, y)
         // z appears on both sides of OT_ε(z, z): the gradient is twice the one-sided one.
         let ownGradient = plan(z, z, own).gradientInRows(z, z)
-        let gradient = Matrix(rows: z.rows, cols: z.cols) { i, j in crossGradient[i, j] - ownGradient[i, j] }
+        let gradient = crossGradient - ownGradient
         let value = cross.regOTCost - 0.5 * own.regOTCost - 0.5 * (target?.regOTCost ?? 0)
         return PointLoss(value: value, gradient: gradient,
                          converged: cross.converged && own.converged && (target?.converged ?? true))

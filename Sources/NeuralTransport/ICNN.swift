@@ -106,11 +106,12 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         var hDot: [Matrix<Scalar>] = [], zDot: [Matrix<Scalar>] = []
         for k in 0...last {
             var tangent = v.multiplied(by: inputWeights[k], transposeOther: true)
-            if k > 0 { tangent = Self.add(tangent, zDot[k - 1].multiplied(by: hiddenWeights[k - 1], transposeOther: true)) }
+            if k > 0 { tangent = tangent + zDot[k - 1].multiplied(by: hiddenWeights[k - 1], transposeOther: true) }
             hDot.append(tangent)
             if k < last {
                 let h = trace.preActivations[k]
-                zDot.append(Matrix(rows: h.rows, cols: h.cols) { i, j in tangent[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) })
+                let first = k == 0
+                zDot.append(tangent.combined(with: h) { t, h in t * Self.activationSlope(h, firstLayer: first) })
             }
         }
         var gradients = ICNNGradients(zeroLike: self)
@@ -121,16 +122,17 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
                 let h = trace.preActivations[k]
                 if k == 0 {
                     // ż₀ = s'(h₀)ḣ₀ with s(t) = σ(t)²: s'' = 2σ'(h)² carries μ into h₀.
-                    let rho = Matrix(rows: h.rows, cols: h.cols) { i, j in
-                        let slope = h[i, j] > 0 ? 1 : Self.negativeSlope
-                        return mu[i, j] * hDot[0][i, j] * 2 * slope * slope
+                    let rho = mu.combined(with: hDot[0], *).combined(with: h) { product, h in
+                        let slope = h > 0 ? 1 : Self.negativeSlope
+                        return product * 2 * slope * slope
                     }
                     gradients.inputWeights[0] = rho.multiplied(by: x, transposeSelf: true)
-                    gradients.biases[0] = (0..<rho.cols).map { j in (0..<rho.rows).reduce(0) { $0 + rho[$1, j] } }
+                    gradients.biases[0] = rho.columnSums()
                 }
-                lambda = Matrix(rows: h.rows, cols: h.cols) { i, j in mu[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) }
+                let first = k == 0
+                lambda = mu.combined(with: h) { m, h in m * Self.activationSlope(h, firstLayer: first) }
             }
-            gradients.inputWeights[k] = Self.add(gradients.inputWeights[k], lambda.multiplied(by: v, transposeSelf: true))
+            gradients.inputWeights[k] = gradients.inputWeights[k] + lambda.multiplied(by: v, transposeSelf: true)
             if k > 0 { gradients.hiddenWeights[k - 1] = lambda.multiplied(by: zDot[k - 1], transposeSelf: true) }
         }
         return (hDot[last].storage, gradients)
@@ -147,7 +149,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func clampHiddenWeights() {
-        hiddenWeights = hiddenWeights.map { w in Matrix(rows: w.rows, cols: w.cols) { i, j in Swift.max(0, w[i, j]) } }
+        hiddenWeights = hiddenWeights.map { $0.map { $0 > 0 ? $0 : 0 } }
     }
 
     /// Σ_k ‖relu(−W_k)‖_F (CellOT's `penalize_w` before its factor).
@@ -176,20 +178,16 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             var h = x.multiplied(by: inputWeights[k], transposeOther: true)
             if k > 0 {
                 let z = trace.activations[k - 1]
-                h = Self.add(h, z.multiplied(by: hiddenWeights[k - 1], transposeOther: true))
+                h = h + z.multiplied(by: hiddenWeights[k - 1], transposeOther: true)
             }
-            let bias = biases[k]
-            h = Matrix(rows: h.rows, cols: h.cols) { i, j in h[i, j] + bias[j] }
+            h = h.addingToEachRow(biases[k])
             trace.preActivations.append(h)
             if k == last {
                 trace.output = h
             } else if k == 0 {
-                trace.activations.append(Matrix(rows: h.rows, cols: h.cols) { i, j in
-                    let a = Self.leaky(h[i, j])
-                    return a * a
-                })
+                trace.activations.append(h.map { let a = Self.leaky($0); return a * a })
             } else {
-                trace.activations.append(Matrix(rows: h.rows, cols: h.cols) { i, j in Self.leaky(h[i, j]) })
+                trace.activations.append(h.map(Self.leaky))
             }
         }
         return trace
@@ -207,24 +205,21 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             if k < last {
                 let upstream = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
                 let h = trace.preActivations[k]
-                delta = Matrix(rows: h.rows, cols: h.cols) { i, j in upstream[i, j] * Self.activationSlope(h[i, j], firstLayer: k == 0) }
+                let first = k == 0
+                delta = upstream.combined(with: h) { u, h in u * Self.activationSlope(h, firstLayer: first) }
             }
             gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
-            gradients.biases[k] = (0..<delta.cols).map { j in (0..<delta.rows).reduce(0) { $0 + delta[$1, j] } }
+            gradients.biases[k] = delta.columnSums()
             if k > 0 {
                 gradients.hiddenWeights[k - 1] = delta.multiplied(by: trace.activations[k - 1], transposeSelf: true)
             }
-            input = Self.add(input, delta.multiplied(by: inputWeights[k]))
+            input = input + delta.multiplied(by: inputWeights[k])
         }
         return (input, gradients)
     }
 
     @inline(__always)
     static func leaky(_ t: Scalar) -> Scalar { t > 0 ? t : negativeSlope * t }
-
-    static func add(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar> {
-        Matrix(rows: a.rows, cols: a.cols) { i, j in a[i, j] + b[i, j] }
-    }
 }
 
 /// Gradients with the shapes of an `ICNN`'s parameters.

@@ -49,7 +49,7 @@ public struct ICNNOTEstimator: MapEstimator, Equatable {
 
     func train<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG) throws -> ICNNMap<Scalar> {
         var training = try ICNNOTTraining(settings: self, source: x, target: y, rng: &rng)
-        training.run(iterations: iterations, rng: &rng)
+        BLASThreads.withSingleThread { training.run(iterations: iterations, rng: &rng) }
         return ICNNMap(g: training.g, iterations: iterations)
     }
 
@@ -112,11 +112,9 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
                 let mapped = g.inputGradients(points)
                 let pull = f.inputGradients(mapped)
                 // ∂L_g/∂θ = E⟨∇f(∇g(x)) − x + λ∇τ(∇g(x) − x), ∂θ∇g(x)⟩.
-                var direction = Matrix(rows: points.rows, cols: points.cols) { i, j in pull[i, j] - points[i, j] }
+                var direction = pull - points
                 if let penalty = displacementPenalty, lambda > 0 {
-                    let displacement = Matrix(rows: points.rows, cols: points.cols) { i, j in mapped[i, j] - points[i, j] }
-                    let sparsity = penalty.gradient(displacement, scale: lambda)
-                    direction = Matrix(rows: points.rows, cols: points.cols) { i, j in direction[i, j] + sparsity[i, j] }
+                    direction = direction + penalty.gradient(mapped - points, scale: lambda)
                 }
                 var gradients = g.directionalDerivativeGradients(points, directions: direction, weights: weights).parameters
                 addPenaltyGradient(to: &gradients)
@@ -136,9 +134,8 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
             let norm = w.storage.reduce(Scalar(0)) { $0 + ($1 < 0 ? $1 * $1 : 0) }.squareRoot()
             guard norm > 0 else { continue }
             let scale = Scalar(settings.negativeWeightPenalty) / norm
-            let current = gradients.hiddenWeights[k]
-            gradients.hiddenWeights[k] = Matrix(rows: w.rows, cols: w.cols) { i, j in
-                current[i, j] + (w[i, j] < 0 ? scale * w[i, j] : 0)
+            gradients.hiddenWeights[k] = gradients.hiddenWeights[k].combined(with: w) { gradient, weight in
+                gradient + (weight < 0 ? scale * weight : 0)
             }
         }
     }
@@ -149,13 +146,11 @@ extension ICNNGradients {
     func adding(_ other: ICNNGradients) -> ICNNGradients {
         var sum = self
         for k in sum.inputWeights.indices {
-            let (a, b) = (sum.inputWeights[k], other.inputWeights[k])
-            sum.inputWeights[k] = Matrix(rows: a.rows, cols: a.cols) { i, j in a[i, j] + b[i, j] }
+            sum.inputWeights[k] = sum.inputWeights[k] + other.inputWeights[k]
             sum.biases[k] = zip(sum.biases[k], other.biases[k]).map { $0 + $1 }
         }
         for k in sum.hiddenWeights.indices {
-            let (a, b) = (sum.hiddenWeights[k], other.hiddenWeights[k])
-            sum.hiddenWeights[k] = Matrix(rows: a.rows, cols: a.cols) { i, j in a[i, j] + b[i, j] }
+            sum.hiddenWeights[k] = sum.hiddenWeights[k] + other.hiddenWeights[k]
         }
         return sum
     }

@@ -63,6 +63,12 @@ public struct MongeGapEstimator: MapEstimator, Equatable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func train<Scalar: NeuralScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG) throws -> MongeGapMap<Scalar> {
+        try BLASThreads.withSingleThread { try descend(x, y, &rng) }
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func descend<Scalar: NeuralScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG) throws -> MongeGapMap<Scalar> {
         guard x.rows > 0, y.rows > 0 else { throw TransportError.emptyCloud(x.rows == 0 ? "source" : "target") }
         guard x.cols == y.cols else { throw TransportError.dimensionMismatch(source: x.cols, target: y.cols) }
         guard x.allFinite, y.allFinite else { throw TransportError.nonFinite(x.allFinite ? "target" : "source") }
@@ -91,7 +97,7 @@ public struct MongeGapEstimator: MapEstimator, Equatable {
             if regularizerStrength > 0 {
                 let gap = try EntropicLosses.mongeGap(reference: source, mapped: mapped, options: options)
                 let strength = Scalar(regularizerStrength)
-                gradient = Matrix(rows: gradient.rows, cols: gradient.cols) { i, j in gradient[i, j] + strength * gap.gradient[i, j] }
+                gradient = gradient.combined(with: gap.gradient) { $0 + strength * $1 }
                 converged = converged && gap.converged
                 if isLast { last.gap = gap.value }
             }

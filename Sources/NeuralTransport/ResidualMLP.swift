@@ -59,12 +59,11 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable, Codable, Equatable, Fla
         var delta = outputGradient  // ∂L/∂h_k, starting at the last layer (T = x + h_last)
         for k in stride(from: weights.count - 1, through: 0, by: -1) {
             let input = k == 0 ? x : trace.activations[k - 1]
-            layers[k] = (delta.multiplied(by: input, transposeSelf: true).storage,
-                         (0..<delta.cols).map { j in (0..<delta.rows).reduce(0) { $0 + delta[$1, j] } })
+            layers[k] = (delta.multiplied(by: input, transposeSelf: true).storage, delta.columnSums())
             if k > 0 {
                 let upstream = delta.multiplied(by: weights[k])
                 let h = trace.preActivations[k - 1]
-                delta = Matrix(rows: h.rows, cols: h.cols) { i, j in upstream[i, j] * (h[i, j] > 0 ? 1 : Self.negativeSlope) }
+                delta = upstream.combined(with: h) { u, h in h > 0 ? u : u * Self.negativeSlope }
             }
         }
         return layers.flatMap { $0.weights + $0.biases }
@@ -84,12 +83,11 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable, Codable, Equatable, Fla
         var z = x
         for k in weights.indices {
             let product = z.multiplied(by: weights[k], transposeOther: true)
-            let bias = biases[k]
+            let h = product.addingToEachRow(biases[k])
             if k == weights.count - 1 {
-                trace.output = Matrix(rows: x.rows, cols: x.cols) { i, j in x[i, j] + product[i, j] + bias[j] }
+                trace.output = x + h
             } else {
-                let h = Matrix(rows: product.rows, cols: product.cols) { i, j in product[i, j] + bias[j] }
-                z = Matrix(rows: h.rows, cols: h.cols) { i, j in h[i, j] > 0 ? h[i, j] : Self.negativeSlope * h[i, j] }
+                z = h.map { $0 > 0 ? $0 : Self.negativeSlope * $0 }
                 trace.preActivations.append(h)
                 trace.activations.append(z)
             }

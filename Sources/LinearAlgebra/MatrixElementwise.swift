@@ -1,0 +1,67 @@
+/// Element-wise operations over the contiguous storage: what the hand-written network passes
+/// run between their gemms. Inlinable so that generic callers in other modules get them
+/// specialised and vectorised instead of calling per element.
+extension Matrix {
+    /// `transform` applied to every element.
+    @inlinable
+    public func map(_ transform: (Scalar) -> Scalar) -> Matrix {
+        Matrix(uncheckedRows: rows, cols: cols, storage: storage.map(transform))
+    }
+
+    /// `combine(self[i, j], other[i, j])` for every element; the shapes must agree.
+    @inlinable
+    public func combined(with other: Matrix, _ combine: (Scalar, Scalar) -> Scalar) -> Matrix {
+        precondition(rows == other.rows && cols == other.cols, "element-wise operands differ in shape")
+        let count = storage.count
+        let values = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialised in
+            storage.withUnsafeBufferPointer { a in
+                other.storage.withUnsafeBufferPointer { b in
+                    for index in 0..<count { buffer[index] = combine(a[index], b[index]) }
+                }
+            }
+            initialised = count
+        }
+        return Matrix(uncheckedRows: rows, cols: cols, storage: values)
+    }
+
+    /// The element-wise sum.
+    @inlinable
+    public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
+        lhs.combined(with: rhs, +)
+    }
+
+    /// The element-wise difference.
+    @inlinable
+    public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
+        lhs.combined(with: rhs, -)
+    }
+
+    /// `vector` added to every row (a bias); its length must be `cols`.
+    @inlinable
+    public func addingToEachRow(_ vector: [Scalar]) -> Matrix {
+        precondition(vector.count == cols, "row vector has \(vector.count) entries, expected \(cols)")
+        var values = storage
+        values.withUnsafeMutableBufferPointer { buffer in
+            vector.withUnsafeBufferPointer { v in
+                for i in 0..<rows {
+                    for j in 0..<cols { buffer[i * cols + j] += v[j] }
+                }
+            }
+        }
+        return Matrix(uncheckedRows: rows, cols: cols, storage: values)
+    }
+
+    /// The sum of each column.
+    @inlinable
+    public func columnSums() -> [Scalar] {
+        var sums = [Scalar](repeating: 0, count: cols)
+        storage.withUnsafeBufferPointer { buffer in
+            sums.withUnsafeMutableBufferPointer { s in
+                for i in 0..<rows {
+                    for j in 0..<cols { s[j] += buffer[i * cols + j] }
+                }
+            }
+        }
+        return sums
+    }
+}

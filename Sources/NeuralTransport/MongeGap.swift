@@ -13,6 +13,12 @@ public struct MongeGapMap<Scalar: NeuralScalar>: TransportMap, Equatable {
 
     public var converged: Bool { unconvergedSteps == 0 }
 
+    /// The last batch's fitting loss and Monge gap, and the steps whose Sinkhorn solves did not
+    /// converge.
+    public var diagnostics: [String: Double] {
+        ["fitting_divergence": finalDivergence, "monge_gap": finalMongeGap, "unconverged_steps": Double(unconvergedSteps)]
+    }
+
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
         guard points.cols == network.inputDimension else {
             throw TransportError.dimensionMismatch(source: points.cols, target: network.inputDimension)

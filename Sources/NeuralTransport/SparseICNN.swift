@@ -23,6 +23,11 @@ public struct SparseICNNMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// False when a dimension threshold was set and no map met it.
     public var converged: Bool { constraintMet }
 
+    /// The kept λ, its Err (sliced W₂) and the mean number of coordinates it moves.
+    public var diagnostics: [String: Double] {
+        ["final_lambda": finalLambda, "sliced_w2": error, "moved_coordinates": meanMovedDimensions]
+    }
+
     /// Coordinates by decreasing mean |T(x) − x|ᵢ.
     public func mostMovedCoordinates(_ count: Int) -> [Int] {
         Array(meanAbsoluteDisplacement.indices.sorted { meanAbsoluteDisplacement[$0] > meanAbsoluteDisplacement[$1] }.prefix(count))

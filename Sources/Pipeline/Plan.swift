@@ -32,8 +32,12 @@ public struct PlannedTask: Sendable, Equatable {
 enum StageVersion {
     static func of(_ stage: PlannedTask.Stage) -> Int {
         switch stage {
-        case .load, .pca, .split, .solve: return 1
-        case .evaluate: return 3  // 2: PC preview for the scatter plots; 3: displacement dimensionality
+        case .load, .split: return 1
+        case .pca: return 2  // 2: feature names
+        case .solve: return 2  // 2: map diagnostics
+        // 2: PC preview for the scatter plots; 3: displacement dimensionality; 4: most-moved
+        // features and map diagnostics
+        case .evaluate: return 4
         }
     }
 }

@@ -16,9 +16,13 @@ public enum ReportWriter {
     /// The name of the descriptive (unranked) column in results.csv.
     public static let displacementDimensionality = "displacement_dimensionality"
 
+    /// One row per metric, the displacement dimensionality and each solver diagnostic of every
+    /// evaluation (results.csv's long format).
     public static func rows(_ evaluations: [EvaluationRecord]) -> [ResultRow] {
         evaluations.flatMap { evaluation in
-            let values = evaluation.metrics.merging([displacementDimensionality: evaluation.displacementDimensionality]) { a, _ in a }
+            let values = evaluation.metrics
+                .merging([displacementDimensionality: evaluation.displacementDimensionality]) { a, _ in a }
+                .merging(evaluation.diagnostics) { a, _ in a }
             return values.keys.sorted().map { metric in
                 ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
                           seed: evaluation.seed, metric: metric, value: values[metric] ?? .nan,
@@ -37,6 +41,9 @@ public enum ReportWriter {
                                    methods: spec.methods.map(\.name), metrics: spec.evaluate.metrics.map(\.rawValue))
         let descriptive = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
                                         methods: spec.methods.map(\.name), metrics: [displacementDimensionality])
+        let diagnosticNames = Set(evaluations.flatMap(\.diagnostics.keys)).sorted()
+        let diagnostics = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
+                                        methods: spec.methods.map(\.name), metrics: diagnosticNames)
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
             .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(
@@ -58,13 +65,36 @@ public enum ReportWriter {
                 byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
             }
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
-                                                      descriptive: descriptive).render()))
+                                                      descriptive: descriptive, movedFeatures: movedFeatures(evaluations),
+                                                      diagnostics: diagnostics).render()))
         }
         for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
         if spec.report.savePredictions {
             try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
         }
         return folder
+    }
+
+    /// Per drug, method and d_PCA, the five features with the largest relative shift averaged
+    /// over seeds (a feature outside one seed's top five counts 0 for that seed).
+    static func movedFeatures(_ evaluations: [EvaluationRecord]) -> [String: [String: [Int: [FeatureShift]]]] {
+        var grouped: [String: [String: [Int: [EvaluationRecord]]]] = [:]
+        for evaluation in evaluations {
+            grouped[evaluation.drug, default: [:]][evaluation.method, default: [:]][evaluation.components, default: []].append(evaluation)
+        }
+        return grouped.mapValues { byMethod in
+            byMethod.mapValues { byComponents in
+                byComponents.mapValues { records in
+                    var totals: [String: Double] = [:]
+                    for record in records {
+                        for feature in record.mostMovedFeatures { totals[feature.name, default: 0] += feature.relativeShift }
+                    }
+                    return totals.map { FeatureShift(name: $0.key, value: $0.value / Double(records.count)) }
+                        .sorted { ($0.value, $1.name) > ($1.value, $0.name) }
+                        .prefix(5).map { $0 }
+                }
+            }
+        }
     }
 
     /// Per drug: bars of the first metric (methods × d_PCA), and the first seed's test cells and

@@ -7,6 +7,8 @@ import Transport
 struct PCAOutput: Codable {
     let model: PCAModel
     let scores: Matrix<Float>
+    /// The loaded features' names, to name the features a map moves most.
+    let featureNames: [String]
 }
 
 /// What the solve task records besides the fitted map.
@@ -15,6 +17,8 @@ struct SolveRecord: Codable {
     let solver: String
     let seconds: Double
     let converged: Bool
+    /// `TransportMap.diagnostics` of the fitted map.
+    let diagnostics: [String: Double]
 }
 
 /// The evaluate task's output: one row of results per metric.
@@ -33,6 +37,10 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// `Metrics.displacementDimensionality` of the map on the test control cells: how many
     /// features it moves, on average (descriptive, not ranked).
     public let displacementDimensionality: Double
+    /// The features the map moves most on the test control cells (`Metrics.mostMovedFeatures`).
+    public let mostMovedFeatures: [MovedFeature]
+    /// The solver's own numbers (`TransportMap.diagnostics`), e.g. the sparse ICNN's final λ.
+    public let diagnostics: [String: Double]
     /// The first two principal components of the test control cells, the test treated cells
     /// and the prediction, for the report's scatter plots.
     public let preview: Preview
@@ -83,7 +91,7 @@ struct StageExecutor: Sendable {
             let labels = Set([spec.data.control.value] + plan.drugs)
             let rows = loaded.conditions.indices.filter { loaded.conditions[$0].map(labels.contains) ?? false }
             let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
-            let output = PCAOutput(model: model, scores: try model.transform(loaded.features))
+            let output = PCAOutput(model: model, scores: try model.transform(loaded.features), featureNames: loaded.featureNames)
             return ["pca.json": try encoder.encode(output)]
         case .solve:
             let pca = try input(0, "pca.json", as: PCAOutput.self)
@@ -97,7 +105,8 @@ struct StageExecutor: Sendable {
             let map = try solver.make(method.parameters).fit(
                 source: pca.scores.rows(at: split.trainControl), target: pca.scores.rows(at: split.trainTreated), rng: &rng)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let record = SolveRecord(method: method.name, solver: method.solver, seconds: seconds, converged: map.converged)
+            let record = SolveRecord(method: method.name, solver: method.solver, seconds: seconds, converged: map.converged,
+                                     diagnostics: map.diagnostics)
             return ["map.json": try encoder.encode(map), "solve.json": try encoder.encode(record)]
         case .evaluate:
             let record = try input(0, "solve.json", as: SolveRecord.self)
@@ -123,12 +132,16 @@ struct StageExecutor: Sendable {
                 case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
                 }
             }
+            let control = pca.scores.rows(at: split.testControl)
             let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: pca.model.componentCount, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
                                               converged: converged, seconds: record.seconds,
                                               displacementDimensionality: Metrics.displacementDimensionality(
-                                                  control: pca.scores.rows(at: split.testControl), predicted: predicted,
-                                                  components: pca.model.components),
+                                                  control: control, predicted: predicted, components: pca.model.components),
+                                              mostMovedFeatures: Metrics.mostMovedFeatures(
+                                                  control: control, predicted: predicted, components: pca.model.components,
+                                                  names: pca.featureNames, count: 5),
+                                              diagnostics: record.diagnostics,
                                               preview: .init(control: firstTwo(pca.scores.rows(at: split.testControl)),
                                                              treated: firstTwo(observed), predicted: firstTwo(predicted)))
             return ["evaluation.json": try encoder.encode(evaluation)]

@@ -30,14 +30,34 @@ public struct MarkdownReport: Sendable {
     /// Unranked columns (the displacement dimensionality), shown as mean ± std without bold.
     public let descriptive: ResultsReport?
 
+    /// Per drug, method and d_PCA: the features the map moves most, largest first.
+    public let movedFeatures: [String: [String: [Int: [FeatureShift]]]]
+
+    /// The solvers' own numbers (e.g. the sparse ICNN's final λ), one metric per diagnostic;
+    /// methods without a value are left out of that diagnostic's tables.
+    public let diagnostics: ResultsReport?
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
-                plots: [String: [String]] = [:], descriptive: ResultsReport? = nil) {
+                plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
+                movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil) {
         self.report = report
         self.metadata = metadata
         self.failures = failures
         self.plots = plots
         self.descriptive = descriptive
+        self.movedFeatures = movedFeatures
+        self.diagnostics = diagnostics
     }
+
+    /// What each solver diagnostic means, for its section.
+    static let diagnosticDescriptions = [
+        "final_lambda": "sparsity strength λ the displacement-sparse ICNN kept after its search",
+        "sliced_w2": "sliced W₂ between the sparse ICNN's T#x and the training target on its evaluation sample (its Err)",
+        "moved_coordinates": "mean number of solver-space (PCA) coordinates the sparse ICNN moves by more than its moved_tolerance",
+        "fitting_divergence": "Sinkhorn divergence S_ε(T#x, y) of the Monge gap map on its last training batch",
+        "monge_gap": "Monge gap of the Monge gap map on its last training batch (0 for an optimal map, up to entropic bias)",
+        "unconverged_steps": "Monge gap training steps whose Sinkhorn solves hit their iteration limit",
+    ]
 
     public func render() -> String {
         var out = "# \(metadata.pipelineName)\n\n"
@@ -92,6 +112,41 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
+        if !movedFeatures.isEmpty {
+            out += "\n## Features moved most (not ranked)\n\n"
+            out += "Per method, the five features with the largest mean |T(x) − x| on the test control cells, in units of "
+            out += "each feature's standard deviation over those cells (in brackets), averaged over seeds.\n"
+            for drug in report.drugs {
+                guard let byMethod = movedFeatures[drug] else { continue }
+                out += "\n### \(drug)\n\n| method | " + report.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
+                out += "|---|" + String(repeating: "---|", count: report.components.count) + "\n"
+                for method in report.methods {
+                    let cells = report.components.map { d in
+                        (byMethod[method]?[d] ?? []).map { "\($0.name) (\(String(format: "%.2f", $0.value)))" }.joined(separator: ", ")
+                    }
+                    out += "| \(method) | " + cells.map { $0.isEmpty ? "—" : $0 }.joined(separator: " | ") + " |\n"
+                }
+            }
+        }
+        if let diagnostics, !diagnostics.metrics.isEmpty {
+            out += "\n## Solver diagnostics (not ranked)\n"
+            for metric in diagnostics.metrics {
+                out += "\n### \(metric)\n\n"
+                if let description = Self.diagnosticDescriptions[metric] { out += description.prefix(1).uppercased() + description.dropFirst() + ".\n\n" }
+                out += "| drug | method | " + diagnostics.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
+                out += "|---|---|" + String(repeating: "---|", count: diagnostics.components.count) + "\n"
+                for drug in diagnostics.drugs {
+                    for method in diagnostics.methods {
+                        let cells = diagnostics.components.map { d in
+                            diagnostics.cell(drug: drug, components: d, method: method, metric: metric)
+                        }
+                        guard cells.contains(where: { $0 != nil }) else { continue }
+                        let text = cells.map { cell in cell.map { format($0.mean) + " ± " + format($0.std) } ?? "—" }
+                        out += "| \(drug) | \(method) | " + text.joined(separator: " | ") + " |\n"
+                    }
+                }
+            }
+        }
         out += "\n## Failures\n\n"
         if failures.isEmpty {
             out += "None: every task succeeded.\n"
@@ -105,5 +160,16 @@ public struct MarkdownReport: Sendable {
         guard value.isFinite else { return "nan" }
         let magnitude = abs(value)
         return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e4) ? String(format: "%.3e", value) : String(format: "%.4f", value)
+    }
+}
+
+/// A feature and how far a map moves it (in units of the feature's spread).
+public struct FeatureShift: Sendable, Equatable {
+    public let name: String
+    public let value: Double
+
+    public init(name: String, value: Double) {
+        self.name = name
+        self.value = value
     }
 }

@@ -52,21 +52,44 @@ public enum Metrics {
     public static func displacementDimensionality(
         control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, tolerance: Double = 0.1
     ) -> Double {
-        precondition(control.rows == predicted.rows && control.cols == components.rows)
         guard control.rows > 0 else { return 0 }
-        let scores = control.converted(to: Double.self)
-        let displacement = Matrix(rows: control.rows, cols: control.cols) { i, j in Double(predicted[i, j]) - scores[i, j] }
-            .multiplied(by: components)
-        let reconstructed = scores.multiplied(by: components)
-        let means = reconstructed.columnMeans()
-        let spreads = (0..<reconstructed.cols).map { j in
-            ((0..<reconstructed.rows).reduce(0.0) { $0 + pow(reconstructed[$1, j] - means[j], 2) } / Double(reconstructed.rows)).squareRoot()
-        }
+        let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
         var moved = 0
         for i in 0..<displacement.rows {
             for j in 0..<displacement.cols where abs(displacement[i, j]) > tolerance * spreads[j] { moved += 1 }
         }
         return Double(moved) / Double(displacement.rows)
+    }
+
+    /// The `count` features with the largest mean |Δ_j| / std_j over the cells (the same
+    /// displacement and spread as `displacementDimensionality`), largest first, with that value.
+    public static func mostMovedFeatures(
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, names: [String], count: Int
+    ) -> [MovedFeature] {
+        guard control.rows > 0 else { return [] }
+        let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
+        let relative = (0..<displacement.cols).map { j in
+            (0..<displacement.rows).reduce(0.0) { $0 + abs(displacement[$1, j]) } / Double(displacement.rows) / Swift.max(spreads[j], 1e-12)
+        }
+        return relative.indices.sorted { relative[$0] > relative[$1] }.prefix(count).map { j in
+            MovedFeature(name: j < names.count ? names[j] : "feature \(j)", relativeShift: relative[j])
+        }
+    }
+
+    /// T(x) − x in feature space (cells × features) and each feature's standard deviation over
+    /// the control cells' PCA reconstruction.
+    private static func featureDisplacement(
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>
+    ) -> (Matrix<Double>, [Double]) {
+        precondition(control.rows == predicted.rows && control.cols == components.rows)
+        let scores = control.converted(to: Double.self)
+        let displacement = (predicted.converted(to: Double.self) - scores).multiplied(by: components)
+        let reconstructed = scores.multiplied(by: components)
+        let means = reconstructed.columnMeans()
+        let spreads = (0..<reconstructed.cols).map { j in
+            ((0..<reconstructed.rows).reduce(0.0) { $0 + pow(reconstructed[$1, j] - means[j], 2) } / Double(reconstructed.rows)).squareRoot()
+        }
+        return (displacement, spreads)
     }
 
     private static func squaredDistances(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Double> {
@@ -77,4 +100,10 @@ public enum Metrics {
         guard !distances.storage.isEmpty else { return 0 }
         return distances.storage.reduce(0.0) { $0 + Foundation.exp(-gamma * $1) } / Double(distances.storage.count)
     }
+}
+
+/// A feature and its mean displacement in units of its spread over the control cells.
+public struct MovedFeature: Codable, Sendable, Equatable {
+    public let name: String
+    public let relativeShift: Double
 }

@@ -34,6 +34,8 @@ public struct ParameterSchema: Sendable {
         case integer(minimum: Int)
         /// A number > 0.
         case positiveNumber
+        /// A number ≥ 0.
+        case nonNegativeNumber
         /// A number strictly between 0 and 1.
         case fraction
         /// One of these words.
@@ -59,6 +61,9 @@ public struct ParameterSchema: Sendable {
         case (.positiveNumber, _):
             if let number = value.number, number > 0, number.isFinite { return nil }
             return "'\(name)' must be a number > 0, got '\(value)'"
+        case (.nonNegativeNumber, _):
+            if let number = value.number, number >= 0, number.isFinite { return nil }
+            return "'\(name)' must be a number ≥ 0, got '\(value)'"
         case (.fraction, _):
             if let number = value.number, number > 0, number < 1 { return nil }
             return "'\(name)' must be a number strictly between 0 and 1, got '\(value)'"
@@ -180,26 +185,92 @@ public enum SolverRegistry {
         },
         Solver(
             name: "icnn", summary: "ICNN optimal transport (Makkuva et al.; CellOT's training)",
-            parameters: [
-                ParameterSchema(name: "iterations", kind: .integer(minimum: 1), help: "outer iterations (100000)"),
-                ParameterSchema(name: "inner_iterations", kind: .integer(minimum: 1), help: "g steps per f step (10)"),
-                ParameterSchema(name: "batch_size", kind: .integer(minimum: 1), help: "minibatch size (256)"),
-                ParameterSchema(name: "learning_rate", kind: .positiveNumber, help: "Adam learning rate (1e-4)"),
-                ParameterSchema(name: "width", kind: .integer(minimum: 1), help: "units of each of the 4 hidden layers (64)"),
-            ], mapType: ICNNMap<Float>.self
+            parameters: icnnParameters(batchSize: 256), mapType: ICNNMap<Float>.self
         ) { parameters in
-            var estimator = ICNNOTEstimator()
+            icnnSettings(parameters, base: ICNNOTEstimator())
+        },
+        Solver(
+            name: "monge_gap", summary: "MLP map trained on Sinkhorn divergence + λ·Monge gap (Uscidda & Cuturi; OTT-JAX's defaults)",
+            parameters: [
+                ParameterSchema(name: "iterations", kind: .integer(minimum: 1), help: "training steps (10000)"),
+                ParameterSchema(name: "batch_size", kind: .integer(minimum: 2), help: "minibatch size (256)"),
+                ParameterSchema(name: "learning_rate", kind: .positiveNumber, help: "Adam learning rate (1e-3)"),
+                ParameterSchema(name: "regularizer_strength", kind: .nonNegativeNumber, help: "λ of the Monge gap (1)"),
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["auto"]),
+                                help: "ε of every Sinkhorn solve: auto (OTT's default per batch, the default) or a number"),
+                ParameterSchema(name: "width", kind: .integer(minimum: 1), help: "scales the hidden layers [2w, w, w] (64)"),
+                ParameterSchema(name: "max_iterations", kind: .integer(minimum: 1), help: "Sinkhorn iteration limit per solve (1000)"),
+            ], mapType: MongeGapMap<Float>.self
+        ) { parameters in
+            var estimator = MongeGapEstimator()
             if case .integer(let value)? = parameters["iterations"] { estimator.iterations = value }
-            if case .integer(let value)? = parameters["inner_iterations"] { estimator.innerIterations = value }
             if case .integer(let value)? = parameters["batch_size"] { estimator.batchSize = value }
             if let value = parameters["learning_rate"]?.number { estimator.learningRate = value }
-            if case .integer(let value)? = parameters["width"] { estimator.hiddenUnits = Array(repeating: value, count: 4) }
+            if let value = parameters["regularizer_strength"]?.number { estimator.regularizerStrength = value }
+            estimator.epsilon = epsilonChoice(parameters["epsilon"])
+            if case .integer(let value)? = parameters["width"] { estimator.hiddenUnits = [2 * value, value, value] }
+            if case .integer(let value)? = parameters["max_iterations"] { estimator.sinkhornMaxIterations = value }
+            return estimator
+        },
+        Solver(
+            name: "sparse_icnn",
+            summary: "displacement-sparse ICNN (Chen, Xie & Zhang 2025): λ·τ(T(x) − x) in g's loss, λ annealed or set by a dimension threshold",
+            parameters: icnnParameters(batchSize: 128).filter { $0.name != "iterations" } + [
+                ParameterSchema(name: "penalty", kind: .choice(["smoothed_l0", "l1", "stvs"]), help: "τ (smoothed_l0)"),
+                ParameterSchema(name: "penalty_width", kind: .positiveNumber, help: "σ of smoothed_l0 or γ of stvs (1)"),
+                ParameterSchema(name: "lambda", kind: .positiveNumber, help: "initial λ (5e-4)"),
+                ParameterSchema(name: "init_iterations", kind: .integer(minimum: 1), help: "outer iterations at the initial λ (20000)"),
+                ParameterSchema(name: "adjust_iterations", kind: .integer(minimum: 1), help: "outer iterations after each λ proposal (2000)"),
+                ParameterSchema(name: "smooth_iterations", kind: .integer(minimum: 0), help: "outer iterations back at the kept λ after a rejection (2000)"),
+                ParameterSchema(name: "beta", kind: .nonNegativeNumber, help: "weight of the normalised sparsity in Eval (1)"),
+                ParameterSchema(name: "decay", kind: .fraction, help: "temperature decay per proposal, from 1 to 0.15 (0.95)"),
+                ParameterSchema(name: "dimension_threshold", kind: .nonNegativeNumber,
+                                help: "high-dimensional mode: keep the mean number of moved coordinates ≤ this (unset: annealing)"),
+                ParameterSchema(name: "moved_tolerance", kind: .positiveNumber, help: "|T(x) − x|ᵢ above this counts as moved (0.1)"),
+            ], mapType: SparseICNNMap<Float>.self
+        ) { parameters in
+            var estimator = SparseICNNEstimator()
+            estimator.training = icnnSettings(parameters, base: estimator.training)
+            let width = parameters["penalty_width"]?.number ?? 1
+            switch parameters["penalty"] {
+            case .text("l1")?: estimator.penalty = .l1
+            case .text("stvs")?: estimator.penalty = .stvs(gamma: width)
+            default: estimator.penalty = .smoothedL0(sigma: width)
+            }
+            if let value = parameters["lambda"]?.number { estimator.initialLambda = value }
+            if case .integer(let value)? = parameters["init_iterations"] { estimator.initIterations = value }
+            if case .integer(let value)? = parameters["adjust_iterations"] { estimator.adjustIterations = value }
+            if case .integer(let value)? = parameters["smooth_iterations"] { estimator.smoothIterations = value }
+            if let value = parameters["beta"]?.number { estimator.beta = value }
+            if let value = parameters["decay"]?.number { estimator.annealing.decay = value }
+            if let value = parameters["dimension_threshold"]?.number { estimator.mode = .dimensionThreshold(value) }
+            if let value = parameters["moved_tolerance"]?.number { estimator.movedTolerance = value }
             return estimator
         },
     ]
 
     public static func solver(named name: String) -> Solver? {
         solvers.first { $0.name == name }
+    }
+
+    private static func icnnParameters(batchSize: Int) -> [ParameterSchema] {
+        [
+            ParameterSchema(name: "iterations", kind: .integer(minimum: 1), help: "outer iterations (100000)"),
+            ParameterSchema(name: "inner_iterations", kind: .integer(minimum: 1), help: "g steps per f step (10)"),
+            ParameterSchema(name: "batch_size", kind: .integer(minimum: 1), help: "minibatch size (\(batchSize))"),
+            ParameterSchema(name: "learning_rate", kind: .positiveNumber, help: "Adam learning rate (1e-4)"),
+            ParameterSchema(name: "width", kind: .integer(minimum: 1), help: "units of each of the 4 hidden layers (64)"),
+        ]
+    }
+
+    private static func icnnSettings(_ parameters: [String: ParameterValue], base: ICNNOTEstimator) -> ICNNOTEstimator {
+        var estimator = base
+        if case .integer(let value)? = parameters["iterations"] { estimator.iterations = value }
+        if case .integer(let value)? = parameters["inner_iterations"] { estimator.innerIterations = value }
+        if case .integer(let value)? = parameters["batch_size"] { estimator.batchSize = value }
+        if let value = parameters["learning_rate"]?.number { estimator.learningRate = value }
+        if case .integer(let value)? = parameters["width"] { estimator.hiddenUnits = Array(repeating: value, count: 4) }
+        return estimator
     }
 
     private static func sinkhornOptions(_ parameters: [String: ParameterValue]) -> SinkhornOptions {

@@ -7,6 +7,9 @@ public protocol TransportMap<Scalar>: Codable, Sendable {
     /// Whether every solver run while fitting met its convergence criterion. A map that did not
     /// converge still transports points; reports must say so.
     var converged: Bool { get }
+    /// Numbers the fit found worth reporting (name → value), e.g. a searched regularisation
+    /// strength; empty by default.
+    var diagnostics: [String: Double] { get }
     /// Maps each row of `points`.
     /// - Throws: `TransportError` when the points have the wrong dimension or are not finite.
     func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar>
@@ -25,6 +28,8 @@ public protocol MapEstimator: Sendable {
 }
 
 extension TransportMap {
+    public var diagnostics: [String: Double] { [:] }
+
     /// Checks query points before mapping them.
     func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {
         guard points.cols == dimension else {

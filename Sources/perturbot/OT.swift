@@ -15,7 +15,10 @@ struct OT: ParsableCommand {
             Point clouds are one point per row: CSV (numbers only, comma-separated), NumPy .npy \
             (2-D), or .h5ad (X, or --obsm KEY). Cost ‖x−y‖², uniform weights, OTT-JAX conventions.
             Map methods: eot (ε tuned on held-out target points, or --epsilon E), untuned (OTT's \
-            default ε), debiased, progot, identity, mean_shift, icnn (CellOT's ICNN-OT, --iterations).
+            default ε), debiased, progot, identity, mean_shift, icnn (CellOT's ICNN-OT, --iterations), \
+            monge_gap (MLP map with the Monge gap, --iterations training steps), sparse_icnn \
+            (displacement-sparse ICNN: --penalty, --lambda, --iterations at λ₀, then λ annealed, or \
+            raised to meet --dimension-threshold).
             """)
 
     @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
@@ -35,7 +38,7 @@ struct OT: ParsableCommand {
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
 
-    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift, icnn.")
+    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift, icnn, monge_gap, sparse_icnn.")
     var map: MapMethod?
 
     @Option(help: "Points to transport with the fitted map (needs --map).")
@@ -50,8 +53,17 @@ struct OT: ParsableCommand {
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .lin
 
-    @Option(help: "ICNN: outer training iterations (CellOT: 100000).")
-    var iterations = 100_000
+    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); sparse_icnn: iterations at the initial λ (20000).")
+    var iterations: Int?
+
+    @Option(help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
+    var penalty: SparsityPenalty = .smoothed_l0
+
+    @Option(help: "sparse_icnn: initial sparsity strength λ.")
+    var lambda = 5e-4
+
+    @Option(help: "sparse_icnn: keep the mean number of moved coordinates ≤ this (high-dimensional mode) instead of annealing λ.")
+    var dimensionThreshold: Double?
 
     @Option(help: "Seed for the held-out split that tunes ε (eot, progot).")
     var seed: UInt64 = 0
@@ -67,7 +79,9 @@ struct OT: ParsableCommand {
             throw ValidationError("--apply and --out need --map METHOD")
         }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be a positive number") }
+        if let dimensionThreshold, !(dimensionThreshold >= 0) { throw ValidationError("--dimension-threshold must be ≥ 0") }
     }
 
     func run() throws {
@@ -114,14 +128,14 @@ struct OT: ParsableCommand {
             }
             var rng = SeededRNG(seed: seed)
             let estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
-                                          sinkhorn: options)
+                                          sinkhorn: options, sparsity: (penalty, lambda, dimensionThreshold))
             let fitted = try Scalar.fit(estimator, xs, ys, &rng)
             let moved = try fitted.transport(query)
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
             fields.append(("map", .object([
                 ("method", .string(map.rawValue)), ("converged", .bool(fitted.converged)),
                 ("points", .integer(query.rows)), ("out", .string(out)),
-            ])))
+            ] + fitted.diagnostics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })))
             if !fitted.converged { warnings.append("the \(map.rawValue) map's solver did not converge") }
         }
         for warning in warnings {
@@ -182,12 +196,13 @@ extension AlphaSchedule: ExpressibleByArgument {}
 
 /// The map estimators the command line offers, by pipeline name.
 enum MapMethod: String, ExpressibleByArgument, CaseIterable {
-    case eot, untuned, debiased, progot, identity, mean_shift, icnn
+    case eot, untuned, debiased, progot, identity, mean_shift, icnn, monge_gap, sparse_icnn
 
-    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default; `icnn` trains
-    /// CellOT's ICNN for `iterations` outer iterations.
-    func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, iterations: Int,
-                   sinkhorn: SinkhornOptions) -> any MapEstimator {
+    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default; the neural
+    /// methods train for `iterations` (nil: their defaults).
+    func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, iterations: Int?,
+                   sinkhorn: SinkhornOptions,
+                   sparsity: (penalty: SparsityPenalty, lambda: Double, dimensionThreshold: Double?)) -> any MapEstimator {
         switch self {
         case .eot:
             if case .fixed = epsilon { return EntropicMapEstimator(epsilon: .choice(epsilon), sinkhorn: sinkhorn) }
@@ -204,8 +219,33 @@ enum MapMethod: String, ExpressibleByArgument, CaseIterable {
         case .mean_shift: return MeanShiftEstimator()
         case .icnn:
             var estimator = ICNNOTEstimator()
-            estimator.iterations = iterations
+            if let iterations { estimator.iterations = iterations }
             return estimator
+        case .monge_gap:
+            var estimator = MongeGapEstimator()
+            if let iterations { estimator.iterations = iterations }
+            estimator.epsilon = epsilon
+            return estimator
+        case .sparse_icnn:
+            var estimator = SparseICNNEstimator()
+            if let iterations { estimator.initIterations = iterations }
+            estimator.initialLambda = sparsity.lambda
+            estimator.penalty = sparsity.penalty.penalty
+            if let limit = sparsity.dimensionThreshold { estimator.mode = .dimensionThreshold(limit) }
+            return estimator
+        }
+    }
+}
+
+/// The displacement penalties of `--map sparse_icnn`, with unit widths.
+enum SparsityPenalty: String, ExpressibleByArgument, CaseIterable {
+    case smoothed_l0, l1, stvs
+
+    var penalty: DisplacementPenalty {
+        switch self {
+        case .smoothed_l0: .smoothedL0(sigma: 1)
+        case .l1: .l1
+        case .stvs: .stvs(gamma: 1)
         }
     }
 }

@@ -5,7 +5,14 @@ extension Matrix {
     /// `transform` applied to every element.
     @inlinable
     public func map(_ transform: (Scalar) -> Scalar) -> Matrix {
-        Matrix(uncheckedRows: rows, cols: cols, storage: storage.map(transform))
+        let count = storage.count
+        let values = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialised in
+            storage.withUnsafeBufferPointer { source in
+                for index in 0..<count { buffer[index] = transform(source[index]) }
+            }
+            initialised = count
+        }
+        return Matrix(uncheckedRows: rows, cols: cols, storage: values)
     }
 
     /// `combine(self[i, j], other[i, j])` for every element; the shapes must agree.
@@ -39,16 +46,23 @@ extension Matrix {
     /// `vector` added to every row (a bias); its length must be `cols`.
     @inlinable
     public func addingToEachRow(_ vector: [Scalar]) -> Matrix {
+        var sum = self
+        sum.addToEachRow(vector)
+        return sum
+    }
+
+    /// Adds `vector` to every row in place; its length must be `cols`.
+    @inlinable
+    public mutating func addToEachRow(_ vector: [Scalar]) {
         precondition(vector.count == cols, "row vector has \(vector.count) entries, expected \(cols)")
-        var values = storage
-        values.withUnsafeMutableBufferPointer { buffer in
+        let (rows, cols) = (self.rows, self.cols)
+        withUnsafeMutableBufferPointer { buffer in
             vector.withUnsafeBufferPointer { v in
                 for i in 0..<rows {
                     for j in 0..<cols { buffer[i * cols + j] += v[j] }
                 }
             }
         }
-        return Matrix(uncheckedRows: rows, cols: cols, storage: values)
     }
 
     /// The sum of each column.

@@ -37,3 +37,31 @@ extension Matrix {
         lhs.multiplied(by: rhs)
     }
 }
+
+extension Matrix {
+    /// `self ← self + alpha·op(a)·op(b)` through one `cblas_?gemm` call with β = 1: a product
+    /// accumulated in place, without a temporary.
+    public mutating func addProduct(
+        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false, scale alpha: Scalar = 1
+    ) {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let bK = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == bK && m == rows && n == cols,
+                     "cannot add a product of \(a.rows)×\(a.cols) and \(b.rows)×\(b.cols) to \(rows)×\(cols)")
+        guard m > 0, n > 0, k > 0 else { return }
+        let ldc = cols
+        a.storage.withUnsafeBufferPointer { aBuffer in
+            b.storage.withUnsafeBufferPointer { bBuffer in
+                storage.withUnsafeMutableBufferPointer { c in
+                    Scalar.gemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: alpha, a: aBuffer.baseAddress!, lda: a.cols,
+                        b: bBuffer.baseAddress!, ldb: b.cols,
+                        beta: 1, c: c.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+    }
+}

@@ -106,7 +106,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         var hDot: [Matrix<Scalar>] = [], zDot: [Matrix<Scalar>] = []
         for k in 0...last {
             var tangent = v.multiplied(by: inputWeights[k], transposeOther: true)
-            if k > 0 { tangent = tangent + zDot[k - 1].multiplied(by: hiddenWeights[k - 1], transposeOther: true) }
+            if k > 0 { tangent.addProduct(zDot[k - 1], hiddenWeights[k - 1], transposeB: true) }
             hDot.append(tangent)
             if k < last {
                 let h = trace.preActivations[k]
@@ -132,7 +132,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
                 let first = k == 0
                 lambda = mu.combined(with: h) { m, h in m * Self.activationSlope(h, firstLayer: first) }
             }
-            gradients.inputWeights[k] = gradients.inputWeights[k] + lambda.multiplied(by: v, transposeSelf: true)
+            gradients.inputWeights[k].addProduct(lambda, v, transposeA: true)
             if k > 0 { gradients.hiddenWeights[k - 1] = lambda.multiplied(by: zDot[k - 1], transposeSelf: true) }
         }
         return (hDot[last].storage, gradients)
@@ -178,9 +178,9 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             var h = x.multiplied(by: inputWeights[k], transposeOther: true)
             if k > 0 {
                 let z = trace.activations[k - 1]
-                h = h + z.multiplied(by: hiddenWeights[k - 1], transposeOther: true)
+                h.addProduct(z, hiddenWeights[k - 1], transposeB: true)
             }
-            h = h.addingToEachRow(biases[k])
+            h.addToEachRow(biases[k])
             trace.preActivations.append(h)
             if k == last {
                 trace.output = h
@@ -213,7 +213,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             if k > 0 {
                 gradients.hiddenWeights[k - 1] = delta.multiplied(by: trace.activations[k - 1], transposeSelf: true)
             }
-            input = input + delta.multiplied(by: inputWeights[k])
+            input.addProduct(delta, inputWeights[k])
         }
         return (input, gradients)
     }

@@ -105,25 +105,34 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
             cloud.rows(at: (0..<batchSize).map { _ in rng.bounded(cloud.rows) })
         }
         let weight = Scalar(1) / Scalar(batchSize)
-        let weights = [Scalar](repeating: weight, count: batchSize)
         for _ in 0..<iterations {
             for _ in 0..<settings.innerIterations {
                 let points = batch(source)
-                let mapped = g.inputGradients(points)
-                let pull = f.inputGradients(mapped)
-                // ∂L_g/∂θ = E⟨∇f(∇g(x)) − x + λ∇τ(∇g(x) − x), ∂θ∇g(x)⟩.
-                var direction = pull - points
-                if let penalty = displacementPenalty, lambda > 0 {
-                    direction = direction + penalty.gradient(mapped - points, scale: lambda)
+                let (f, g, penalty, lambda) = (self.f, self.g, displacementPenalty, lambda)
+                let chunks = BatchChunks.map(count: points.rows) { range in
+                    let chunk = points.rows(in: range)
+                    let mapped = g.inputGradients(chunk)
+                    // ∂L_g/∂θ = E⟨∇f(∇g(x)) − x + λ∇τ(∇g(x) − x), ∂θ∇g(x)⟩.
+                    var direction = f.inputGradients(mapped) - chunk
+                    if let penalty, lambda > 0 {
+                        direction = direction + penalty.gradient(mapped - chunk, scale: lambda)
+                    }
+                    return g.directionalDerivativeGradients(
+                        chunk, directions: direction, weights: [Scalar](repeating: weight, count: chunk.rows)).parameters
                 }
-                var gradients = g.directionalDerivativeGradients(points, directions: direction, weights: weights).parameters
+                var gradients = chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }
                 addPenaltyGradient(to: &gradients)
-                gOptimiser.update(&g, gradient: gradients.flattened)
+                gOptimiser.update(&self.g, gradient: gradients.flattened)
             }
-            let onTarget = f.parameterGradients(batch(target), weights: weights)
-            let onMapped = f.parameterGradients(g.inputGradients(batch(source)), weights: weights.map { -$0 })
-            fOptimiser.update(&f, gradient: onTarget.adding(onMapped).flattened)
-            f.clampHiddenWeights()
+            let (targetPoints, sourcePoints, f, g) = (batch(target), batch(source), self.f, self.g)
+            let chunks = BatchChunks.map(count: batchSize) { range in
+                let onTarget = f.parameterGradients(targetPoints.rows(in: range), weights: [Scalar](repeating: weight, count: range.count))
+                let onMapped = f.parameterGradients(g.inputGradients(sourcePoints.rows(in: range)),
+                                                    weights: [Scalar](repeating: -weight, count: range.count))
+                return onTarget.adding(onMapped)
+            }
+            fOptimiser.update(&self.f, gradient: chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }.flattened)
+            self.f.clampHiddenWeights()
         }
     }
 

@@ -126,14 +126,14 @@ final class SparseICNNTests: XCTestCase {
         sparse.smoothIterations = 10
         sparse.annealing.decay = 0.7
         sparse.movedTolerance = 0.25
-        sparse.mode = .dimensionThreshold(8)
+        sparse.mode = .dimensionThreshold(7)
         let constrained = try XCTUnwrap(try sparse.fit(source: task.source, target: task.target, rng: &rng) as? SparseICNNMap<Float>)
         sparse.mode = .annealing
         sparse.initIterations = 300
         sparse.annealing.decay = 0.8
         let annealed = try XCTUnwrap(try sparse.fit(source: task.source, target: task.target, rng: &rng) as? SparseICNNMap<Float>)
         let constrainedMoved = try task.movedDimensions(constrained), annealedMoved = try task.movedDimensions(annealed)
-        print("5 of 50 coordinates shifted, moved per point: ICNN \(icnnMoved); sparse ICNN with l = 8 \(constrainedMoved) (λ \(constrained.finalLambda), Err \(constrained.error)); annealed λ \(annealedMoved) (λ \(annealed.finalLambda), Err \(annealed.error))")
+        print("5 of 50 coordinates shifted, moved per point: ICNN \(icnnMoved); sparse ICNN with l = 7 \(constrainedMoved) (λ \(constrained.finalLambda), Err \(constrained.error)); annealed λ \(annealedMoved) (λ \(annealed.finalLambda), Err \(annealed.error))")
 
         XCTAssertGreaterThan(icnnMoved, 20)
         XCTAssertLessThanOrEqual(constrainedMoved, 10)
@@ -146,7 +146,7 @@ final class SparseICNNTests: XCTestCase {
             let shiftedMean = (0..<mapped.rows).reduce(0.0) { total, i in total + (0..<5).reduce(0.0) { $0 + Double(mapped[i, $1]) } } / Double(5 * mapped.rows)
             XCTAssertEqual(shiftedMean, 3, accuracy: 0.5)
         }
-        XCTAssertLessThanOrEqual(constrained.meanMovedDimensions, 8)
+        XCTAssertLessThanOrEqual(constrained.meanMovedDimensions, 7)
         XCTAssertEqual(annealed.annealingSteps.count, sparse.annealing.temperatures.count)
     }
 

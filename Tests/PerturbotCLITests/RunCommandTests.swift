@@ -212,4 +212,32 @@ final class RunCommandTests: XCTestCase {
         // A second run decodes the cached ICNN maps instead of training again.
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
     }
+
+    func testMongeGapAndSparseICNNRunInThePipelineAndReportTheirDiagnostics() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: """
+              identity: { solver: identity }
+              monge_gap: { solver: monge_gap, iterations: 5, batch_size: 32, width: 8 }
+              sparse: { solver: sparse_icnn, init_iterations: 5, adjust_iterations: 2, smooth_iterations: 1, decay: 0.5, batch_size: 32, width: 8, inner_iterations: 2, lambda: 0.1, penalty: stvs }
+            """)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let reports = folder.appendingPathComponent("reports/small")
+        let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
+        // 3 metrics, the displacement dimensionality and each solver's 3 diagnostics.
+        XCTAssertEqual(rows.filter { $0.method == "monge_gap" }.count, 2 * 2 * 2 * 7)
+        XCTAssertEqual(rows.filter { $0.method == "sparse" }.count, 2 * 2 * 2 * 7)
+        XCTAssertEqual(Set(rows.filter { $0.method == "sparse" }.map(\.metric)).subtracting(["sinkhorn_divergence", "mmd", "mean_l2", "displacement_dimensionality"]),
+                       ["final_lambda", "sliced_w2", "moved_coordinates"])
+        XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
+        let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("## Features moved most (not ranked)"), markdown)
+        XCTAssertTrue(markdown.contains("## Solver diagnostics (not ranked)"), markdown)
+        XCTAssertTrue(markdown.contains("### final_lambda"), markdown)
+        XCTAssertTrue(markdown.contains("### monge_gap"), markdown)
+        // identity has no diagnostics, so it has no row in their tables.
+        let diagnostics = markdown.components(separatedBy: "## Solver diagnostics")[1]
+        XCTAssertFalse(diagnostics.contains("| identity |"))
+        XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
+    }
 }

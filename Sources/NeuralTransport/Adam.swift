@@ -59,11 +59,23 @@ public struct Adam<Scalar: BLASScalar>: Sendable {
     }
 }
 
-extension Matrix {
-    /// The `rows × cols` matrix stored row-major in `values[offset...]`.
-    static func reading(_ values: [Scalar], at offset: inout Int, rows: Int, cols: Int) -> Matrix {
-        let start = offset
-        offset += rows * cols
-        return Matrix(rows: rows, cols: cols) { i, j in values[start + i * cols + j] }
+/// Reads a flat parameter vector back into matrices and vectors, in order.
+struct FlatParameterReader<Scalar: BLASScalar> {
+    private let values: [Scalar]
+    private var offset = 0
+
+    init(_ values: [Scalar]) { self.values = values }
+
+    /// The next `shape.rows × shape.cols` values, row-major, as a matrix of that shape.
+    mutating func matrix(like shape: Matrix<Scalar>) -> Matrix<Scalar> {
+        let start = offset, cols = shape.cols
+        offset += shape.rows * cols
+        return Matrix(rows: shape.rows, cols: cols) { i, j in values[start + i * cols + j] }
+    }
+
+    /// The next `count` values.
+    mutating func vector(count: Int) -> [Scalar] {
+        defer { offset += count }
+        return Array(values[offset..<(offset + count)])
     }
 }

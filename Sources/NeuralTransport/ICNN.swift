@@ -37,17 +37,12 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
     public var flatParameters: [Scalar] {
         get { ICNNGradients(inputWeights: inputWeights, biases: biases, hiddenWeights: hiddenWeights).flattened }
         set {
-            var offset = 0
+            var reader = FlatParameterReader(newValue)
             for k in inputWeights.indices {
-                let shape = inputWeights[k].shape
-                inputWeights[k] = .reading(newValue, at: &offset, rows: shape.rows, cols: shape.cols)
-                biases[k] = Array(newValue[offset..<(offset + biases[k].count)])
-                offset += biases[k].count
+                inputWeights[k] = reader.matrix(like: inputWeights[k])
+                biases[k] = reader.vector(count: biases[k].count)
             }
-            for k in hiddenWeights.indices {
-                let shape = hiddenWeights[k].shape
-                hiddenWeights[k] = .reading(newValue, at: &offset, rows: shape.rows, cols: shape.cols)
-            }
+            hiddenWeights = hiddenWeights.map { reader.matrix(like: $0) }
         }
     }
 

@@ -20,10 +20,7 @@ public struct MongeGapMap<Scalar: NeuralScalar>: TransportMap, Equatable {
     }
 
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
-        guard points.cols == network.inputDimension else {
-            throw TransportError.dimensionMismatch(source: points.cols, target: network.inputDimension)
-        }
-        guard points.allFinite else { throw TransportError.nonFinite("query") }
+        try validateQuery(points, dimension: network.inputDimension)
         return network(points)
     }
 }

@@ -31,12 +31,10 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable, Codable, Equatable, Fla
     public var flatParameters: [Scalar] {
         get { zip(weights, biases).flatMap { $0.storage + $1 } }
         set {
-            var offset = 0
+            var reader = FlatParameterReader(newValue)
             for k in weights.indices {
-                let shape = weights[k].shape
-                weights[k] = .reading(newValue, at: &offset, rows: shape.rows, cols: shape.cols)
-                biases[k] = Array(newValue[offset..<(offset + biases[k].count)])
-                offset += biases[k].count
+                weights[k] = reader.matrix(like: weights[k])
+                biases[k] = reader.vector(count: biases[k].count)
             }
         }
     }

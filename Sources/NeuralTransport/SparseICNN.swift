@@ -34,10 +34,7 @@ public struct SparseICNNMap<Scalar: TransportScalar>: TransportMap, Equatable {
     }
 
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
-        guard points.cols == g.inputDimension else {
-            throw TransportError.dimensionMismatch(source: points.cols, target: g.inputDimension)
-        }
-        guard points.allFinite else { throw TransportError.nonFinite("query") }
+        try validateQuery(points, dimension: g.inputDimension)
         return g.inputGradients(points)
     }
 }

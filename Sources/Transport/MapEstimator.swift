@@ -30,8 +30,8 @@ public protocol MapEstimator: Sendable {
 extension TransportMap {
     public var diagnostics: [String: Double] { [:] }
 
-    /// Checks query points before mapping them.
-    func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {
+    /// Checks query points before mapping them: `dimension` columns, all finite.
+    public func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {
         guard points.cols == dimension else {
             throw TransportError.dimensionMismatch(source: points.cols, target: dimension)
         }

@@ -71,14 +71,21 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func inputGradients(_ x: Matrix<Scalar>) -> Matrix<Scalar> {
-        backward(forward(x), x, outputWeights: [Scalar](repeating: 1, count: x.rows)).input
+        inputGradients(x, trace: forward(x))
+    }
+
+    /// ∇ₓg(x) from a forward pass already made on `x`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func inputGradients(_ x: Matrix<Scalar>, trace: Trace) -> Matrix<Scalar> {
+        backward(trace, x, outputWeights: [Scalar](repeating: 1, count: x.rows), parameters: false).input
     }
 
     /// Gradients of Σ_i w_i g(x_i) with respect to every parameter.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func parameterGradients(_ x: Matrix<Scalar>, weights: [Scalar]) -> ICNNGradients<Scalar> {
-        backward(forward(x), x, outputWeights: weights).parameters
+        backward(forward(x), x, outputWeights: weights, input: false).parameters
     }
 
     /// D_i = ⟨v_i, ∇ₓg(x_i)⟩ for each row, and the gradients of Σ_i w_i D_i with respect to every
@@ -94,8 +101,17 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
     public func directionalDerivativeGradients(
         _ x: Matrix<Scalar>, directions v: Matrix<Scalar>, weights: [Scalar]
     ) -> (values: [Scalar], parameters: ICNNGradients<Scalar>) {
+        directionalDerivativeGradients(x, directions: v, weights: weights, trace: forward(x))
+    }
+
+    /// The same, from a forward pass already made on `x` (training reuses the one that gave
+    /// ∇g(x)).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func directionalDerivativeGradients(
+        _ x: Matrix<Scalar>, directions v: Matrix<Scalar>, weights: [Scalar], trace: Trace
+    ) -> (values: [Scalar], parameters: ICNNGradients<Scalar>) {
         precondition(v.rows == x.rows && v.cols == inputDimension && weights.count == x.rows)
-        let trace = forward(x)
         let last = units.count - 1
         // Tangent pass: ḣ_k (pre-activation tangents) and ż_k.
         var hDot: [Matrix<Scalar>] = [], zDot: [Matrix<Scalar>] = []
@@ -190,7 +206,11 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func backward(_ trace: Trace, _ x: Matrix<Scalar>, outputWeights: [Scalar]) -> (input: Matrix<Scalar>, parameters: ICNNGradients<Scalar>) {
+    /// Reverse pass from output weights w: ∇ₓ of Σ w_i g(x_i) per row (`input`) and its
+    /// parameter gradients; either can be skipped (left zero), which saves two gemms a layer.
+    func backward(
+        _ trace: Trace, _ x: Matrix<Scalar>, outputWeights: [Scalar], input wantsInput: Bool = true, parameters wantsParameters: Bool = true
+    ) -> (input: Matrix<Scalar>, parameters: ICNNGradients<Scalar>) {
         let last = units.count - 1
         var gradients = ICNNGradients(zeroLike: self)
         var input = Matrix<Scalar>(rows: x.rows, cols: inputDimension)
@@ -203,12 +223,14 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
                 let first = k == 0
                 delta = upstream.combined(with: h) { u, h in u * Self.activationSlope(h, firstLayer: first) }
             }
-            gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
-            gradients.biases[k] = delta.columnSums()
-            if k > 0 {
-                gradients.hiddenWeights[k - 1] = delta.multiplied(by: trace.activations[k - 1], transposeSelf: true)
+            if wantsParameters {
+                gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
+                gradients.biases[k] = delta.columnSums()
+                if k > 0 {
+                    gradients.hiddenWeights[k - 1] = delta.multiplied(by: trace.activations[k - 1], transposeSelf: true)
+                }
             }
-            input.addProduct(delta, inputWeights[k])
+            if wantsInput { input.addProduct(delta, inputWeights[k]) }
         }
         return (input, gradients)
     }

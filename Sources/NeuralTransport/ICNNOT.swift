@@ -108,14 +108,15 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
                 let (f, g, penalty, lambda) = (self.f, self.g, displacementPenalty, lambda)
                 let chunks = BatchChunks.map(count: points.rows) { range in
                     let chunk = points.rows(in: range)
-                    let mapped = g.inputGradients(chunk)
+                    let trace = g.forward(chunk)
+                    let mapped = g.inputGradients(chunk, trace: trace)
                     // ∂L_g/∂θ = E⟨∇f(∇g(x)) − x + λ∇τ(∇g(x) − x), ∂θ∇g(x)⟩.
                     var direction = f.inputGradients(mapped) - chunk
                     if let penalty, lambda > 0 {
                         direction = direction + penalty.gradient(mapped - chunk, scale: lambda)
                     }
                     return g.directionalDerivativeGradients(
-                        chunk, directions: direction, weights: [Scalar](repeating: weight, count: chunk.rows)).parameters
+                        chunk, directions: direction, weights: [Scalar](repeating: weight, count: chunk.rows), trace: trace).parameters
                 }
                 var gradients = chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }
                 addPenaltyGradient(to: &gradients)

@@ -22,8 +22,9 @@ public struct LambdaAnnealing: Sendable, Codable, Equatable {
         public let proposedLambda: Double
         public let currentEval: Double
         public let proposedEval: Double
-        /// The uniform draw the Metropolis test compared against exp(−ΔEval/T).
-        public let uniform: Double
+        /// The uniform draw the Metropolis test compared against exp(−ΔEval/T); nil where the
+        /// verdict is the dimension constraint instead.
+        public let uniform: Double?
         public let accepted: Bool
     }
 

@@ -180,7 +180,7 @@ public struct SparseICNNEstimator: MapEstimator, Equatable {
                 let accepted = trial.movedDimensions <= limit
                 steps.append(LambdaAnnealing.Step(
                     temperature: temperature, currentLambda: lambda, proposedLambda: proposed,
-                    currentEval: current.movedDimensions, proposedEval: trial.movedDimensions, uniform: .nan, accepted: accepted))
+                    currentEval: current.movedDimensions, proposedEval: trial.movedDimensions, uniform: nil, accepted: accepted))
                 if accepted {
                     lambda = proposed
                     current = trial

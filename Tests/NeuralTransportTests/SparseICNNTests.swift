@@ -147,6 +147,11 @@ final class SparseICNNTests: XCTestCase {
             XCTAssertEqual(shiftedMean, 3, accuracy: 0.5)
         }
         XCTAssertLessThanOrEqual(constrained.meanMovedDimensions, 7)
+        XCTAssertFalse(constrained.annealingSteps.isEmpty)
+        // Both maps go through the pipeline cache as JSON.
+        for map in [constrained, annealed] {
+            XCTAssertEqual(try JSONDecoder().decode(SparseICNNMap<Float>.self, from: JSONEncoder().encode(map)), map)
+        }
         XCTAssertEqual(annealed.annealingSteps.count, sparse.annealing.temperatures.count)
     }
 

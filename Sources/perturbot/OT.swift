@@ -17,8 +17,8 @@ struct OT: ParsableCommand {
             Map methods: eot (ε tuned on held-out target points, or --epsilon E), untuned (OTT's \
             default ε), debiased, progot, identity, mean_shift, icnn (CellOT's ICNN-OT, --iterations), \
             monge_gap (MLP map with the Monge gap, --iterations training steps), sparse_icnn \
-            (displacement-sparse ICNN: --penalty, --lambda, --iterations at λ₀, then λ annealed, or \
-            raised to meet --dimension-threshold).
+            (displacement-sparse ICNN: --penalty, --lambda, --iterations at λ₀ and a tenth of that per \
+            λ proposal; λ annealed, or raised to meet --dimension-threshold).
             """)
 
     @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
@@ -53,7 +53,7 @@ struct OT: ParsableCommand {
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .lin
 
-    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); sparse_icnn: iterations at the initial λ (20000).")
+    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
     var iterations: Int?
 
     @Option(help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
@@ -228,7 +228,11 @@ enum MapMethod: String, ExpressibleByArgument, CaseIterable {
             return estimator
         case .sparse_icnn:
             var estimator = SparseICNNEstimator()
-            if let iterations { estimator.initIterations = iterations }
+            if let iterations {
+                estimator.initIterations = iterations
+                estimator.adjustIterations = Swift.max(1, iterations / 10)
+                estimator.smoothIterations = Swift.max(1, iterations / 10)
+            }
             estimator.initialLambda = sparsity.lambda
             estimator.penalty = sparsity.penalty.penalty
             if let limit = sparsity.dimensionThreshold { estimator.mode = .dimensionThreshold(limit) }

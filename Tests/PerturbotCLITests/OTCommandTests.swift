@@ -87,6 +87,29 @@ final class OTCommandTests: XCTestCase {
         }
     }
 
+    func testNeuralMapsReportTheirDiagnostics() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        let cases: [(arguments: [String], keys: Set<String>)] = [
+            (["--map", "monge_gap", "--iterations", "3"], ["fitting_divergence", "monge_gap", "unconverged_steps"]),
+            (["--map", "sparse_icnn", "--iterations", "10", "--penalty", "l1", "--lambda", "0.01"],
+             ["final_lambda", "sliced_w2", "moved_coordinates"]),
+            (["--map", "sparse_icnn", "--iterations", "10", "--penalty", "stvs", "--dimension-threshold", "3"],
+             ["final_lambda", "sliced_w2", "moved_coordinates"]),
+        ]
+        for (index, test) in cases.enumerated() {
+            let out = scratch.appendingPathComponent("neural\(index).csv").path
+            let printed = try json(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv")] + test.arguments
+                                   + ["--apply", fixture("medium_query.csv"), "--out", out])
+            let map = try XCTUnwrap(printed["map"] as? [String: Any], "\(test.arguments)")
+            XCTAssertTrue(test.keys.isSubset(of: Set(map.keys)), "\(map)")
+            XCTAssertEqual(try TestPaths.numericCSV(URL(fileURLWithPath: out)).count, 5)
+        }
+        let bad = try CLI.run(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"), "--map", "sparse_icnn",
+                               "--lambda=-1", "--apply", fixture("medium_query.csv"), "--out", scratch.appendingPathComponent("x.csv").path])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--lambda must be a positive number"), bad.stderr)
+    }
+
     func testNonConvergenceIsReportedNotHidden() throws {
         let result = try CLI.run(["ot", "--source", fixture("small_x.csv"), "--target", fixture("small_y.csv"),
                                   "--epsilon", "0.01", "--max-iterations", "3", "--json"])

@@ -5,13 +5,18 @@ import LinearAlgebra
 /// sums of per-chunk gradients. Two cores each take half the rows when a half has at least
 /// `minimumChunk` rows (smaller products would wait on the thread hand-off longer than they
 /// compute).
-enum BatchChunks {
+public enum BatchChunks {
     static let minimumChunk = 64
+
+    /// How many threads a minibatch of `count` rows trains on: 2 from 128 rows, else 1.
+    public static func threads(forBatch count: Int) -> Int {
+        count >= 2 * minimumChunk ? 2 : 1
+    }
 
     /// `body` on consecutive row ranges of `0..<count` (two when large enough, else one),
     /// concurrently; results in range order.
     static func map<T: Sendable>(count: Int, _ body: @Sendable (Range<Int>) -> T) -> [T] {
-        let parts = count >= 2 * minimumChunk ? 2 : 1
+        let parts = threads(forBatch: count)
         guard parts > 1 else { return [body(0..<count)] }
         let half = (count + 1) / 2
         let ranges = [0..<half, half..<count]

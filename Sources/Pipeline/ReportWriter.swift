@@ -76,7 +76,8 @@ public enum ReportWriter {
     }
 
     /// Per drug, method and d_PCA, the five features with the largest relative shift averaged
-    /// over seeds (a feature outside one seed's top five counts 0 for that seed).
+    /// over seeds (a feature outside one seed's top five counts 0 for that seed); features that
+    /// do not move at all (the identity's) are left out.
     static func movedFeatures(_ evaluations: [EvaluationRecord]) -> [String: [String: [Int: [FeatureShift]]]] {
         var grouped: [String: [String: [Int: [EvaluationRecord]]]] = [:]
         for evaluation in evaluations {
@@ -89,7 +90,8 @@ public enum ReportWriter {
                     for record in records {
                         for feature in record.mostMovedFeatures { totals[feature.name, default: 0] += feature.relativeShift }
                     }
-                    return totals.map { FeatureShift(name: $0.key, value: $0.value / Double(records.count)) }
+                    return totals.filter { $0.value > 0 }
+                        .map { FeatureShift(name: $0.key, value: $0.value / Double(records.count)) }
                         .sorted { ($0.value, $1.name) > ($1.value, $0.name) }
                         .prefix(5).map { $0 }
                 }

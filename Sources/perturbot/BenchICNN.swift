@@ -87,7 +87,7 @@ struct ICNNBench: ParsableCommand {
                 ("steps_per_second", .number(Double(steps) / best)),
                 ("g_steps_per_second", .number(Double(steps * innerIterations) / best)),
                 ("peak_rss_bytes", .integer(peakResidentBytes())),
-                ("threads", .integer(1)),
+                ("threads", .integer(BatchChunks.threads(forBatch: batchSize))),
             ]
             if json {
                 print(JSONValue.object(fields).serialized)

@@ -238,6 +238,9 @@ final class RunCommandTests: XCTestCase {
         // identity has no diagnostics, so it has no row in their tables.
         let diagnostics = markdown.components(separatedBy: "## Solver diagnostics")[1]
         XCTAssertFalse(diagnostics.contains("| identity |"))
+        // Nor in the moved-features table: it moves nothing.
+        let moved = markdown.components(separatedBy: "## Features moved most")[1].components(separatedBy: "## Solver diagnostics")[0]
+        XCTAssertTrue(moved.contains("| identity | — |"), moved)
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
     }
 }

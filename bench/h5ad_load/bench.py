@@ -21,7 +21,6 @@ Run it through run.sh, which provides a venv with anndata, scipy and numpy:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gc
 import os
@@ -32,11 +31,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import last_json, machine  # noqa: E402  (bench/common.py)
+from common import (  # noqa: E402  (bench/common.py)
+    REPORT_DIR, bench_parser, describe_machine, last_json, machine, md_table, perturbot_missing,
+    write_report)
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent.parent
 SEED = 7
 
 
@@ -120,12 +120,10 @@ def run_perturbot(binary: Path, data: Path, repeat: int) -> dict:
 # ----------------------------------------------------------------------------- main
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--perturbot", type=Path, default=REPO / ".build" / "release" / "perturbot",
-                   help="perturbot binary (default: %(default)s)")
+    p = bench_parser(__doc__)
     p.add_argument("--data", type=Path, default=Path("/tmp/perturbot-bench/csr_200k_2k.h5ad"),
                    help="benchmark file, generated if absent (default: %(default)s)")
-    p.add_argument("--report", type=Path, default=REPO / "reports" / "bench" / "h5ad_load.md",
+    p.add_argument("--report", type=Path, default=REPORT_DIR / "h5ad_load.md",
                    help="Markdown output (default: %(default)s)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--n-obs", type=int, default=200_000)
@@ -134,10 +132,7 @@ def main() -> int:
     p.add_argument("--regenerate", action="store_true", help="rewrite the benchmark file")
     args = p.parse_args()
 
-    if not (args.perturbot.is_file() and os.access(args.perturbot, os.X_OK)):
-        print(f"error: perturbot binary not found at {args.perturbot}\n"
-              f"Build it first with `swift build -c release` (in {REPO}), "
-              f"or pass --perturbot PATH.", file=sys.stderr)
+    if perturbot_missing(args.perturbot):
         return 1
 
     import anndata as ad
@@ -172,8 +167,7 @@ def main() -> int:
     m = machine()
     fmt = lambda xs: ", ".join(f"{x:.3f}" for x in xs)
     rows = [
-        ("machine", f"{m['cores']} cores (nproc), {m['cpu']}, "
-                    + (f"{m['ram_gib']:.1f} GiB RAM" if m["ram_gib"] else "RAM unknown")),
+        ("machine", describe_machine(m)),
         ("data", f"`{args.data}`: {n_obs:,} x {n_vars:,} CSR float32 ({enc}), "
                  f"{nnz:,} nonzeros, {size_mb:.0f} MB, uncompressed"),
         ("python / anndata / h5py", f"{platform.python_version()} / {version('anndata')} / {version('h5py')}"),
@@ -188,7 +182,7 @@ def main() -> int:
          + ("agree" if sums_ok else "**DISAGREE**")
          + ("" if shape_ok else f"; **shape mismatch**: perturbot {pb['n_obs']} x {pb['n_vars']}")),
     ]
-    table = ["| quantity | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    table = md_table(["quantity", "value"], [[k, v] for k, v in rows])
     doc = "\n".join([
         "# h5ad load benchmark",
         "",
@@ -199,10 +193,7 @@ def main() -> int:
         *table,
         "",
     ])
-    print()
-    print(doc)
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(doc)
+    write_report(doc, args.report)
     print(f"wrote {args.report}")
     return 0 if (sums_ok and shape_ok) else 2
 

@@ -79,26 +79,23 @@ Run it through run.sh, which provides the venv (.venv-ot: ott-jax, jax[cpu], POT
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import json
 import math
 import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import last_json, machine  # noqa: E402  (bench/common.py)
+from common import (  # noqa: E402  (bench/common.py)
+    CLOUD_RECIPE, add_cloud_options, bench_parser, cloud_paths, describe_machine,
+    describe_perturbot, fbytes, flag_problems, generated_by, jax_cpu_env, load_clouds_into_jax,
+    machine, make_clouds, md_table, peak_rss_bytes, perturbot_missing, run_json, versions,
+    write_outputs)
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent.parent
-SEED = 20240607
-RECIPE = "x = N(0, I_d); y = 1.3 * N(0, I_d) + 0.5; float32; default_rng(SeedSequence([20240607, n, d]))"
 EPS_SCALE = 0.05  # OTT's DEFAULT_EPSILON_SCALE
 EXPLICIT_STD_CHECK_MAX = 25_000_000  # n*m up to which the moment formula is cross-checked
 
@@ -111,35 +108,8 @@ AIM_RSS = 2**30  # < 1 GiB peak RSS at the large case
 # ----------------------------------------------------------------------------- data
 
 def case_paths(data: Path, n: int, d: int) -> tuple[Path, Path, Path]:
-    return data / f"x_n{n}_d{d}.npy", data / f"y_n{n}_d{d}.npy", data / f"eps_n{n}_d{d}.json"
-
-
-def npy_matches(path: Path, shape: tuple[int, int]) -> bool:
-    try:
-        a = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        return False
-    return a.shape == shape and a.dtype == np.float32 and a.flags.c_contiguous
-
-
-def save_npy(path: Path, a: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".partial.npy")
-    np.save(tmp, np.ascontiguousarray(a, dtype=np.float32))
-    os.replace(tmp, path)
-
-
-def make_clouds(data: Path, n: int, d: int) -> tuple[Path, Path, bool]:
-    """Writes x and y of case (n, d) unless files of the right shape exist; returns (x, y, made)."""
-    xp, yp, _ = case_paths(data, n, d)
-    if npy_matches(xp, (n, d)) and npy_matches(yp, (n, d)):
-        return xp, yp, False
-    data.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(np.random.SeedSequence([SEED, n, d]))
-    x = rng.standard_normal((n, d), dtype=np.float32)
-    y = (np.float32(1.3) * rng.standard_normal((n, d), dtype=np.float32) + np.float32(0.5))
-    save_npy(xp, x)
-    save_npy(yp, y)
-    return xp, yp, True
+    """The clouds of case (n, d) (bench/common.py makes them) and its cached epsilon."""
+    return (*cloud_paths(data, n, d), data / f"eps_n{n}_d{d}.json")
 
 
 def cost_moments(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -178,14 +148,14 @@ def case_epsilon(data: Path, n: int, d: int, made: bool) -> dict:
     if not made and ep.exists():
         try:
             meta = json.loads(ep.read_text())
-            if meta.get("recipe") == RECIPE and meta.get("n") == n and meta.get("d") == d:
+            if meta.get("recipe") == CLOUD_RECIPE and meta.get("n") == n and meta.get("d") == d:
                 return meta
         except (OSError, ValueError):
             pass
     x, y = np.load(xp), np.load(yp)
     mean, std = cost_moments(x, y)
-    meta = {"n": n, "m": len(y), "d": d, "recipe": RECIPE, "cost_mean": mean, "cost_std": std,
-            "epsilon": EPS_SCALE * std,
+    meta = {"n": n, "m": len(y), "d": d, "recipe": CLOUD_RECIPE, "cost_mean": mean,
+            "cost_std": std, "epsilon": EPS_SCALE * std,
             "rule": "0.05 * population std of C_ij = |x_i - y_j|^2 (numpy float64, from moments)"}
     if len(x) * len(y) <= EXPLICIT_STD_CHECK_MAX:
         emean, estd = explicit_moments(x, y)
@@ -199,11 +169,6 @@ def case_epsilon(data: Path, n: int, d: int, made: bool) -> dict:
 
 
 # ----------------------------------------------------------------------------- workers (peers)
-
-def _rss_bytes() -> int:
-    import resource
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
-
 
 def _plan_budget(per_iter: float, setup: float, expected_iters: int, budget: float,
                  repeat: int) -> tuple[bool, int, float]:
@@ -247,7 +212,7 @@ def worker_pot(a: argparse.Namespace) -> dict:
                                                   a.expected_iterations, a.budget, a.repeat)
     out.update(estimate_seconds=estimate, expected_iterations=a.expected_iterations)
     if extrapolate:
-        out.update(extrapolated=True, peak_rss_bytes=_rss_bytes())
+        out.update(extrapolated=True, peak_rss_bytes=peak_rss_bytes())
         return out
 
     times, sink_times = [], []
@@ -275,22 +240,17 @@ def worker_pot(a: argparse.Namespace) -> dict:
         pot_stop_thr=a.pot_stop_thr,
         marginal_error=float(np.abs(col - 1.0 / m).sum()),
         row_marginal_error=float(np.abs(P64.sum(1) - 1.0 / n).sum()),
-        reg_ot_cost=reg_cost, transport_cost=transport, peak_rss_bytes=_rss_bytes())
+        reg_ot_cost=reg_cost, transport_cost=transport, peak_rss_bytes=peak_rss_bytes())
     return out
 
 
 def worker_ott(a: argparse.Namespace) -> dict:
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    x, y = load_clouds_into_jax(a.x, a.y)
     import jax
-    jax.config.update("jax_enable_x64", False)
-    import jax.numpy as jnp
     from ott.geometry import pointcloud
     from ott.problems.linear import linear_problem
     from ott.solvers.linear import sinkhorn
 
-    x = jax.device_put(np.load(a.x))
-    y = jax.device_put(np.load(a.y))
-    assert x.dtype == jnp.float32 and y.dtype == jnp.float32, (x.dtype, y.dtype)
     eps = a.epsilon
     batch = a.ott_batch_size or None
 
@@ -321,7 +281,7 @@ def worker_ott(a: argparse.Namespace) -> dict:
                                                   a.budget, a.repeat)
     out.update(estimate_seconds=estimate, expected_iterations=a.expected_iterations)
     if extrapolate:
-        out.update(extrapolated=True, peak_rss_bytes=_rss_bytes())
+        out.update(extrapolated=True, peak_rss_bytes=peak_rss_bytes())
         return out
 
     full = make(a.max_iterations, a.threshold)
@@ -337,7 +297,7 @@ def worker_ott(a: argparse.Namespace) -> dict:
         extrapolated=False, repeats=repeats, first_call_seconds=t_first, seconds=min(times),
         seconds_all=times, iterations=int(n_iters), converged=bool(converged),
         marginal_error=float(recorded[-1]) if len(recorded) else None,
-        reg_ot_cost=float(cost), peak_rss_bytes=_rss_bytes())
+        reg_ot_cost=float(cost), peak_rss_bytes=peak_rss_bytes())
     return out
 
 
@@ -365,26 +325,6 @@ def worker_main(argv: list[str]) -> int:
 
 # ----------------------------------------------------------------------------- running
 
-def run_json(cmd: list[str], timeout: float | None, env: dict | None = None) -> dict:
-    """Runs cmd, returns its JSON object, or {"error": ...}."""
-    print("+", shlex.join(cmd), flush=True)
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"killed after {timeout:.0f} s"}
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        return {"error": f"exit status {proc.returncode}"}
-    res = last_json(proc.stdout)
-    if res is None:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        return {"error": "no JSON object in its output"}
-    res["process_wall_seconds"] = wall
-    return res
-
-
 def run_perturbot(binary: Path, xp: Path, yp: Path, eps: float, args, mode: str,
                   repeat: int) -> dict:
     cmd = [str(binary), "bench", "sinkhorn", "--source", str(xp), "--target", str(yp),
@@ -410,10 +350,7 @@ def run_perturbot(binary: Path, xp: Path, yp: Path, eps: float, args, mode: str,
             problems.append(f"precision {res.get('precision')}")
         if mode == "online" and res["mode"] != "online":
             problems.append(f"mode {res['mode']} although online was asked")
-    if problems:
-        print("warning: perturbot output: " + "; ".join(problems), file=sys.stderr)
-        res["problems"] = problems
-    return res
+    return flag_problems(res, problems)
 
 
 def run_peer(solver: str, xp: Path, yp: Path, eps: float, args, expected_iters: int) -> dict:
@@ -423,10 +360,8 @@ def run_peer(solver: str, xp: Path, yp: Path, eps: float, args, expected_iters: 
            "--repeat", str(args.repeat), "--budget", str(args.budget),
            "--expected-iterations", str(expected_iters),
            "--probe-iterations", str(args.probe_iterations)]
-    env = dict(os.environ)
+    env = jax_cpu_env() if solver == "ott" else dict(os.environ)
     if solver == "ott":
-        env["JAX_PLATFORMS"] = "cpu"
-        env.pop("JAX_ENABLE_X64", None)
         if args.ott_batch_size:
             cmd += ["--ott-batch-size", str(args.ott_batch_size)]
     if solver == "pot" and args.pot_stop_thr is not None:
@@ -438,31 +373,6 @@ def run_peer(solver: str, xp: Path, yp: Path, eps: float, args, expected_iters: 
 
 # ----------------------------------------------------------------------------- report
 
-def versions(binary: Path) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-    out = {"python": platform.python_version()}
-    for name in ("numpy", "pot", "jax", "jaxlib", "ott-jax", "scipy"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
-                                "Sources", "Package.swift", "Package.resolved"],
-                               capture_output=True, text=True).stdout.strip()
-        out["perturbot"] = commit + (" (Sources modified)" if dirty else "")
-    except OSError:
-        out["perturbot"] = "unknown"
-    try:
-        mtime = dt.datetime.fromtimestamp(binary.stat().st_mtime)
-        out["perturbot_binary"] = f"`{binary}` built {mtime.strftime('%Y-%m-%d %H:%M')}"
-    except OSError:
-        pass
-    return out
-
-
 def fnum(v, fmt: str = ".3f", none: str = "—") -> str:
     return none if v is None else format(v, fmt)
 
@@ -471,10 +381,6 @@ def fsec(v) -> str:
     if v is None:
         return "—"
     return f"{v:.3f}" if v >= 0.01 else f"{v:.2e}"
-
-
-def fbytes(v) -> str:
-    return "—" if v is None else f"{v / 2**20:,.0f} MiB"
 
 
 def per_iter(res: dict) -> float | None:
@@ -559,11 +465,6 @@ HEADER = ["n = m × d", "solver", "mode", "seconds", "s / iter.", "iterations", 
           "time: peer / perturbot", "s/iter.: peer / perturbot", "peak RSS", "notes"]
 
 
-def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            + ["| " + " | ".join(r) + " |" for r in rows])
-
-
 def aims(cases: list[dict], large: dict | None) -> list[str]:
     lines = []
     for case in cases:
@@ -600,15 +501,8 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
         return worker_main(sys.argv[2:])
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--perturbot", type=Path, default=REPO / ".build" / "release" / "perturbot",
-                   help="perturbot binary (default: %(default)s)")
-    p.add_argument("--data", type=Path, default=Path("/tmp/perturbot-bench/sinkhorn"),
-                   help="folder of the point clouds, generated where absent (default: %(default)s)")
-    p.add_argument("--out", type=Path, default=REPO / "reports" / "bench" / "sinkhorn.md",
-                   help="Markdown report (default: %(default)s)")
-    p.add_argument("--raw", type=Path, default=None,
-                   help="all measurements as JSON (default: DATA/results.json)")
+    p = bench_parser(__doc__)
+    add_cloud_options(p, "sinkhorn")
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 4096, 16384], help="n = m")
     p.add_argument("--dims", type=int, nargs="+", default=[16, 64], help="d")
     p.add_argument("--threshold", type=float, default=1e-3,
@@ -641,10 +535,7 @@ def main() -> int:
     if args.quick:
         args.sizes, args.dims, args.large_n, args.repeat = [200, 500], [4, 16], 2000, 2
 
-    if not args.skip_perturbot and not (args.perturbot.is_file() and os.access(args.perturbot, os.X_OK)):
-        print(f"error: perturbot binary not found at {args.perturbot}\n"
-              f"Build it first with `swift build -c release` (in {REPO}), "
-              f"or pass --perturbot PATH.", file=sys.stderr)
+    if not args.skip_perturbot and perturbot_missing(args.perturbot):
         return 1
 
     t_start = time.perf_counter()
@@ -695,7 +586,7 @@ def main() -> int:
 
     # ------------------------------------------------------------------ report
     m = machine()
-    v = versions(args.perturbot)
+    v = versions(args.perturbot, ("numpy", "pot", "jax", "jaxlib", "ott-jax", "scipy"))
     rows = []
     for case in cases:
         rows += rows_for_case(case)
@@ -722,21 +613,19 @@ def main() -> int:
     ott_batch = (f"PointCloud batch_size = {args.ott_batch_size} (online)" if args.ott_batch_size
                  else "dense PointCloud (batch_size None: n × m cost matrix materialised)")
     pot_thr = "threshold" if args.pot_stop_thr is None else f"{args.pot_stop_thr:g}"
-    cmdline = shlex.join(["bench/sinkhorn/run.sh"] + sys.argv[1:])
     doc = "\n".join([
         "# Sinkhorn benchmark: perturbot vs OTT-JAX (CPU) vs POT",
         "",
-        f"Generated by `{cmdline}` on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} "
-        f"(whole run {total_wall / 60:.1f} min). Times are wall-clock seconds, best of "
-        f"{args.repeat} unless noted; every solver gets the same float32 point clouds, the same "
-        f"fixed ε, threshold {args.threshold:g} and at most {args.max_iterations} iterations.",
+        generated_by("bench/sinkhorn/run.sh", total_wall)
+        + f" Times are wall-clock seconds, best of {args.repeat} unless noted; every solver gets "
+        f"the same float32 point clouds, the same fixed ε, threshold {args.threshold:g} and at "
+        f"most {args.max_iterations} iterations.",
         "",
-        f"- machine: {m['cores']} cores (nproc), {m['cpu']}, "
-        + (f"{m['ram_gib']:.1f} GiB RAM" if m["ram_gib"] else "RAM unknown"),
+        f"- machine: {describe_machine(m)}",
         f"- versions: python {v['python']}, numpy {v['numpy']}, POT {v['pot']}, jax {v['jax']} "
-        f"(jaxlib {v['jaxlib']}), ott-jax {v['ott-jax']}, scipy {v['scipy']}; perturbot commit "
-        f"{v['perturbot']}" + (f", {v['perturbot_binary']}" if "perturbot_binary" in v else ""),
-        f"- data: {RECIPE}; n = m; files under `{args.data}`",
+        f"(jaxlib {v['jaxlib']}), ott-jax {v['ott-jax']}, scipy {v['scipy']}; "
+        + describe_perturbot(v),
+        f"- data: {CLOUD_RECIPE}; n = m; files under `{args.data}`",
         "- ε = 0.05 × population std of C_ij = ‖x_i − y_j‖² (OTT-JAX's default rule), numpy "
         "float64, passed as a fixed number to all three solvers:",
         *eps_lines,
@@ -801,16 +690,7 @@ def main() -> int:
         "round-off.",
         "",
     ])
-    print()
-    print(doc)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(doc)
-    raw = args.raw or args.data / "results.json"
-    raw.write_text(json.dumps({"args": {k: (str(x) if isinstance(x, Path) else x)
-                                        for k, x in vars(args).items()},
-                               "machine": m, "versions": v, "cases": cases, "large": large},
-                              indent=1) + "\n")
-    print(f"wrote {args.out} and {raw}")
+    write_outputs(doc, args, machine=m, versions=v, cases=cases, large=large)
     failed = any("error" in c.get(k, {}) for c in cases for k in ("perturbot", "ott", "pot"))
     failed = failed or (large is not None and "error" in large)
     return 2 if failed else 0

@@ -35,7 +35,7 @@ public enum ReportWriter {
     @discardableResult
     public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
                              evaluations: [EvaluationRecord], failures: [(task: String, message: String)],
-                             wallSeconds: Double) throws -> URL {
+                             wallSeconds: Double?) throws -> URL {
         let allRows = rows(evaluations)
         let report = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
                                    methods: spec.methods.map(\.name), metrics: spec.evaluate.metrics.map(\.rawValue))

@@ -22,7 +22,7 @@ struct Report: ParsableCommand {
                 .map { (task: $0.id, message: "not in the cache (not run yet, or failed)") }
             let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
                                                 evaluations: runner.evaluations(),
-                                                failures: missing, wallSeconds: 0)
+                                                failures: missing, wallSeconds: nil)
             print(folder.appendingPathComponent("report.md").path)
         }
     }

@@ -165,6 +165,9 @@ final class RunCommandTests: XCTestCase {
         let rebuilt = try CLI.run(["report", file])
         XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
         XCTAssertEqual(try String(contentsOf: table, encoding: .utf8), original)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("reports/small/report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("rebuilt from the cache by `perturbot report`"), markdown)
+        XCTAssertFalse(markdown.contains("wall time"))
 
         _ = try pipeline(in: folder, methods: methods.replacingOccurrences(of: "steps: 3", with: "steps: 2"))
         let listing = try CLI.run(["cache", "ls", file])

@@ -90,9 +90,6 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
         gOptimiser = Adam(learningRate: settings.learningRate, beta1: settings.beta1, beta2: settings.beta2)
     }
 
-    /// The current map ∇g on `points`.
-    func transport(_ points: Matrix<Scalar>) -> Matrix<Scalar> { g.inputGradients(points) }
-
     /// `iterations` outer iterations: `innerIterations` g-steps, then one f-step and f's clamp.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -50,13 +50,15 @@ final class ValidateCommandTests: XCTestCase {
     func testBundledPipelinesAreValid() throws {
         let folder = TestPaths.repository.appendingPathComponent("pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files, ["4i.yaml", "demo.yaml", "sciplex.yaml"])
+        XCTAssertEqual(files, ["4i.yaml", "demo-neural.yaml", "demo.yaml", "sciplex.yaml"])
         for name in files {
             let result = try CLI.run(["validate", folder.appendingPathComponent(name).path, "--skip-data"])
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
         }
-        // The demo's data is bundled, so it is checked against the file too.
-        XCTAssertEqual(try CLI.run(["validate", folder.appendingPathComponent("demo.yaml").path]).status, 0)
+        // The demos' data is bundled, so they are checked against the file too.
+        for demo in ["demo.yaml", "demo-neural.yaml"] {
+            XCTAssertEqual(try CLI.run(["validate", folder.appendingPathComponent(demo).path]).status, 0, demo)
+        }
     }
 
     func testVarNamesFileLimitsTheFeatures() throws {

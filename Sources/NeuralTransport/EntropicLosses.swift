@@ -93,14 +93,11 @@ public enum EntropicLosses {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func plan<Scalar: NeuralScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ solution: SinkhornResult<Scalar>) -> EntropicPlan<Scalar> {
-        let products = x.multiplied(by: y, transposeOther: true)
-        let xNorms = (0..<x.rows).map { i in x.row(i).reduce(0.0) { $0 + Double($1) * Double($1) } }
-        let yNorms = (0..<y.rows).map { j in y.row(j).reduce(0.0) { $0 + Double($1) * Double($1) } }
+        let cost = squaredEuclideanCostMatrix(x.converted(to: Double.self), y.converted(to: Double.self))
         let logMass = -log(Double(x.rows)) - log(Double(y.rows))
         let epsilon = solution.epsilon
         let plan = Matrix<Scalar>(rows: x.rows, cols: y.rows) { i, j in
-            let cost = Swift.max(0, xNorms[i] + yNorms[j] - 2 * Double(products[i, j]))
-            return Scalar(exp((Double(solution.f[i]) + Double(solution.g[j]) - cost) / epsilon + logMass))
+            Scalar(exp((Double(solution.f[i]) + Double(solution.g[j]) - cost[i, j]) / epsilon + logMass))
         }
         return EntropicPlan(matrix: plan)
     }
@@ -125,10 +122,7 @@ struct EntropicPlan<Scalar: BLASScalar> {
     @_specialize(where Scalar == Double)
     func gradientInColumns(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) -> Matrix<Scalar> {
         let pulled = matrix.multiplied(by: x, transposeSelf: true)
-        var columnSums = [Scalar](repeating: 0, count: matrix.cols)
-        for i in 0..<matrix.rows {
-            for (j, value) in matrix.row(i).enumerated() { columnSums[j] += value }
-        }
+        let columnSums = matrix.columnSums()
         return Matrix(rows: y.rows, cols: y.cols) { j, k in 2 * (columnSums[j] * y[j, k] - pulled[j, k]) }
     }
 }

@@ -37,13 +37,13 @@ public enum ReportWriter {
                              evaluations: [EvaluationRecord], failures: [(task: String, message: String)],
                              wallSeconds: Double?) throws -> URL {
         let allRows = rows(evaluations)
-        let report = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
-                                   methods: spec.methods.map(\.name), metrics: spec.evaluate.metrics.map(\.rawValue))
-        let descriptive = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
-                                        methods: spec.methods.map(\.name), metrics: [displacementDimensionality])
-        let diagnosticNames = Set(evaluations.flatMap(\.diagnostics.keys)).sorted()
-        let diagnostics = ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
-                                        methods: spec.methods.map(\.name), metrics: diagnosticNames)
+        func results(_ metrics: [String]) -> ResultsReport {
+            ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
+                          methods: spec.methods.map(\.name), metrics: metrics)
+        }
+        let report = results(spec.evaluate.metrics.map(\.rawValue))
+        let descriptive = results([displacementDimensionality])
+        let diagnostics = results(Set(evaluations.flatMap(\.diagnostics.keys)).sorted())
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
             .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(

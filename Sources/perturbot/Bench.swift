@@ -81,10 +81,7 @@ struct SinkhornBench: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
-            let x = try PointCloudFile.read(source), y = try PointCloudFile.read(target)
-            guard x.cols == y.cols else {
-                throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
-            }
+            let (x, y) = try readCloudPair(source: source, target: target)
             let options = try sinkhorn.options()
             switch precision {
             case .float: try measure(x.converted(to: Float.self), y.converted(to: Float.self), options)
@@ -118,11 +115,7 @@ struct SinkhornBench: ParsableCommand {
             ("peak_rss_bytes", .integer(peakResidentBytes())),
             ("threads", .integer(ProcessInfo.processInfo.activeProcessorCount)),
         ]
-        if json {
-            print(JSONValue.object(fields).serialized)
-        } else {
-            for (key, value) in fields { print("\(key): \(value.serialized)") }
-        }
+        printFields(fields, json: json)
     }
 }
 

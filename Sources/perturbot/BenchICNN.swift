@@ -45,37 +45,31 @@ struct ICNNBench: ParsableCommand {
         }
     }
 
+    /// Seconds of each timed training run, after one untimed step: page faults and OpenBLAS's
+    /// buffers are not training.
+    private func measure<Scalar: CommandScalar>(_ estimator: ICNNOTEstimator, _ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws -> [Double] {
+        var warmUp = estimator
+        warmUp.iterations = 1
+        var rng = SeededRNG(seed: 0)
+        _ = try Scalar.fit(warmUp, x, y, &rng)
+        return try (0..<`repeat`).map { run in
+            var rng = SeededRNG(seed: UInt64(run))
+            return try timed { try Scalar.fit(estimator, x, y, &rng) }.1
+        }
+    }
+
     func run() throws {
         try reportingErrors {
-            let x = try PointCloudFile.read(source), y = try PointCloudFile.read(target)
-            guard x.cols == y.cols else {
-                throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
-            }
+            let (x, y) = try readCloudPair(source: source, target: target)
             var estimator = ICNNOTEstimator()
             estimator.iterations = steps
             estimator.innerIterations = innerIterations
             estimator.batchSize = batchSize
             estimator.hiddenUnits = Array(repeating: width, count: 4)
-            // One untimed step first: page faults and OpenBLAS's buffers are not training.
-            var warmUp = estimator
-            warmUp.iterations = 1
-            var seconds: [Double] = []
+            let seconds: [Double]
             switch precision {
-            case .float:
-                let (xs, ys) = (x.converted(to: Float.self), y.converted(to: Float.self))
-                var rng = SeededRNG(seed: 0)
-                _ = try warmUp.fit(source: xs, target: ys, rng: &rng)
-                for run in 0..<`repeat` {
-                    var rng = SeededRNG(seed: UInt64(run))
-                    seconds.append(try timed { try estimator.fit(source: xs, target: ys, rng: &rng) }.1)
-                }
-            case .double:
-                var rng = SeededRNG(seed: 0)
-                _ = try warmUp.fit(source: x, target: y, rng: &rng)
-                for run in 0..<`repeat` {
-                    var rng = SeededRNG(seed: UInt64(run))
-                    seconds.append(try timed { try estimator.fit(source: x, target: y, rng: &rng) }.1)
-                }
+            case .float: seconds = try measure(estimator, x.converted(to: Float.self), y.converted(to: Float.self))
+            case .double: seconds = try measure(estimator, x, y)
             }
             let best = seconds.min() ?? 0
             let fields: [(String, JSONValue)] = [
@@ -89,11 +83,7 @@ struct ICNNBench: ParsableCommand {
                 ("peak_rss_bytes", .integer(peakResidentBytes())),
                 ("threads", .integer(BatchChunks.threads(forBatch: batchSize))),
             ]
-            if json {
-                print(JSONValue.object(fields).serialized)
-            } else {
-                for (key, value) in fields { print("\(key): \(value.serialized)") }
-            }
+            printFields(fields, json: json)
         }
     }
 }

@@ -60,3 +60,13 @@ enum JSONValue {
         output += "\""
     }
 }
+
+/// Prints a command's result fields: one compact JSON object with `json`, else one
+/// `key: value` line per field.
+func printFields(_ fields: [(String, JSONValue)], json: Bool) {
+    if json {
+        print(JSONValue.object(fields).serialized)
+    } else {
+        for (key, value) in fields { print("\(key): \(value.serialized)") }
+    }
+}

@@ -94,11 +94,7 @@ struct OT: ParsableCommand {
     }
 
     private func solve<Scalar: CommandScalar>(_: Scalar.Type) throws {
-        let x = try PointCloudFile.read(source, obsm: obsm)
-        let y = try PointCloudFile.read(target, obsm: obsm)
-        guard x.cols == y.cols else {
-            throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
-        }
+        let (x, y) = try readCloudPair(source: source, target: target, obsm: obsm)
         let options = try sinkhorn.options()
         let xs: Matrix<Scalar> = x.converted(), ys: Matrix<Scalar> = y.converted()
         let solution = try Scalar.sinkhorn(xs, ys, options)
@@ -141,11 +137,7 @@ struct OT: ParsableCommand {
         for warning in warnings {
             FileHandle.standardError.write(Data("perturbot: warning: \(warning)\n".utf8))
         }
-        if json {
-            print(JSONValue.object(fields).serialized)
-        } else {
-            for (key, value) in fields { print("\(key): \(value.serialized)") }
-        }
+        printFields(fields, json: json)
     }
 }
 
@@ -283,4 +275,14 @@ extension Double: CommandScalar {
     static func fit(_ estimator: any MapEstimator, _ x: Matrix<Double>, _ y: Matrix<Double>, _ rng: inout SeededRNG) throws -> any TransportMap<Double> {
         try estimator.fit(source: x, target: y, rng: &rng)
     }
+}
+
+/// Reads a source and a target point cloud and checks they have the same dimension.
+func readCloudPair(source: String, target: String, obsm: String? = nil) throws -> (Matrix<Double>, Matrix<Double>) {
+    let x = try PointCloudFile.read(source, obsm: obsm)
+    let y = try PointCloudFile.read(target, obsm: obsm)
+    guard x.cols == y.cols else {
+        throw CommandError("\(source) has \(x.cols) coordinates per point but \(target) has \(y.cols)")
+    }
+    return (x, y)
 }

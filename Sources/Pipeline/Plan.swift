@@ -34,10 +34,12 @@ enum StageVersion {
         switch stage {
         case .load, .split: return 1
         case .pca: return 2  // 2: feature names
-        case .solve: return 3  // 2: map diagnostics; 3: Monge gap plans from a Double cost matrix
+        // 2: map diagnostics; 3: Monge gap plans from a Double cost matrix; 4: every Sinkhorn
+        // run of the fit recorded (solver steps)
+        case .solve: return 4
         // 2: PC preview for the scatter plots; 3: displacement dimensionality; 4: most-moved
-        // features and map diagnostics
-        case .evaluate: return 4
+        // features and map diagnostics; 5: solver steps
+        case .evaluate: return 5
         }
     }
 }

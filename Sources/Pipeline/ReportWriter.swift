@@ -2,6 +2,7 @@ import AnnData
 import Crypto
 import Foundation
 import Reports
+import Transport
 
 /// Writes a run's `results.csv`, `table.csv` and `report.md` into the spec's report folder, each
 /// through a temporary file renamed into place.
@@ -44,6 +45,7 @@ public enum ReportWriter {
         let report = results(spec.evaluate.metrics.map(\.rawValue))
         let descriptive = results([displacementDimensionality])
         let diagnostics = results(Set(evaluations.flatMap(\.diagnostics.keys)).sorted())
+        let solverRuns = SolverRunsReport(rows: runRows(evaluations), methods: spec.methods.map(\.name))
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
             .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(
@@ -55,6 +57,7 @@ public enum ReportWriter {
         if spec.report.formats.contains(.csv) {
             files.append(("results.csv", report.resultsCSV()))
             files.append(("table.csv", report.tableCSV()))
+            if !solverRuns.rows.isEmpty { files.append(("steps.csv", solverRuns.csv())) }
         }
         let plotFiles = spec.report.formats.contains(.svg) ? plots(report, evaluations, spec: spec) : []
         files += plotFiles
@@ -66,13 +69,26 @@ public enum ReportWriter {
             }
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
                                                       descriptive: descriptive, movedFeatures: movedFeatures(evaluations),
-                                                      diagnostics: diagnostics).render()))
+                                                      diagnostics: diagnostics, solverRuns: solverRuns).render()))
         }
         for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
         if spec.report.savePredictions {
             try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
         }
         return folder
+    }
+
+    /// Every Sinkhorn run of every evaluated fit, in the order of the evaluations.
+    static func runRows(_ evaluations: [EvaluationRecord]) -> [SolverRunRow] {
+        evaluations.flatMap { evaluation in
+            evaluation.solverSteps.map { step in
+                SolverRunRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
+                             seed: evaluation.seed, role: step.role.rawValue, index: step.index, epsilon: step.epsilon,
+                             alpha: step.alpha, scale: step.scale, heldOutError: step.heldOutError,
+                             threshold: step.threshold, iterations: step.iterations, converged: step.converged,
+                             marginalError: step.marginalError)
+            }
+        }
     }
 
     /// Per drug, method and d_PCA, the five features with the largest relative shift averaged

@@ -19,6 +19,8 @@ struct SolveRecord: Codable {
     let converged: Bool
     /// `TransportMap.diagnostics` of the fitted map.
     let diagnostics: [String: Double]
+    /// `TransportMap.solverSteps`: every Sinkhorn run of the fit.
+    let steps: [SolverStep]
 }
 
 /// The evaluate task's output: one row of results per metric.
@@ -41,6 +43,8 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public let mostMovedFeatures: [MovedFeature]
     /// The solver's own numbers (`TransportMap.diagnostics`), e.g. the sparse ICNN's final λ.
     public let diagnostics: [String: Double]
+    /// Every Sinkhorn run of the fit (`TransportMap.solverSteps`), for `steps.csv`.
+    public let solverSteps: [SolverStep]
     /// The first two principal components of the test control cells, the test treated cells
     /// and the prediction, for the report's scatter plots.
     public let preview: Preview
@@ -106,7 +110,7 @@ struct StageExecutor: Sendable {
                 source: pca.scores.rows(at: split.trainControl), target: pca.scores.rows(at: split.trainTreated), rng: &rng)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let record = SolveRecord(method: method.name, solver: method.solver, seconds: seconds, converged: map.converged,
-                                     diagnostics: map.diagnostics)
+                                     diagnostics: map.diagnostics, steps: map.solverSteps)
             return ["map.json": try encoder.encode(map), "solve.json": try encoder.encode(record)]
         case .evaluate:
             let record = try input(0, "solve.json", as: SolveRecord.self)
@@ -141,7 +145,7 @@ struct StageExecutor: Sendable {
                                               mostMovedFeatures: Metrics.mostMovedFeatures(
                                                   control: control, predicted: predicted, components: pca.model.components,
                                                   names: pca.featureNames, count: 5),
-                                              diagnostics: record.diagnostics,
+                                              diagnostics: record.diagnostics, solverSteps: record.steps,
                                               preview: .init(control: firstTwo(pca.scores.rows(at: split.testControl)),
                                                              treated: firstTwo(observed), predicted: firstTwo(predicted)))
             return ["evaluation.json": try encoder.encode(evaluation)]

@@ -39,9 +39,14 @@ public struct MarkdownReport: Sendable {
     /// methods without a value are left out of that diagnostic's tables.
     public let diagnostics: ResultsReport?
 
+    /// Every Sinkhorn run of every fit, for the convergence section.
+    public let solverRuns: SolverRunsReport?
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
-                movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil) {
+                movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
+                solverRuns: SolverRunsReport? = nil) {
+        self.solverRuns = solverRuns
         self.report = report
         self.metadata = metadata
         self.failures = failures
@@ -58,6 +63,11 @@ public struct MarkdownReport: Sendable {
         "moved_coordinates": "mean number of solver-space (PCA) coordinates the sparse ICNN moves by more than its moved_tolerance",
         "fitting_divergence": "Sinkhorn divergence S_ε(T#x, y) of the Monge gap map on its last training batch",
         "monge_gap": "Monge gap of the Monge gap map on its last training batch (0 for an optimal map, up to entropic bias)",
+        "epsilon": "ε of the entropic map's final Sinkhorn run (for eot, the tuned one)",
+        "epsilon_scale": "multiple of OTT's default ε of the (y, y) problem that eot's held-out search chose",
+        "iterations": "Sinkhorn iterations of the entropic map's final run",
+        "steps_unconverged": "ProgOT steps whose Sinkhorn run did not meet its threshold (the runs are listed under Solver runs)",
+        "step_iterations": "Sinkhorn iterations of all ProgOT steps together (the ε search not included)",
         "unconverged_steps": "Monge gap training steps whose Sinkhorn solves hit their iteration limit",
     ]
 
@@ -153,6 +163,7 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
+        if let solverRuns { out += solverRuns.markdown() }
         out += "\n## Failures\n\n"
         if failures.isEmpty {
             out += "None: every task succeeded.\n"

@@ -167,6 +167,8 @@ public enum SolverRegistry {
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune the end ε (0.1)"),
                 ParameterSchema(name: "debiased", kind: .flag, help: "debiased map at every step (false)"),
                 ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials (false)"),
+                ParameterSchema(name: "start_threshold", kind: .positiveNumber,
+                                help: "threshold of step 1, falling geometrically to `threshold` at step K (unset: every step uses `threshold`)"),
             ] + sinkhornParameters, mapType: ProgOTMap<Float>.self
         ) { parameters in
             var estimator = ProgOTEstimator(sinkhorn: sinkhornOptions(parameters))
@@ -181,6 +183,7 @@ public enum SolverRegistry {
             }
             if case .flag(let on)? = parameters["debiased"] { estimator.debiased = on }
             if case .flag(let on)? = parameters["warm_start"] { estimator.warmStart = on }
+            if let value = parameters["start_threshold"]?.number { estimator.startThreshold = value }
             return estimator
         },
         Solver(

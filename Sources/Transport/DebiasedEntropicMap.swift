@@ -16,6 +16,8 @@ public struct DebiasedEntropicMap<Scalar: TransportScalar>: TransportMap, Equata
 
     public var converged: Bool { cross.converged && sourceSelf.converged }
 
+    public var solverSteps: [SolverStep] { cross.solverSteps + sourceSelf.solverSteps }
+
     public init(cross: EntropicMap<Scalar>, sourceSelf: EntropicMap<Scalar>) {
         self.cross = cross
         self.sourceSelf = sourceSelf
@@ -32,17 +34,18 @@ public struct DebiasedEntropicMap<Scalar: TransportScalar>: TransportMap, Equata
     }
 
     /// Solves the (x, y) problem with `options`, then the symmetric (x, x) problem at the same ε;
-    /// also returns the iterations of the (x, y) problem.
+    /// also returns the (x, y) run.
     static func fit(
         _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, options: SinkhornOptions
-    ) throws -> (DebiasedEntropicMap, iterations: Int) {
+    ) throws -> (DebiasedEntropicMap, cross: SinkhornResult<Scalar>) {
         let cross = try Sinkhorn.solveGeneric(x, y, options)
         var symmetric = options
         symmetric.epsilon = .fixed(cross.epsilon)
         let own = try Sinkhorn.solveSymmetricGeneric(x, symmetric)
-        let map = DebiasedEntropicMap(cross: EntropicMap(solution: cross, target: y),
-                                      sourceSelf: EntropicMap(solution: own, target: x))
-        return (map, cross.iterations)
+        let map = DebiasedEntropicMap(
+            cross: EntropicMap(solution: cross, target: y, threshold: options.threshold),
+            sourceSelf: EntropicMap(solution: own, target: x, threshold: options.threshold, role: .sourceSelf))
+        return (map, cross)
     }
 }
 

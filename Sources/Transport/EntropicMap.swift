@@ -10,20 +10,42 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let target: Matrix<Scalar>
     public let g: [Scalar]
     public let epsilon: Double
-    /// Whether the Sinkhorn run that produced `g` converged.
+    /// Whether the Sinkhorn run that produced `g` (and the ε search, if any) converged.
     public let converged: Bool
+    /// The ε search that chose `epsilon`, when it was tuned.
+    public let epsilonSelection: EpsilonTuning.Selection?
+    /// The Sinkhorn run that produced `g`, when the fit recorded it.
+    public let run: SolverStep?
 
-    public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double, converged: Bool = true) {
+    public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double, converged: Bool = true,
+                epsilonSelection: EpsilonTuning.Selection? = nil, run: SolverStep? = nil) {
         precondition(g.count == target.rows, "one potential value per target point")
         self.target = target
         self.g = g
         self.epsilon = epsilon
         self.converged = converged
+        self.epsilonSelection = epsilonSelection
+        self.run = run
     }
 
-    /// The map of a solved problem whose target cloud was `target`.
-    public init(solution: SinkhornResult<Scalar>, target: Matrix<Scalar>) {
-        self.init(target: target, g: solution.g, epsilon: solution.epsilon, converged: solution.converged)
+    /// The map of a solved problem whose target cloud was `target`; `threshold` (the run's
+    /// stopping threshold) records the run in `solverSteps`.
+    public init(solution: SinkhornResult<Scalar>, target: Matrix<Scalar>, threshold: Double? = nil,
+                role: SolverStep.Role = .transport) {
+        self.init(target: target, g: solution.g, epsilon: solution.epsilon, converged: solution.converged,
+                  run: threshold.map { SolverStep(role, index: 1, result: solution, threshold: $0) })
+    }
+
+    public var solverSteps: [SolverStep] {
+        (epsilonSelection?.runs ?? []) + (run.map { [$0] } ?? [])
+    }
+
+    /// ε, and with a tuned ε its chosen scale; the iterations of the recorded run.
+    public var diagnostics: [String: Double] {
+        var values = ["epsilon": epsilon]
+        if let epsilonSelection { values["epsilon_scale"] = epsilonSelection.scale }
+        if let run { values["iterations"] = Double(run.iterations) }
+        return values
     }
 
     /// Maps each row of `points`.

@@ -39,17 +39,19 @@ public struct EntropicMapEstimator: MapEstimator, Equatable {
     ) throws -> EntropicMap<Scalar> {
         try Sinkhorn.validate(x, y)
         var options = sinkhorn
-        var tuningConverged = true
+        var selection: EpsilonTuning.Selection?
         switch epsilon {
         case .choice(let choice):
             options.epsilon = choice
         case .tuned(let tuning):
-            let selection = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng)
-            options.epsilon = .fixed(selection.epsilon)
-            tuningConverged = selection.converged
+            let chosen = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng)
+            options.epsilon = .fixed(chosen.epsilon)
+            selection = chosen
         }
         let solution = try Sinkhorn.solveGeneric(x, y, options)
         return EntropicMap(target: y, g: solution.g, epsilon: solution.epsilon,
-                           converged: solution.converged && tuningConverged)
+                           converged: solution.converged && (selection?.converged ?? true),
+                           epsilonSelection: selection,
+                           run: SolverStep(.transport, index: 1, result: solution, threshold: options.threshold))
     }
 }

@@ -33,6 +33,8 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
         public let errors: [Double]
         /// Whether every Sinkhorn run of the search converged.
         public let converged: Bool
+        /// One record per scale, in the order of `errors`.
+        public let runs: [SolverStep]
     }
 
     func validate() throws {
@@ -65,17 +67,19 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
     ) throws -> Selection {
         let baseEpsilon = try EpsilonChoice.auto.resolve(for: SquaredEuclideanCost(fitting, fitting))
         var errors: [Double] = []
-        var converged = true
-        for scale in scales {
+        var runs: [SolverStep] = []
+        for (index, scale) in scales.enumerated() {
             var options = sinkhorn
             options.epsilon = .fixed(scale * baseEpsilon)
             let solution = try Sinkhorn.solveSymmetricGeneric(fitting, options)
-            converged = converged && solution.converged
             let mapped = try EntropicMap(solution: solution, target: fitting).transport(evaluation)
             errors.append(meanSquaredDistance(mapped, evaluation))
+            runs.append(SolverStep(.epsilonSearch, index: index + 1, result: solution, threshold: sinkhorn.threshold,
+                                   scale: scale, heldOutError: errors[index]))
         }
         let best = errors.indices.min { errors[$0] < errors[$1] } ?? 0
-        return Selection(baseEpsilon: baseEpsilon, scale: scales[best], errors: errors, converged: converged)
+        return Selection(baseEpsilon: baseEpsilon, scale: scales[best], errors: errors,
+                         converged: runs.allSatisfy(\.converged), runs: runs)
     }
 }
 

@@ -10,6 +10,9 @@ public protocol TransportMap<Scalar>: Codable, Sendable {
     /// Numbers the fit found worth reporting (name → value), e.g. a searched regularisation
     /// strength; empty by default.
     var diagnostics: [String: Double] { get }
+    /// Every Sinkhorn run of the fit, in order (ε search, steps, final solve), so a map that did
+    /// not converge can be traced to the run that failed; empty for maps that solve none.
+    var solverSteps: [SolverStep] { get }
     /// Maps each row of `points`.
     /// - Throws: `TransportError` when the points have the wrong dimension or are not finite.
     func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar>
@@ -29,6 +32,7 @@ public protocol MapEstimator: Sendable {
 
 extension TransportMap {
     public var diagnostics: [String: Double] { [:] }
+    public var solverSteps: [SolverStep] { [] }
 
     /// Checks query points before mapping them: `dimension` columns, all finite.
     public func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {

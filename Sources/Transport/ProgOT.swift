@@ -48,12 +48,20 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
     public var debiased: Bool
     /// Start each step's Sinkhorn from the previous step's potentials × (1 − α), as OTT-JAX.
     public var warmStart: Bool
+    /// Threshold, iteration limit and mode of every Sinkhorn run; its threshold is the last
+    /// step's (and the ε search's).
     public var sinkhorn: SinkhornOptions
+    /// Per-step threshold schedule: step 1 stops at this L1 marginal error and the threshold
+    /// falls geometrically to `sinkhorn.threshold` at step K, so the early steps, whose maps
+    /// only move the points a fraction α of the way at a large ε, are not solved tighter than
+    /// they need. nil: every step uses `sinkhorn.threshold` (OTT-JAX's behaviour).
+    public var startThreshold: Double?
 
     public init(
         steps: Int = 16, alpha: AlphaSchedule = .lin,
         epsilon: ProgOTEpsilon = .scheduled(tuning: EpsilonTuning(), startScale: 1),
-        debiased: Bool = false, warmStart: Bool = false, sinkhorn: SinkhornOptions = SinkhornOptions()
+        debiased: Bool = false, warmStart: Bool = false, sinkhorn: SinkhornOptions = SinkhornOptions(),
+        startThreshold: Double? = nil
     ) {
         self.steps = steps
         self.alpha = alpha
@@ -61,6 +69,7 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
         self.debiased = debiased
         self.warmStart = warmStart
         self.sinkhorn = sinkhorn
+        self.startThreshold = startThreshold
     }
 
     /// ε_k = t_{k−1}·end + (1 − t_{k−1})·start for k = 1 … K (see `ProgOTEpsilon.scheduled`).
@@ -71,6 +80,14 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
             remaining *= 1 - alpha
             return covered * end + (1 - covered) * start
         }
+    }
+
+    /// The threshold of each of `steps` steps: `start` at step 1 falling geometrically to `end`
+    /// at step K (all `end` when `start` is nil or there is one step).
+    public static func thresholdSchedule(steps: Int, start: Double?, end: Double) -> [Double] {
+        guard let start, steps > 1 else { return Array(repeating: end, count: steps) }
+        let ratio = Foundation.log(end / start) / Double(steps - 1)
+        return (0..<steps).map { k in k == steps - 1 ? end : start * Foundation.exp(ratio * Double(k)) }
     }
 
     public func fit(source: Matrix<Float>, target: Matrix<Float>, rng: inout SeededRNG) throws -> any TransportMap<Float> {
@@ -95,24 +112,33 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
     ) throws -> ProgOTFit<Scalar> {
         try Sinkhorn.validate(x, y)
         guard steps >= 1 else { throw TransportError.invalidParameter("ProgOT needs at least 1 step, got \(steps)") }
+        if let startThreshold {
+            guard startThreshold.isFinite, startThreshold > 0 else {
+                throw TransportError.invalidParameter("ProgOT start threshold must be positive, got \(startThreshold)")
+            }
+        }
         let alphas = alpha.alphas(steps: steps)
         let (epsilons, selection) = try schedule(x, y, alphas: alphas, rng: &rng)
+        let thresholds = Self.thresholdSchedule(steps: steps, start: startThreshold, end: sinkhorn.threshold)
         var current = x
         var iterates: [Matrix<Scalar>] = []
         var fitted: [ProgOTMap<Scalar>.Step] = []
         var warm: SinkhornPotentials<Scalar>?
-        for (alpha, epsilon) in zip(alphas, epsilons) {
+        for ((alpha, epsilon), threshold) in zip(zip(alphas, epsilons), thresholds) {
             var options = sinkhorn
             options.epsilon = .fixed(epsilon)
+            options.threshold = threshold
             let step: ProgOTMap<Scalar>.Step
             if debiased {
-                let (map, iterations) = try DebiasedEntropicMap.fit(current, y, options: options)
+                let (map, cross) = try DebiasedEntropicMap.fit(current, y, options: options)
                 step = .init(alpha: alpha, epsilon: epsilon, g: map.cross.g, sourceSelf: map.sourceSelf,
-                             iterations: iterations, converged: map.converged)
+                             iterations: cross.iterations, converged: map.converged, threshold: threshold,
+                             marginalError: cross.marginalError)
             } else {
                 let solution = try Sinkhorn.solveGeneric(current, y, options, warmStart: warm)
                 step = .init(alpha: alpha, epsilon: epsilon, g: solution.g, sourceSelf: nil,
-                             iterations: solution.iterations, converged: solution.converged)
+                             iterations: solution.iterations, converged: solution.converged, threshold: threshold,
+                             marginalError: solution.marginalError)
                 if warmStart {
                     let keep = Scalar(1 - alpha)
                     warm = SinkhornPotentials(f: solution.f.map { $0 * keep }, g: solution.g.map { $0 * keep })
@@ -167,6 +193,22 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
         public let iterations: Int
         /// Whether this step's Sinkhorn run(s) converged.
         public let converged: Bool
+        /// The stopping threshold of this step's Sinkhorn run.
+        public let threshold: Double
+        /// L1 error of the column marginal when the (x, y) run stopped (nil when not finite).
+        public let marginalError: Double?
+
+        public init(alpha: Double, epsilon: Double, g: [Scalar], sourceSelf: EntropicMap<Scalar>?, iterations: Int,
+                    converged: Bool, threshold: Double, marginalError: Double) {
+            self.alpha = alpha
+            self.epsilon = epsilon
+            self.g = g
+            self.sourceSelf = sourceSelf
+            self.iterations = iterations
+            self.converged = converged
+            self.threshold = threshold
+            self.marginalError = marginalError.isFinite ? marginalError : nil
+        }
     }
 
     public let target: Matrix<Scalar>
@@ -176,6 +218,21 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
 
     public var converged: Bool {
         steps.allSatisfy(\.converged) && (epsilonSelection?.converged ?? true)
+    }
+
+    /// The ε search's runs, then one record per step (k = 1 … K).
+    public var solverSteps: [SolverStep] {
+        (epsilonSelection?.runs ?? []) + steps.enumerated().map { index, step in
+            SolverStep(role: .progressiveStep, index: index + 1, epsilon: step.epsilon, alpha: step.alpha,
+                       threshold: step.threshold, iterations: step.iterations, converged: step.converged,
+                       marginalError: step.marginalError ?? .infinity)
+        }
+    }
+
+    /// Total Sinkhorn iterations of the steps, and how many steps did not converge.
+    public var diagnostics: [String: Double] {
+        ["steps_unconverged": Double(steps.filter { !$0.converged }.count),
+         "step_iterations": Double(steps.reduce(0) { $0 + $1.iterations })]
     }
 
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {

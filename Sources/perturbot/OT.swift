@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LinearAlgebra
 import NeuralTransport
+import Stages
 import Transport
 
 /// `perturbot ot`: entropic OT between two point clouds, optionally the Sinkhorn divergence and
@@ -68,6 +69,10 @@ struct OT: ParsableCommand {
     @Option(help: "Seed for the held-out split that tunes ε (eot, progot).")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("set"),
+            help: "A solver parameter as a pipeline file writes it, KEY=VALUE (repeatable; e.g. --set warm_start=true --set start_epsilon_scale=0.5). With --set the map is built from the pipeline's solver registry, so every parameter `perturbot validate` knows is available.")
+    var parameters: [String] = []
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -82,6 +87,40 @@ struct OT: ParsableCommand {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
         guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be a positive number") }
         if let dimensionThreshold, !(dimensionThreshold >= 0) { throw ValidationError("--dimension-threshold must be ≥ 0") }
+        if !parameters.isEmpty {
+            guard let map else { throw ValidationError("--set needs --map METHOD") }
+            _ = try registryParameters(for: map)
+        }
+    }
+
+    /// The solver of `map` in the pipeline registry with `--set` parameters, plus this command's
+    /// --steps, --alpha, --threshold and --max-iterations where the solver takes them and --set
+    /// does not name them.
+    private func registryParameters(for map: MapMethod) throws -> (SolverRegistry.Solver, [String: ParameterValue]) {
+        guard let solver = SolverRegistry.solver(named: map.rawValue) else {
+            throw ValidationError("--set: \(map.rawValue) is not a pipeline solver")
+        }
+        var values: [String: ParameterValue] = [:]
+        for assignment in parameters {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw ValidationError("--set expects KEY=VALUE, got '\(assignment)'")
+            }
+            let key = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
+            guard let schema = solver.parameters.first(where: { $0.name == key }) else {
+                let known = solver.parameters.map(\.name).joined(separator: ", ")
+                throw ValidationError("--set: \(map.rawValue) has no parameter '\(key)' (it takes: \(known.isEmpty ? "none" : known))")
+            }
+            let value = ParameterValue.parsing(text)
+            if let problem = schema.problem(with: value) { throw ValidationError("--set: \(problem)") }
+            values[key] = value
+        }
+        let accepted = Set(solver.parameters.map(\.name))
+        let fromFlags: [String: ParameterValue] = [
+            "steps": .integer(steps), "alpha": .text(alpha.rawValue),
+            "threshold": .number(sinkhorn.threshold), "max_iterations": .integer(sinkhorn.maxIterations),
+        ]
+        for (key, value) in fromFlags where accepted.contains(key) && values[key] == nil { values[key] = value }
+        return (solver, values)
     }
 
     func run() throws {
@@ -108,6 +147,7 @@ struct OT: ParsableCommand {
             ("marginal_error", .number(solution.marginalError)),
         ]
         var warnings: [String] = []
+        var stepLines: [String] = []
         if !solution.converged {
             warnings.append("Sinkhorn did not converge in \(solution.iterations) iterations (marginal error \(solution.marginalError), threshold \(options.threshold))")
         }
@@ -123,21 +163,39 @@ struct OT: ParsableCommand {
                 throw CommandError("\(apply) has \(query.cols) coordinates per point but \(source) has \(x.cols)")
             }
             var rng = SeededRNG(seed: seed)
-            let estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
+            let estimator: any MapEstimator
+            if parameters.isEmpty {
+                estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
                                           sinkhorn: options, sparsity: (penalty, lambda, dimensionThreshold))
+            } else {
+                let (solver, values) = try registryParameters(for: map)
+                estimator = solver.make(values)
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
             let fitted = try Scalar.fit(estimator, xs, ys, &rng)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let moved = try fitted.transport(query)
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
+            let steps = fitted.solverSteps
             fields.append(("map", .object([
                 ("method", .string(map.rawValue)), ("converged", .bool(fitted.converged)),
-                ("points", .integer(query.rows)), ("out", .string(out)),
-            ] + fitted.diagnostics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })))
+                ("points", .integer(query.rows)), ("out", .string(out)), ("fit_seconds", .number(seconds)),
+            ] + fitted.diagnostics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }
+              + (steps.isEmpty || !json ? [] : [("steps", .array(steps.map(\.json)))]))))
+            if !json { stepLines = steps.map(\.line) }
+            for step in steps where !step.converged {
+                warnings.append("\(step.role.rawValue) \(step.index) (ε \(step.epsilon)) did not converge in \(step.iterations) iterations (marginal error \(step.marginalError.map { String($0) } ?? "not finite"), threshold \(step.threshold))")
+            }
             if !fitted.converged { warnings.append("the \(map.rawValue) map's solver did not converge") }
         }
         for warning in warnings {
             FileHandle.standardError.write(Data("perturbot: warning: \(warning)\n".utf8))
         }
         printFields(fields, json: json)
+        if !stepLines.isEmpty {
+            print("solver runs:")
+            for line in stepLines { print("  " + line) }
+        }
     }
 }
 
@@ -274,6 +332,42 @@ extension Double: CommandScalar {
     }
     static func fit(_ estimator: any MapEstimator, _ x: Matrix<Double>, _ y: Matrix<Double>, _ rng: inout SeededRNG) throws -> any TransportMap<Double> {
         try estimator.fit(source: x, target: y, rng: &rng)
+    }
+}
+
+extension SolverStep {
+    /// One run as a line of `perturbot ot`'s text output.
+    var line: String {
+        var parts = ["ε \(String(format: "%.4g", epsilon))"]
+        if let alpha { parts.append("α \(String(format: "%.4g", alpha))") }
+        if let scale { parts.append("scale \(String(format: "%.4g", scale))") }
+        if let heldOutError { parts.append("held-out error \(String(format: "%.4g", heldOutError))") }
+        parts.append("\(iterations) iterations")
+        parts.append(converged ? "converged" : "NOT converged (marginal error \(marginalError.map { String(format: "%.3g", $0) } ?? "not finite") ≥ threshold \(String(format: "%.3g", threshold)))")
+        return "\(role.rawValue) \(index): " + parts.joined(separator: ", ")
+    }
+
+    /// One run as `perturbot ot --json` prints it (absent fields are null).
+    var json: JSONValue {
+        .object([
+            ("role", .string(role.rawValue)), ("index", .integer(index)), ("epsilon", .number(epsilon)),
+            ("alpha", alpha.map(JSONValue.number) ?? .null), ("scale", scale.map(JSONValue.number) ?? .null),
+            ("held_out_error", heldOutError.map(JSONValue.number) ?? .null), ("threshold", .number(threshold)),
+            ("iterations", .integer(iterations)), ("converged", .bool(converged)),
+            ("marginal_error", marginalError.map(JSONValue.number) ?? .null),
+        ])
+    }
+}
+
+extension ParameterValue {
+    /// A command-line value read as a pipeline file's plain YAML scalar would be: an integer, a
+    /// number, true/false, or text.
+    static func parsing(_ text: String) -> ParameterValue {
+        if let value = Int(text) { return .integer(value) }
+        if let value = Double(text), value.isFinite { return .number(value) }
+        if text == "true" { return .flag(true) }
+        if text == "false" { return .flag(false) }
+        return .text(text)
     }
 }
 

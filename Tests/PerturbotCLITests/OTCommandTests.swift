@@ -110,6 +110,59 @@ final class OTCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--lambda must be a positive number"), bad.stderr)
     }
 
+    func testProgOTPrintsEveryStepAndTakesPipelineParameters() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        let out = scratch.appendingPathComponent("progot.csv").path
+        let base = ["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"), "--map", "progot",
+                    "--apply", fixture("medium_query.csv"), "--out", out]
+        let printed = try json(base + ["--set", "steps=4", "--set", "alpha=quad", "--set", "warm_start=true",
+                                       "--set", "start_threshold=0.01"])
+        let map = try XCTUnwrap(printed["map"] as? [String: Any])
+        let steps = try XCTUnwrap(map["steps"] as? [[String: Any]])
+        let search = steps.filter { $0["role"] as? String == "epsilon_search" }
+        let progressive = steps.filter { $0["role"] as? String == "progot_step" }
+        XCTAssertEqual(search.count, 10)
+        XCTAssertTrue(search.allSatisfy { $0["scale"] is Double && $0["held_out_error"] is Double })
+        XCTAssertEqual(progressive.map { $0["index"] as? Int }, [1, 2, 3, 4])
+        // quad α for K = 4 (OTT's get_alpha_schedule), and thresholds 1e-2 → 1e-3 geometrically.
+        let alphas = progressive.compactMap { $0["alpha"] as? Double }
+        for (alpha, expected) in zip(alphas, [3.0 / 24, 5.0 / 21, 7.0 / 16, 1]) { XCTAssertEqual(alpha, expected, accuracy: 1e-12) }
+        let thresholds = progressive.compactMap { $0["threshold"] as? Double }
+        for (threshold, expected) in zip(thresholds, [1e-2, 1e-2 * pow(0.1, 1.0 / 3), 1e-2 * pow(0.1, 2.0 / 3), 1e-3]) {
+            XCTAssertEqual(threshold, expected, accuracy: 1e-12)
+        }
+        XCTAssertTrue(progressive.allSatisfy { ($0["iterations"] as? Int ?? 0) >= 1 && $0["converged"] as? Bool == true })
+        XCTAssertTrue(progressive.allSatisfy { ($0["marginal_error"] as? Double).map { $0 < 1e-2 } ?? false })
+        // The ε schedule moves monotonically from the start ε towards the tuned end ε (here the
+        // tuned end lies above the start, so it rises).
+        let epsilons = progressive.compactMap { $0["epsilon"] as? Double }
+        XCTAssertEqual(epsilons.count, 4)
+        XCTAssertTrue(epsilons == epsilons.sorted(by: >) || epsilons == epsilons.sorted(), "\(epsilons)")
+
+        // Text output lists the same runs, one a line.
+        let text = try CLI.run(base + ["--set", "steps=2"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("solver runs:\n  epsilon_search 1: ε "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("  progot_step 2: ε "), text.stdout)
+
+        // An unconverged step is named on stderr.
+        let starved = try CLI.run(base + ["--set", "steps=2", "--max-iterations", "1", "--threshold", "1e-12"])
+        XCTAssertEqual(starved.status, 0)
+        XCTAssertTrue(starved.stderr.contains("perturbot: warning: progot_step 2 (ε "), starved.stderr)
+
+        // --set is checked against the solver's schema.
+        for (assignment, message) in [
+            ("stepz=4", "--set: progot has no parameter 'stepz' (it takes: steps, alpha"),
+            ("steps=0", "--set: 'steps' must be an integer ≥ 1, got 0"),
+            ("warm_start=yes", "--set: 'warm_start' must be true or false, got 'yes'"),
+            ("steps", "--set expects KEY=VALUE, got 'steps'"),
+        ] {
+            let bad = try CLI.run(base + ["--set", assignment])
+            XCTAssertNotEqual(bad.status, 0, assignment)
+            XCTAssertTrue(bad.stderr.contains(message), "\(assignment): \(bad.stderr)")
+        }
+    }
+
     func testNonConvergenceIsReportedNotHidden() throws {
         let result = try CLI.run(["ot", "--source", fixture("small_x.csv"), "--target", fixture("small_y.csv"),
                                   "--epsilon", "0.01", "--max-iterations", "3", "--json"])

@@ -118,14 +118,46 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(results.contains(",identity,") && results.contains(",mean_shift,") && !results.contains(",eot,"), results)
     }
 
+    func testAnUnconvergedProgOTStepIsNamedInTheReport() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: "      progot: { solver: progot, steps: 3, max_iterations: 2, threshold: 1e-9 }")
+        XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
+        let reports = folder.appendingPathComponent("reports/small")
+        let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains(" †"), markdown)
+        XCTAssertTrue(markdown.contains("Runs that did not meet their threshold"), markdown)
+        // Each unconverged run is one row naming drug, d, seed, method and the step, with its α.
+        XCTAssertTrue(markdown.contains("| cisplatin | 4 | 0 | progot | progot_step 3 | "), markdown)
+        XCTAssertTrue(markdown.contains("| 1 | 2 | "), markdown)  // step 3 of lin K = 3: α = 1, 2 iterations
+        let steps = try String(contentsOf: reports.appendingPathComponent("steps.csv"), encoding: .utf8)
+        let stepRows = steps.split(separator: "\n").filter { $0.contains(",progot,progot_step,") }
+        XCTAssertEqual(stepRows.count, 2 * 2 * 2 * 3, steps)
+        XCTAssertTrue(stepRows.allSatisfy { $0.contains(",2,false,") }, steps)
+    }
+
     func testReportNumbersAreThoseOfResultsCSV() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder, methods: methods)
         XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 2 drugs × 2 d × 2 seeds × 4 methods × (3 metrics + the displacement dimensionality)
-        XCTAssertEqual(rows.count, 2 * 2 * 2 * 4 * 4)
+        // 2 drugs × 2 d × 2 seeds × (4 methods × (3 metrics + the displacement dimensionality)
+        // + eot's 3 diagnostics (epsilon, epsilon_scale, iterations) + progot's 2 (step_iterations,
+        // steps_unconverged))
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * (4 * 4 + 3 + 2))
+
+        // steps.csv: every Sinkhorn run of every fit — per eot fit the 10 ε-search scales and the
+        // final solve, per progot fit the 10 scales and its 3 steps — and the report's summary.
+        let steps = try String(contentsOf: reports.appendingPathComponent("steps.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        XCTAssertEqual(steps.first, SolverRunsReport.csvHeader)
+        let runs = steps.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(runs.filter { $0[3] == "eot" }.count, 8 * 11)
+        XCTAssertEqual(runs.filter { $0[3] == "progot" && $0[4] == "progot_step" }.map { $0[5] }.sorted(),
+                       Array(repeating: ["1", "2", "3"], count: 8).flatMap { $0 }.sorted())
+        XCTAssertTrue(runs.filter { $0[4] == "progot_step" }.allSatisfy { Double($0[7]).map { $0 > 0 && $0 <= 1 } ?? false },
+                      "every step has its α")
+        XCTAssertTrue(runs.allSatisfy { Int($0[11]).map { $0 >= 1 } ?? false }, "every run counts its iterations")
         let dimensionality = rows.filter { $0.metric == "displacement_dimensionality" }
         XCTAssertTrue(dimensionality.filter { $0.method == "identity" }.allSatisfy { $0.value == 0 })
         XCTAssertTrue(dimensionality.filter { $0.method == "mean_shift" }.allSatisfy { $0.value > 0 && $0.value <= 48 })
@@ -141,6 +173,8 @@ final class RunCommandTests: XCTestCase {
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains(String(format: "%.4f ± %.4f", mean, std)), markdown)
         XCTAssertTrue(markdown.contains("## displacement_dimensionality (not ranked)"), markdown)
+        XCTAssertTrue(markdown.contains("## Solver runs"), markdown)
+        XCTAssertTrue(markdown.contains("| progot | 8 | 104 |"), markdown)
         XCTAssertTrue(markdown.contains("| identity | 0.0000 ± 0.0000 | 0.0000 ± 0.0000 |"), markdown)
 
         // Per drug: a bar chart and a PC scatter, well-formed SVG, shown in report.md.

@@ -6,7 +6,7 @@ import Stages
 /// `perturbot generate`: synthetic datasets for demos and tests.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self])
+        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self])
 }
 
 /// `perturbot generate 4i-like --out FILE`.
@@ -32,6 +32,39 @@ struct FourILike: ParsableCommand {
             let data = try DemoDataset.make(.init(seed: seed, controlCells: controlCells, cellsPerDrug: cellsPerDrug))
             try AnnDataWriter.write(data, to: out)
             print("\(out): \(data.nObs) cells × \(data.nVars) features, drugs: \(DemoDataset.drugs.joined(separator: ", "))")
+        }
+    }
+}
+
+/// `perturbot generate scrna-like --out FILE`: sci-Plex-shaped raw counts (`ScRNALikeDataset`).
+struct ScRNALike: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scrna-like",
+        abstract: "A sci-Plex-shaped .h5ad: raw negative-binomial counts in CSR X, obs 'drug' (control + belinostat, dacinostat, givinostat, hesperadin, quisinostat), each drug a cell-state-dependent change of its own gene program.")
+
+    @Option(help: "Where to write the .h5ad.")
+    var out: String
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Number of genes (at least \(ScRNALikeDataset.minimumGenes)).")
+    var genes = ScRNALikeDataset.Options().genes
+
+    @Option(help: "Number of control cells.")
+    var controlCells = ScRNALikeDataset.Options().controlCells
+
+    @Option(help: "Number of cells per drug.")
+    var cellsPerDrug = ScRNALikeDataset.Options().cellsPerDrug
+
+    func run() throws {
+        try reportingErrors {
+            let data = try ScRNALikeDataset.make(.init(seed: seed, genes: genes, controlCells: controlCells,
+                                                       cellsPerDrug: cellsPerDrug))
+            try AnnDataWriter.write(data, to: out)
+            let stored = data.X.map { x -> Int in if case .sparse(let s) = x { return s.nonzeroCount } else { return 0 } } ?? 0
+            let percent = 100 * Double(stored) / Double(max(1, data.nObs * data.nVars))
+            print("\(out): \(data.nObs) cells × \(data.nVars) genes, \(stored) non-zero counts (\(String(format: "%.1f", percent)) %), drugs: \(ScRNALikeDataset.drugs.joined(separator: ", "))")
         }
     }
 }

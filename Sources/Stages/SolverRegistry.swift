@@ -159,16 +159,16 @@ public enum SolverRegistry {
         Solver(
             name: "progot", summary: "progressive entropic OT (Kassraie et al. 2024)",
             parameters: [
-                ParameterSchema(name: "steps", kind: .integer(minimum: 1), help: "number of steps K (16)"),
+                ParameterSchema(name: "steps", kind: .integer(minimum: 1), help: "number of steps K (4)"),
                 ParameterSchema(name: "alpha", kind: .choice(AlphaSchedule.allCases.map(\.rawValue)), help: "step schedule (lin)"),
                 ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned"]),
                                 help: "tuned (default: the paper's schedule) or one number for every step"),
                 ParameterSchema(name: "start_epsilon_scale", kind: .positiveNumber, help: "start ε as a multiple of OTT's default (1)"),
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune the end ε (0.1)"),
                 ParameterSchema(name: "debiased", kind: .flag, help: "debiased map at every step (false)"),
-                ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials (false)"),
+                ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials × (1 − α) (true)"),
                 ParameterSchema(name: "start_threshold", kind: .positiveNumber,
-                                help: "threshold of step 1, falling geometrically to `threshold` at step K (unset: every step uses `threshold`)"),
+                                help: "threshold of step 1, falling geometrically to `threshold` at step K (0.01; equal to `threshold`: one threshold for every step)"),
             ] + sinkhornParameters, mapType: ProgOTMap<Float>.self
         ) { parameters in
             var estimator = ProgOTEstimator(sinkhorn: sinkhornOptions(parameters))

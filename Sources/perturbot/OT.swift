@@ -49,7 +49,7 @@ struct OT: ParsableCommand {
     var out: String?
 
     @Option(help: "ProgOT: number of steps.")
-    var steps = 16
+    var steps = 4
 
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .lin
@@ -94,8 +94,8 @@ struct OT: ParsableCommand {
     }
 
     /// The solver of `map` in the pipeline registry with `--set` parameters, plus this command's
-    /// --steps, --alpha, --threshold and --max-iterations where the solver takes them and --set
-    /// does not name them.
+    /// --steps, --alpha, --threshold, --max-iterations and a numeric --epsilon where the solver
+    /// takes them and --set does not name them.
     private func registryParameters(for map: MapMethod) throws -> (SolverRegistry.Solver, [String: ParameterValue]) {
         guard let solver = SolverRegistry.solver(named: map.rawValue) else {
             throw ValidationError("--set: \(map.rawValue) is not a pipeline solver")
@@ -115,10 +115,12 @@ struct OT: ParsableCommand {
             values[key] = value
         }
         let accepted = Set(solver.parameters.map(\.name))
-        let fromFlags: [String: ParameterValue] = [
+        var fromFlags: [String: ParameterValue] = [
             "steps": .integer(steps), "alpha": .text(alpha.rawValue),
             "threshold": .number(sinkhorn.threshold), "max_iterations": .integer(sinkhorn.maxIterations),
         ]
+        // --epsilon auto leaves each solver its own default (tuned for eot and progot).
+        if case .fixed(let value) = try sinkhorn.options().epsilon { fromFlags["epsilon"] = .number(value) }
         for (key, value) in fromFlags where accepted.contains(key) && values[key] == nil { values[key] = value }
         return (solver, values)
     }

@@ -83,13 +83,38 @@ final class EstimatorTests: XCTestCase {
         let (x, y) = clouds(seed: 11)
         let sinkhorn = SinkhornOptions(threshold: 1e-9, maxIterations: 100_000)
         var rngCold = SeededRNG(seed: 12), rngWarm = SeededRNG(seed: 12)
-        let cold = try ProgOTEstimator(steps: 5, sinkhorn: sinkhorn).fitWithTrajectory(source: x, target: y, rng: &rngCold)
-        let warm = try ProgOTEstimator(steps: 5, warmStart: true, sinkhorn: sinkhorn)
+        let cold = try ProgOTEstimator(steps: 5, warmStart: false, sinkhorn: sinkhorn, startThreshold: nil)
+            .fitWithTrajectory(source: x, target: y, rng: &rngCold)
+        let warm = try ProgOTEstimator(steps: 5, warmStart: true, sinkhorn: sinkhorn, startThreshold: nil)
             .fitWithTrajectory(source: x, target: y, rng: &rngWarm)
         XCTAssertLessThan(try XCTUnwrap(warm.iterates.last).maxAbsDifference(try XCTUnwrap(cold.iterates.last)), 1e-6)
         let coldIterations = cold.map.steps.dropFirst().reduce(0) { $0 + $1.iterations }
         let warmIterations = warm.map.steps.dropFirst().reduce(0) { $0 + $1.iterations }
         XCTAssertLessThan(warmIterations, coldIterations)
+    }
+
+    func testThresholdScheduleLoosensOnlyTheEarlySteps() throws {
+        XCTAssertEqual(ProgOTEstimator.thresholdSchedule(steps: 3, start: nil, end: 1e-3), [1e-3, 1e-3, 1e-3])
+        XCTAssertEqual(ProgOTEstimator.thresholdSchedule(steps: 1, start: 1e-1, end: 1e-3), [1e-3])
+        let schedule = ProgOTEstimator.thresholdSchedule(steps: 3, start: 1e-1, end: 1e-3)
+        for (value, expected) in zip(schedule, [1e-1, 1e-2, 1e-3]) { XCTAssertEqual(value, expected, accuracy: 1e-15) }
+
+        // Early steps stop at their looser threshold, the last at the given one, and each step
+        // records the threshold it used.
+        let (x, y) = clouds(seed: 13)
+        var rngTight = SeededRNG(seed: 14), rngLoose = SeededRNG(seed: 14)
+        let sinkhorn = SinkhornOptions(threshold: 1e-6, maxIterations: 100_000)
+        let tight = try ProgOTEstimator(steps: 4, warmStart: false, sinkhorn: sinkhorn, startThreshold: nil)
+            .fitWithTrajectory(source: x, target: y, rng: &rngTight)
+        let loose = try ProgOTEstimator(steps: 4, warmStart: false, sinkhorn: sinkhorn, startThreshold: 1e-2)
+            .fitWithTrajectory(source: x, target: y, rng: &rngLoose)
+        XCTAssertEqual(loose.map.steps.map(\.threshold), ProgOTEstimator.thresholdSchedule(steps: 4, start: 1e-2, end: 1e-6))
+        XCTAssertTrue(zip(loose.map.steps, loose.map.steps.map(\.threshold)).allSatisfy { step, threshold in
+            (step.marginalError ?? .infinity) < threshold
+        })
+        XCTAssertLessThan(loose.map.steps.dropLast().reduce(0) { $0 + $1.iterations },
+                          tight.map.steps.dropLast().reduce(0) { $0 + $1.iterations })
+        XCTAssertThrowsError(try ProgOTEstimator(startThreshold: -1).fit(source: x, target: y, rng: &rngTight))
     }
 
     func testNonConvergenceIsReported() throws {

@@ -67,7 +67,8 @@ final class ProgOTFixtureTests: XCTestCase {
         for kind in AlphaSchedule.allCases {
             let values = try fixture.schedule(kind)
             let epsilons = try XCTUnwrap(values["epsilons"] as? [Double])
-            let estimator = ProgOTEstimator(steps: epsilons.count, alpha: kind, epsilon: .fixed(epsilons), sinkhorn: tight)
+            let estimator = ProgOTEstimator(steps: epsilons.count, alpha: kind, epsilon: .fixed(epsilons), warmStart: false,
+                                            sinkhorn: tight, startThreshold: nil)
             var rng = SeededRNG(seed: 0)
             let fit = try estimator.fitWithTrajectory(source: fixture.x, target: fixture.y, rng: &rng)
             XCTAssertTrue(fit.map.converged)

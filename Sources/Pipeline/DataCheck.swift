@@ -2,7 +2,8 @@ import AnnData
 import Foundation
 
 /// The checks of a pipeline file that need its data file: the condition column, the control
-/// label, each drug, the features, and PCA sizes against the feature count.
+/// label, each drug, the features, PCA sizes against the feature count, and the true maps'
+/// shapes.
 public enum DataCheck {
     /// The data path as the runner will open it: relative paths start at the pipeline file's folder.
     public static func resolvedDataPath(_ spec: PipelineSpec, pipelineFile: String) -> String {
@@ -24,6 +25,14 @@ public enum DataCheck {
             throw PipelineSpecError(file: pipelineFile, issues: [SpecIssue("data.var_names: \(path) lists no names", at: entry.location)])
         }
         return names
+    }
+
+    /// The number of columns of feature set `features` (`X`, or an obsm key) in the data; nil when
+    /// the data has no such entry.
+    public static func featureCount(_ features: String, in summary: AnnDataSummary, varNameCount: Int? = nil) -> Int? {
+        if features == "X" { return varNameCount ?? summary.nVars }
+        guard let entry = summary.obsm.first(where: { $0.key == features }) else { return nil }
+        return entry.shape.count == 2 ? entry.shape[1] : 0
     }
 
     /// Every mismatch between `spec` and the summary of its data file (`varNameCount`: how many
@@ -56,21 +65,42 @@ public enum DataCheck {
         } else if labels.filter({ $0 != control.value }).isEmpty {
             found.append(SpecIssue("drugs: 'all' but obs '\(key.value)' has no label besides the control", at: key.location))
         }
-        let features = spec.data.features
-        let featureCount: Int
-        if features.value == "X" {
-            featureCount = varNameCount ?? summary.nVars
-        } else if let entry = summary.obsm.first(where: { $0.key == features.value }) {
-            featureCount = entry.shape.count == 2 ? entry.shape[1] : 0
-        } else {
-            let keys = summary.obsm.map(\.key).joined(separator: ", ")
-            found.append(SpecIssue("data.features: '\(features.value)' is neither X nor an obsm entry (obsm has: \(keys.isEmpty ? "nothing" : keys))",
-                                   at: features.location))
-            return found
+        var dimensions: [(features: Located<String>, count: Int)] = []
+        for features in spec.data.featureSets {
+            guard let count = featureCount(features.value, in: summary, varNameCount: varNameCount) else {
+                let keys = summary.obsm.map(\.key).joined(separator: ", ")
+                found.append(SpecIssue("data.features: '\(features.value)' is neither X nor an obsm entry (obsm has: \(keys.isEmpty ? "nothing" : keys))",
+                                       at: features.location))
+                continue
+            }
+            dimensions.append((features, count))
         }
-        for components in spec.pcaComponents where components.value > featureCount {
-            found.append(SpecIssue("pca.components: \(components.value) components but the features have only \(featureCount) dimensions",
-                                   at: components.location))
+        guard dimensions.count == spec.data.featureSets.count else { return found }
+        if let featureCount = dimensions.first?.count {
+            for components in spec.pcaComponents where components.value > featureCount {
+                found.append(SpecIssue("pca.components: \(components.value) components but the features have only \(featureCount) dimensions",
+                                       at: components.location))
+            }
+        }
+        if spec.pca == .disabled {
+            for (index, entry) in dimensions.enumerated() {
+                if let earlier = dimensions[..<index].first(where: { $0.count == entry.count }) {
+                    found.append(SpecIssue("data.features: '\(earlier.features.value)' and '\(entry.features.value)' both have \(entry.count) dimensions; with pca: none the report's d column must tell the feature sets apart",
+                                           at: entry.features.location))
+                }
+            }
+        }
+        for (trueMap, entry) in zip(spec.data.trueMaps ?? [], dimensions) {
+            guard let stored = summary.obsm.first(where: { $0.key == trueMap.value }) else {
+                let keys = summary.obsm.map(\.key).joined(separator: ", ")
+                found.append(SpecIssue("data.true_map: no obsm entry '\(trueMap.value)' (obsm has: \(keys.isEmpty ? "nothing" : keys))", at: trueMap.location))
+                continue
+            }
+            let expected = [summary.nObs, entry.count]
+            if stored.shape != expected {
+                found.append(SpecIssue("data.true_map: obsm '\(trueMap.value)' is \(stored.shape.map(String.init).joined(separator: " × ")), expected \(summary.nObs) × \(entry.count) (one true image per cell, in the space of '\(entry.features.value)')",
+                                       at: trueMap.location))
+            }
         }
         return found
     }

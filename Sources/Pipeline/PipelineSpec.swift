@@ -32,8 +32,17 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         public let path: Located<String>
         public let conditionKey: Located<String>
         public let control: Located<String>
-        /// `X`, or the name of an obsm entry.
-        public let features: Located<String>
+        /// The feature sets, each `X` or the name of an obsm entry. One, usually; several
+        /// (`features: [gmm_d64, gmm_d128]`, with `pca: none`) are independent problems on the
+        /// same cells, each solved and evaluated in its own space and reported as its own d
+        /// column, as PCA sizes are.
+        public let featureSets: [Located<String>]
+        /// The first (usually the only) feature set.
+        public var features: Located<String> { featureSets[0] }
+        /// `data.true_map`: per feature set, the obsm entry holding each cell's true image T₀(x)
+        /// in that feature space (a synthetic benchmark's ground truth, for the `map_mse` and
+        /// `l2_uvp` metrics); nil when not given.
+        public let trueMaps: [Located<String>]?
         /// With `features: X`: a text file listing the var names to keep, one per line (as
         /// CellOT's `features.txt`); nil keeps every column.
         public let varNames: Located<String>?
@@ -70,6 +79,24 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
 
     public enum Metric: String, Sendable, Codable, CaseIterable {
         case sinkhorn_divergence, mmd, mean_l2
+        /// Mean over test control cells of ‖T̂(x) − T₀(x)‖² (ProgOT paper, Table 5); needs
+        /// `data.true_map` and `pca: none`.
+        case map_mse
+        /// 100 · map_mse / Var T₀(x_test) (Korotin et al. 2021's L2-UVP); needs the same.
+        case l2_uvp
+
+        /// The metrics of an `evaluate` section that names none (those that need no ground truth).
+        public static let defaults: [Metric] = [.sinkhorn_divergence, .mmd, .mean_l2]
+
+        /// Whether the metric compares the map with the true map T₀.
+        public var needsTrueMap: Bool { self == .map_mse || self == .l2_uvp }
+    }
+
+    /// `pca: { components: [...] }`, or `pca: none` (`disabled`: solve and evaluate in feature
+    /// space, no PCA fitted; the d column of the report is then the feature dimension).
+    public enum PCAChoice: Sendable, Equatable, Codable {
+        case components([Located<Int>])
+        case disabled
     }
 
     public struct EvaluateSpec: Sendable, Equatable, Codable {
@@ -102,7 +129,12 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     public let name: String
     public let data: DataSpec
     public let drugs: Drugs
-    public let pcaComponents: [Located<Int>]
+    public let pca: PCAChoice
+    /// The PCA sizes; empty with `pca: none`.
+    public var pcaComponents: [Located<Int>] {
+        if case .components(let sizes) = pca { return sizes }
+        return []
+    }
     public let split: SplitSpec
     /// In file order.
     public let methods: [MethodSpec]

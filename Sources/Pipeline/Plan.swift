@@ -13,6 +13,8 @@ public struct PlannedTask: Sendable, Equatable {
         public var components: Int?
         public var seed: UInt64?
         public var method: String?
+        /// The feature set a load task reads (nil: the only one, `data.features`).
+        public var features: String?
     }
 
     /// Human-readable and unique within the plan, e.g. `solve/cisplatin/d16/seed0/progot`.
@@ -44,14 +46,33 @@ enum StageVersion {
     }
 }
 
-/// The DAG of a pipeline: drugs × PCA sizes × seeds × methods expanded into tasks, in an order
-/// where every task comes after its inputs.
+/// The DAG of a pipeline: drugs × PCA sizes (or feature sets, with `pca: none`) × seeds ×
+/// methods expanded into tasks, in an order where every task comes after its inputs.
+///
+/// With `pca: none` there is no pca task: solve and evaluate read the load task of their
+/// feature set, whose points they use as they are. One feature set keeps the ids of a PCA plan
+/// (`load`, `solve/<drug>/d<D>/…` with D the feature dimension); several get one load task each,
+/// `load/<features>`, and the splits are made from the first (every set has the same cells).
 public struct Plan: Sendable {
+    /// One d column of the report: a PCA size, or a feature set's dimension with `pca: none`,
+    /// and the task whose output holds the points (`pca/d<k>` or a load task).
+    public struct Space: Sendable, Equatable {
+        public let components: Int
+        public let source: String
+        /// nil for a PCA space.
+        public let features: String?
+    }
+
     public let tasks: [PlannedTask]
     /// The drugs the run covers (resolved from `all`), in data order.
     public let drugs: [String]
     /// The columns of X the load stage keeps (`data.var_names`); nil keeps all.
     public let varNames: [String]?
+    /// The report's d columns, in order.
+    public let spaces: [Space]
+
+    /// The d values of the report's columns.
+    public var components: [Int] { spaces.map(\.components) }
 
     public func task(_ id: String) -> PlannedTask? { tasks.first { $0.id == id } }
 
@@ -60,8 +81,10 @@ public struct Plan: Sendable {
     ///     not its path, so a changed file changes every key and a moved one changes none.
     ///   - availableLabels: the condition labels present in the data (for `drugs: all`).
     ///   - varNames: the columns of X to keep (`data.var_names`), nil for all.
+    ///   - featureDimensions: each feature set's number of columns (needed with `pca: none`,
+    ///     whose d columns they are).
     public static func make(_ spec: PipelineSpec, dataDigest: String, availableLabels: [String],
-                            varNames: [String]? = nil) throws -> Plan {
+                            varNames: [String]? = nil, featureDimensions: [String: Int] = [:]) throws -> Plan {
         let control = spec.data.control.value
         let drugs: [String]
         switch spec.drugs {
@@ -70,22 +93,55 @@ public struct Plan: Sendable {
         }
         guard !drugs.isEmpty else { throw PipelineError.plan("no drugs to run") }
         var builder = Builder()
-        let load = try builder.add("load", .load, .init(), [
-            "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
-            "features": spec.data.features.value, "transform": spec.data.transform.rawValue,
-            "target_sum": spec.data.targetSum, "var_names": varNames ?? [],
-        ], inputs: [])
+        // One load task per feature set. The parameters of a pipeline without data.true_map are
+        // those of the plans before it existed, so their cache keys stay the same.
+        let featureSets = spec.data.featureSets.map(\.value)
+        var loads: [String] = []
+        for (index, features) in featureSets.enumerated() {
+            var parameters: [String: any Encodable] = [
+                "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
+                "features": features, "transform": spec.data.transform.rawValue,
+                "target_sum": spec.data.targetSum, "var_names": varNames ?? [],
+            ]
+            if let trueMaps = spec.data.trueMaps { parameters["true_map"] = trueMaps[index].value }
+            let single = featureSets.count == 1
+            loads.append(try builder.add(single ? "load" : "load/\(features)", .load,
+                                         .init(features: single ? nil : features), parameters, inputs: []))
+        }
         for seed in spec.split.seeds {
             for drug in drugs {
                 try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed), [
                     "drug": drug, "control": control, "seed": seed, "test_fraction": spec.split.testFraction,
-                ], inputs: [load])
+                ], inputs: [loads[0]])
             }
         }
-        for components in spec.pcaComponents.map(\.value) {
-            let pca = try builder.add("pca/d\(components)", .pca, .init(components: components), [
-                "components": components, "control": control, "drugs": drugs,
-            ], inputs: [load])
+        // The d columns: the pca tasks are added just before the tasks that read them (the
+        // order `run --dry-run` lists).
+        var columns: [(components: Int, features: String?)] = []
+        switch spec.pca {
+        case .components(let sizes):
+            columns = sizes.map { ($0.value, nil) }
+        case .disabled:
+            for features in featureSets {
+                guard let dimension = featureDimensions[features] else {
+                    throw PipelineError.plan("the dimension of feature set \(features) is not known")
+                }
+                columns.append((dimension, features))
+            }
+        }
+        var spaces: [Space] = []
+        for (index, column) in columns.enumerated() {
+            let source: String
+            if column.features == nil {
+                source = try builder.add("pca/d\(column.components)", .pca, .init(components: column.components), [
+                    "components": column.components, "control": control, "drugs": drugs,
+                ], inputs: [loads[0]])
+            } else {
+                source = loads[index]
+            }
+            let space = Space(components: column.components, source: source, features: column.features)
+            spaces.append(space)
+            let components = space.components
             for seed in spec.split.seeds {
                 for drug in drugs {
                     let split = "split/\(drug)/seed\(seed)"
@@ -94,16 +150,16 @@ public struct Plan: Sendable {
                         let coordinates = PlannedTask.Coordinates(drug: drug, components: components, seed: seed, method: method.name)
                         let solve = try builder.add("solve/\(prefix)", .solve, coordinates, [
                             "method": method.name, "solver": method.solver, "parameters": method.parameters,
-                        ], inputs: [pca, split])
+                        ], inputs: [space.source, split])
                         try builder.add("evaluate/\(prefix)", .evaluate, coordinates, [
                             "metrics": spec.evaluate.metrics.map(\.rawValue),
                             "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",
-                        ], inputs: [solve, pca, split])
+                        ], inputs: [solve, space.source, split])
                     }
                 }
             }
         }
-        return Plan(tasks: builder.tasks, drugs: drugs, varNames: varNames)
+        return Plan(tasks: builder.tasks, drugs: drugs, varNames: varNames, spaces: spaces)
     }
 
     private struct Builder {

@@ -8,7 +8,9 @@ import Stages
 ///
 /// X is in feature space (the PCA inverse: mean + scores·components), obsm `X_pca` holds the PCA
 /// coordinates the metrics were computed in, and obs has `drug`, `split` (always `test`),
-/// `method` (`control`, `treated`, or the method's name) and `seed`.
+/// `method` (`control`, `treated`, or the method's name) and `seed`. With `pca: none`, X holds
+/// the points the metrics were computed in and there is no `X_pca`; the file is then named
+/// after the feature dimension (`<drug>_d<D>.h5ad`).
 enum PredictionWriter {
     /// Writes `predictions/<drug>_d<k>.h5ad` under `folder`; returns the files written.
     @discardableResult
@@ -20,10 +22,17 @@ enum PredictionWriter {
             guard let task = plan.task(id) else { throw PipelineError.plan("no task \(id)") }
             return try decoder.decode(T.self, from: cache.read(task.key, file: file))
         }
-        let featureNames = try read("load", "loaded.json", as: LoadedData.self).featureNames
         var written: [URL] = []
-        for d in spec.pcaComponents.map(\.value) {
-            let pca = try read("pca/d\(d)", "pca.json", as: PCAOutput.self)
+        for space in plan.spaces {
+            let d = space.components
+            let pca: PCAOutput?, points: Matrix<Float>, featureNames: [String]
+            if space.features == nil {
+                let output = try read(space.source, "pca.json", as: PCAOutput.self)
+                (pca, points, featureNames) = (output, output.scores, output.featureNames)
+            } else {
+                let loaded = try read(space.source, "loaded.json", as: LoadedData.self)
+                (pca, points, featureNames) = (nil, loaded.features, loaded.featureNames)
+            }
             for drug in plan.drugs {
                 var scores: [[Float]] = [], methods: [String] = [], seeds: [Int64] = []
                 func append(_ points: Matrix<Float>, _ method: String, _ seed: UInt64) {
@@ -35,9 +44,9 @@ enum PredictionWriter {
                 }
                 for seed in spec.split.seeds {
                     let split = try read("split/\(drug)/seed\(seed)", "split.json", as: DrugSplit.self)
-                    let control = pca.scores.rows(at: split.testControl)
+                    let control = points.rows(at: split.testControl)
                     append(control, "control", seed)
-                    append(pca.scores.rows(at: split.testTreated), "treated", seed)
+                    append(points.rows(at: split.testTreated), "treated", seed)
                     for method in spec.methods {
                         let id = "solve/\(drug)/d\(d)/seed\(seed)/\(method.name)"
                         guard let task = plan.task(id), cache.contains(task.key),
@@ -53,11 +62,11 @@ enum PredictionWriter {
                 try obs.setColumn("split", .categorical(Categorical(values: Array(repeating: "test", count: scores.count))))
                 try obs.setColumn("method", .categorical(Categorical(values: methods)))
                 try obs.setColumn("seed", .integer(seeds))
-                let featureCount = pca.model.featureCount
+                let featureCount = pca?.model.featureCount ?? d
                 let names = featureNames.count == featureCount ? featureNames : (0..<featureCount).map { "feature\($0)" }
                 let data = AnnData<Float>(
-                    X: .dense(try pca.model.inverseTransform(pcaScores)), obs: obs, var: DataFrame(index: names),
-                    obsm: ["X_pca": pcaScores])
+                    X: .dense(try pca?.model.inverseTransform(pcaScores) ?? pcaScores), obs: obs, var: DataFrame(index: names),
+                    obsm: pca == nil ? [:] : ["X_pca": pcaScores])
                 let file = output.appendingPathComponent("\(ReportWriter.plotName(drug))_d\(d).h5ad")
                 try AnnDataWriter.write(data, to: file.path)
                 written.append(file)

@@ -39,7 +39,7 @@ public enum ReportWriter {
                              wallSeconds: Double?) throws -> URL {
         let allRows = rows(evaluations)
         func results(_ metrics: [String]) -> ResultsReport {
-            ResultsReport(rows: allRows, drugs: plan.drugs, components: spec.pcaComponents.map(\.value),
+            ResultsReport(rows: allRows, drugs: plan.drugs, components: plan.components,
                           methods: spec.methods.map(\.name), metrics: metrics)
         }
         let report = results(spec.evaluate.metrics.map(\.rawValue))
@@ -50,7 +50,8 @@ public enum ReportWriter {
             .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(
             pipelineName: spec.name, pipelineDigest: digest, version: perturbotVersion,
-            date: ISO8601DateFormatter().string(from: Date()), wallSeconds: wallSeconds)
+            date: ISO8601DateFormatter().string(from: Date()), wallSeconds: wallSeconds,
+            featureSpace: spec.pca == .disabled)
         let folder = folder(spec, pipelineFile: pipelineFile)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var files: [(String, String)] = []
@@ -132,7 +133,7 @@ public enum ReportWriter {
             for method in report.methods {
                 if let evaluation = shown.first(where: { $0.method == method }) { clouds.append((method, evaluation.preview.predicted)) }
             }
-            let title = "\(drug): PC 1–2, d = \(d), seed \(seed)"
+            let title = "\(drug): \(spec.pca == .disabled ? "coordinates" : "PC") 1–2, d = \(d), seed \(seed)"
             files.append(("\(plotName(drug))_scatter.svg", SVGCharts.scatter(title: title, clouds: clouds)))
         }
         return files

@@ -54,7 +54,11 @@ public struct Runner: Sendable {
         let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
         let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
         let digest = try fileDigest(dataPath)
-        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames)
+        var dimensions: [String: Int] = [:]
+        for features in spec.data.featureSets.map(\.value) {
+            dimensions[features] = DataCheck.featureCount(features, in: summary, varNameCount: varNames?.count)
+        }
+        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames, featureDimensions: dimensions)
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
         let cacheURL = cacheDirectory.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent(".perturbot-cache")
         return (spec, plan, TaskCache(root: cacheURL), dataPath)

@@ -57,35 +57,69 @@ struct NodeReader {
         let name = top["name"].flatMap { identifier($0, "name") }
         let data = top["data"].flatMap { dataSection($0) }
         let drugs = top["drugs"].flatMap { drugList($0) }
-        let components = top["pca"].flatMap { pcaSection($0) }
+        let pca = top["pca"].flatMap { pcaSection($0) }
         let split = top["split"].flatMap { splitSection($0) }
         let methods = top["methods"].flatMap { methodSection($0) }
-        let evaluate = top["evaluate"].map { evaluateSection($0) } ?? PipelineSpec.EvaluateSpec(
-            metrics: PipelineSpec.Metric.allCases, sinkhornEpsilon: nil)
+        var metricNodes: [(PipelineSpec.Metric, Node)] = []
+        let evaluate = top["evaluate"].map { evaluateSection($0, metricNodes: &metricNodes) } ?? PipelineSpec.EvaluateSpec(
+            metrics: PipelineSpec.Metric.defaults, sinkhornEpsilon: nil)
         let report = reportSection(top["report"], name: name ?? "pipeline")
-        guard let name, let data, let drugs, let components, let split, let methods, let evaluate, let report else { return nil }
-        return PipelineSpec(name: name, data: data, drugs: drugs, pcaComponents: components, split: split,
+        if let data, let pca { crossCheck(data: data, dataNode: top["data"], pca: pca, metrics: metricNodes) }
+        guard let name, let data, let drugs, let pca, let split, let methods, let evaluate, let report else { return nil }
+        return PipelineSpec(name: name, data: data, drugs: drugs, pca: pca, split: split,
                             methods: methods, evaluate: evaluate, report: report)
     }
 
+    /// The rules that tie sections together: several feature sets, and the true-map metrics,
+    /// need `pca: none`; the true-map metrics need `data.true_map`.
+    private mutating func crossCheck(data: PipelineSpec.DataSpec, dataNode: Node?, pca: PipelineSpec.PCAChoice,
+                                     metrics: [(PipelineSpec.Metric, Node)]) {
+        if data.featureSets.count > 1, pca != .disabled {
+            issues.append(SpecIssue("data.features lists \(data.featureSets.count) feature sets; that needs pca: none (each set is solved in its own feature space)",
+                                    at: data.features.location))
+        }
+        for (metric, node) in metrics where metric.needsTrueMap {
+            if data.trueMaps == nil {
+                issue("evaluate.metrics: \(metric.rawValue) needs data.true_map (the obsm entry holding each cell's true image T₀(x))", at: node)
+            } else if pca != .disabled {
+                issue("evaluate.metrics: \(metric.rawValue) compares maps in feature space; it needs pca: none", at: node)
+            }
+        }
+    }
+
     private mutating func dataSection(_ node: Node) -> PipelineSpec.DataSpec? {
-        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum"],
+        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum", "true_map"],
                                    required: ["path", "condition_key", "control"]) else { return nil }
         let path = fields["path"].flatMap { locatedString($0, "data.path") }
         let key = fields["condition_key"].flatMap { locatedString($0, "data.condition_key") }
         let control = fields["control"].flatMap { locatedString($0, "data.control") }
-        let features = fields["features"].map { locatedString($0, "data.features") }
-            ?? Located(value: "X", location: Self.location(node) ?? SourceLocation(line: 1, column: 1))
+        let features = fields["features"].map { locatedStrings($0, "data.features") }
+            ?? [Located(value: "X", location: Self.location(node) ?? SourceLocation(line: 1, column: 1))]
         let transform = fields["transform"].map { choice($0, "data.transform", PipelineSpec.Transform.self) }
             ?? PipelineSpec.Transform.none
         let targetSum = fields["target_sum"].map { positiveNumber($0, "data.target_sum") } ?? 1e4
         let varNames = fields["var_names"].map { locatedString($0, "data.var_names") }
-        if let varNamesNode = fields["var_names"], let features, features.value != "X" {
-            issue("data.var_names selects columns of X; it cannot be used with features: \(features.value)", at: varNamesNode)
+        if let varNamesNode = fields["var_names"], let features, let first = features.first, features.count > 1 || first.value != "X" {
+            issue("data.var_names selects columns of X; it cannot be used with features: \(features.map(\.value).joined(separator: ", "))", at: varNamesNode)
         }
-        guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil) else { return nil }
-        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, features: features, varNames: varNames ?? nil,
-                                     transform: transform, targetSum: targetSum)
+        var trueMaps: [Located<String>]?
+        var trueMapsValid = true
+        if let trueMapNode = fields["true_map"] {
+            trueMaps = locatedStrings(trueMapNode, "data.true_map")
+            if let maps = trueMaps, let features, maps.count != features.count {
+                issue("data.true_map must name one obsm entry per feature set: it names \(maps.count), data.features lists \(features.count)", at: trueMapNode)
+                trueMapsValid = false
+            }
+            if let transformNode = fields["transform"], let transform, transform != PipelineSpec.Transform.none {
+                issue("data.transform must be none with data.true_map: the true images are compared with the maps in the untransformed feature space", at: transformNode)
+                trueMapsValid = false
+            }
+            if trueMaps == nil { trueMapsValid = false }
+        }
+        guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil),
+              trueMapsValid else { return nil }
+        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, featureSets: features, trueMaps: trueMaps,
+                                     varNames: varNames ?? nil, transform: transform, targetSum: targetSum)
     }
 
     private mutating func drugList(_ node: Node) -> PipelineSpec.Drugs? {
@@ -104,10 +138,15 @@ struct NodeReader {
         return drugs.count == sequence.count ? .list(drugs) : nil
     }
 
-    private mutating func pcaSection(_ node: Node) -> [Located<Int>]? {
+    private mutating func pcaSection(_ node: Node) -> PipelineSpec.PCAChoice? {
+        if case .scalar = node {
+            if node.string == "none" { return PipelineSpec.PCAChoice.disabled }
+            issue("pca must be none or a mapping with key components, got '\(node.string ?? "")'", at: node)
+            return nil
+        }
         guard let fields = mapping(node, "pca", allowed: ["components"], required: ["components"]),
               let components = fields["components"] else { return nil }
-        return integerList(components, "pca.components", minimum: 1)
+        return integerList(components, "pca.components", minimum: 1).map { .components($0) }
     }
 
     private mutating func splitSection(_ node: Node) -> PipelineSpec.SplitSpec? {
@@ -178,12 +217,14 @@ struct NodeReader {
         return complete ? PipelineSpec.MethodSpec(name: name, solver: solverName, parameters: parameters) : nil
     }
 
-    private mutating func evaluateSection(_ node: Node) -> PipelineSpec.EvaluateSpec? {
+    /// `metricNodes` receives each listed metric with its node, for the checks against other sections.
+    private mutating func evaluateSection(_ node: Node, metricNodes: inout [(PipelineSpec.Metric, Node)]) -> PipelineSpec.EvaluateSpec? {
         guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon"], required: []) else { return nil }
-        var metrics = PipelineSpec.Metric.allCases
+        var metrics = PipelineSpec.Metric.defaults
         if let list = fields["metrics"] {
             guard let parsed = choiceList(list, "evaluate.metrics", PipelineSpec.Metric.self) else { return nil }
             metrics = parsed
+            if case .sequence(let items) = list { metricNodes = Array(zip(parsed, items)) }
         }
         var epsilon: Double?
         if let value = fields["sinkhorn_epsilon"], value.string != "auto" {
@@ -240,6 +281,25 @@ struct NodeReader {
 
     private mutating func locatedString(_ node: Node, _ what: String) -> Located<String>? {
         string(node, what).map { Located(value: $0, location: Self.location(node) ?? SourceLocation(line: 1, column: 1)) }
+    }
+
+    /// One text value, or a non-empty list of distinct ones.
+    private mutating func locatedStrings(_ node: Node, _ what: String) -> [Located<String>]? {
+        guard case .sequence(let items) = node else { return locatedString(node, what).map { [$0] } }
+        guard !items.isEmpty else {
+            issue("\(what) must be a text value or a non-empty list of them", at: node)
+            return nil
+        }
+        var values: [Located<String>] = []
+        for item in items {
+            guard let value = locatedString(item, "\(what) entry") else { return nil }
+            guard !values.contains(where: { $0.value == value.value }) else {
+                issue("\(what) lists '\(value.value)' twice", at: item)
+                return nil
+            }
+            values.append(value)
+        }
+        return values
     }
 
     /// Names that end up in file names and report columns: letters, digits, `_`, `-`, `.`.

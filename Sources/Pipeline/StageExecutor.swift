@@ -11,6 +11,16 @@ struct PCAOutput: Codable {
     let featureNames: [String]
 }
 
+/// The points solve and evaluate work on: PCA scores, or the features themselves (`pca: none`).
+struct SolverSpace {
+    let points: Matrix<Float>
+    /// Rows: the directions of the solver's coordinates in feature space (the identity without PCA).
+    let components: Matrix<Double>
+    let featureNames: [String]
+    /// Each cell's true image T₀(x) (`data.true_map`), only without PCA.
+    let trueMap: Matrix<Float>?
+}
+
 /// What the solve task records besides the fitted map.
 struct SolveRecord: Codable {
     let method: String
@@ -80,8 +90,11 @@ struct StageExecutor: Sendable {
             case .log1p: transform = .log1p
             case .normalize_log1p: transform = .normalizeLog1p(targetSum: spec.data.targetSum)
             }
+            let features = at.features ?? spec.data.features.value
+            let index = spec.data.featureSets.firstIndex { $0.value == features } ?? 0
             let loaded = try Load.run(path: dataPath, conditionKey: spec.data.conditionKey.value,
-                                      features: spec.data.features.value, transform: transform, varNames: plan.varNames)
+                                      features: features, transform: transform, varNames: plan.varNames,
+                                      trueMap: spec.data.trueMaps?[index].value)
             return ["loaded.json": try encoder.encode(loaded)]
         case .split:
             let loaded = try input(0, "loaded.json", as: LoadedData.self)
@@ -98,7 +111,7 @@ struct StageExecutor: Sendable {
             let output = PCAOutput(model: model, scores: try model.transform(loaded.features), featureNames: loaded.featureNames)
             return ["pca.json": try encoder.encode(output)]
         case .solve:
-            let pca = try input(0, "pca.json", as: PCAOutput.self)
+            let space = try solverSpace(task, plan: plan, input: 0)
             let split = try input(1, "split.json", as: DrugSplit.self)
             let method = try methodSpec(at.method ?? "")
             guard let solver = SolverRegistry.solver(named: method.solver) else {
@@ -107,7 +120,7 @@ struct StageExecutor: Sendable {
             var rng = SeededRNG(seed: split.seed)
             let start = DispatchTime.now().uptimeNanoseconds
             let map = try solver.make(method.parameters).fit(
-                source: pca.scores.rows(at: split.trainControl), target: pca.scores.rows(at: split.trainTreated), rng: &rng)
+                source: space.points.rows(at: split.trainControl), target: space.points.rows(at: split.trainTreated), rng: &rng)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let record = SolveRecord(method: method.name, solver: method.solver, seconds: seconds, converged: map.converged,
                                      diagnostics: map.diagnostics, steps: map.solverSteps)
@@ -119,10 +132,11 @@ struct StageExecutor: Sendable {
             }
             guard let solveTask = plan.task(task.inputs[0]) else { throw PipelineError.plan("task \(task.id) lacks its solve input") }
             let map = try solver.decodeMap(try cache.read(solveTask.key, file: "map.json"))
-            let pca = try input(1, "pca.json", as: PCAOutput.self)
+            let space = try solverSpace(task, plan: plan, input: 1)
             let split = try input(2, "split.json", as: DrugSplit.self)
-            let predicted = try map.transport(pca.scores.rows(at: split.testControl))
-            let observed = pca.scores.rows(at: split.testTreated)
+            let control = space.points.rows(at: split.testControl)
+            let predicted = try map.transport(control)
+            let observed = space.points.rows(at: split.testTreated)
             let epsilon = try spec.evaluate.sinkhornEpsilon ?? Metrics.evaluationEpsilon(testTreated: observed)
             var values: [String: Double] = [:]
             var converged = record.converged
@@ -134,21 +148,48 @@ struct StageExecutor: Sendable {
                     converged = converged && divergence.converged
                 case .mmd: values[metric.rawValue] = Metrics.mmd(predicted, observed)
                 case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
+                case .map_mse, .l2_uvp:
+                    guard let trueMap = space.trueMap else {
+                        throw PipelineError.plan("\(metric.rawValue) needs the true images of data.true_map in feature space (pca: none)")
+                    }
+                    let truth = trueMap.rows(at: split.testControl)
+                    values[metric.rawValue] = metric == .map_mse
+                        ? try Metrics.mapMSE(predicted: predicted, truth: truth)
+                        : try Metrics.l2UVP(predicted: predicted, truth: truth)
                 }
             }
-            let control = pca.scores.rows(at: split.testControl)
-            let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: pca.model.componentCount, seed: split.seed,
+            let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: space.points.cols, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
                                               converged: converged, seconds: record.seconds,
                                               displacementDimensionality: Metrics.displacementDimensionality(
-                                                  control: control, predicted: predicted, components: pca.model.components),
+                                                  control: control, predicted: predicted, components: space.components),
                                               mostMovedFeatures: Metrics.mostMovedFeatures(
-                                                  control: control, predicted: predicted, components: pca.model.components,
-                                                  names: pca.featureNames, count: 5),
+                                                  control: control, predicted: predicted, components: space.components,
+                                                  names: space.featureNames, count: 5),
                                               diagnostics: record.diagnostics, solverSteps: record.steps,
-                                              preview: .init(control: firstTwo(pca.scores.rows(at: split.testControl)),
+                                              preview: .init(control: firstTwo(control),
                                                              treated: firstTwo(observed), predicted: firstTwo(predicted)))
             return ["evaluation.json": try encoder.encode(evaluation)]
+        }
+    }
+
+    /// The points a solve or evaluate task works on, read from its input `index`: a pca task's
+    /// scores, or (with `pca: none`) a load task's features as they are, whose "components" are
+    /// then the identity and which may carry the true images.
+    private func solverSpace(_ task: PlannedTask, plan: Plan, input index: Int) throws -> SolverSpace {
+        guard index < task.inputs.count, let source = plan.task(task.inputs[index]) else {
+            throw PipelineError.plan("task \(task.id) lacks input \(index)")
+        }
+        switch source.stage {
+        case .pca:
+            let pca = try JSONDecoder().decode(PCAOutput.self, from: cache.read(source.key, file: "pca.json"))
+            return SolverSpace(points: pca.scores, components: pca.model.components, featureNames: pca.featureNames, trueMap: nil)
+        case .load:
+            let loaded = try JSONDecoder().decode(LoadedData.self, from: cache.read(source.key, file: "loaded.json"))
+            return SolverSpace(points: loaded.features, components: .identity(loaded.features.cols),
+                               featureNames: loaded.featureNames, trueMap: loaded.trueMap)
+        default:
+            throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
         }
     }
 

@@ -11,13 +11,17 @@ public struct MarkdownReport: Sendable {
         /// Wall time of the run that wrote the report; nil when `perturbot report` rebuilt it
         /// from the cache without running anything.
         public let wallSeconds: Double?
+        /// Whether the metrics were computed in feature space (`pca: none`) rather than PCA space.
+        public let featureSpace: Bool
 
-        public init(pipelineName: String, pipelineDigest: String, version: String, date: String, wallSeconds: Double?) {
+        public init(pipelineName: String, pipelineDigest: String, version: String, date: String, wallSeconds: Double?,
+                    featureSpace: Bool = false) {
             self.pipelineName = pipelineName
             self.pipelineDigest = pipelineDigest
             self.version = version
             self.date = date
             self.wallSeconds = wallSeconds
+            self.featureSpace = featureSpace
         }
     }
 
@@ -79,7 +83,8 @@ public struct MarkdownReport: Sendable {
         } else {
             out += "rebuilt from the cache by `perturbot report` (no task run).\n\n"
         }
-        out += "Values are mean ± standard deviation over seeds (lower is better), computed in PCA space; "
+        out += "Values are mean ± standard deviation over seeds (lower is better), computed in "
+        out += metadata.featureSpace ? "feature space (no PCA; d is the feature dimension); " : "PCA space; "
         out += "the best method of each column is in bold, and † marks a result whose solver did not converge.\n"
         for metric in report.metrics {
             out += "\n## \(metric)\n"
@@ -101,7 +106,7 @@ public struct MarkdownReport: Sendable {
             }
         }
         if let primary = report.metrics.first {
-            out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) d_PCA)\n\n"
+            out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) \(metadata.featureSpace ? "d" : "d_PCA"))\n\n"
             out += "| method | mean rank |\n|---|---|\n"
             let ranked = report.methods.map { ($0, report.overallRank(method: $0, metric: primary)) }
                 .sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }

@@ -9,6 +9,10 @@ public struct LoadedData: Sendable, Codable, Equatable {
     /// The condition of each cell (nil where the obs value is missing).
     public let conditions: [String?]
     public let featureNames: [String]
+    /// n × d: each cell's true image T₀(x) in feature space (`data.true_map`, a synthetic
+    /// benchmark's ground truth); nil when not asked for. Omitted from the JSON when nil, so
+    /// load outputs without it read and write as before.
+    public let trueMap: Matrix<Float>?
 
     /// Rows whose condition is `label`.
     public func cells(labelled label: String) -> [Int] {
@@ -25,9 +29,13 @@ public enum Load {
         case normalizeLog1p(targetSum: Double)
     }
 
-    /// - Parameter varNames: with `features == "X"`, the columns to keep, in this order (all when nil).
+    /// - Parameters:
+    ///   - varNames: with `features == "X"`, the columns to keep, in this order (all when nil).
+    ///   - trueMap: an obsm entry holding each cell's true image T₀(x), of the features' shape.
+    /// - Throws: `StageError.invalidInput` naming the file and the element: a missing obsm entry,
+    ///   a true map of the wrong shape, NaN or infinity, …
     public static func run(path: String, conditionKey: String, features: String, transform: Transform,
-                           varNames: [String]? = nil) throws -> LoadedData {
+                           varNames: [String]? = nil, trueMap trueMapKey: String? = nil) throws -> LoadedData {
         let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
         let matrix: Matrix<Float>
         let names: [String]
@@ -61,7 +69,19 @@ public enum Load {
             throw StageError.invalidInput("\(path): obs column '\(conditionKey)' is not categorical or text")
         }
         guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
-        return LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names)
+        var trueMap: Matrix<Float>?
+        if let trueMapKey {
+            guard let entry = data.obsm[trueMapKey] else {
+                throw StageError.invalidInput("\(path): no obsm entry '\(trueMapKey)' for data.true_map (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")
+            }
+            guard entry.rows == matrix.rows, entry.cols == matrix.cols else {
+                throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) is \(entry.rows) × \(entry.cols), expected \(matrix.rows) × \(matrix.cols) like the features '\(features)'")
+            }
+            guard entry.allFinite else { throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) contains NaN or infinity") }
+            trueMap = entry
+        }
+        return LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names,
+                          trueMap: trueMap)
     }
 
     static func apply(_ transform: Transform, to matrix: Matrix<Float>, path: String) throws -> Matrix<Float> {

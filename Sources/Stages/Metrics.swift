@@ -107,3 +107,51 @@ public struct MovedFeature: Codable, Sendable, Equatable {
     public let name: String
     public let relativeShift: Double
 }
+
+extension Metrics {
+    /// The map error of the ProgOT paper's GMM benchmark (Kassraie et al. 2024, Table 5):
+    /// (1/n) Σ_i ‖T̂(x_i) − T₀(x_i)‖² over the test control cells x_i, with the squared norm summed
+    /// over coordinates, unnormalised, in feature space; in Double.
+    /// - Throws: `StageError.invalidInput` when the shapes differ or there are no cells.
+    public static func mapMSE(predicted: Matrix<Float>, truth: Matrix<Float>) throws -> Double {
+        guard predicted.rows == truth.rows, predicted.cols == truth.cols else {
+            throw StageError.invalidInput("map_mse: the prediction is \(predicted.rows) × \(predicted.cols), the true images \(truth.rows) × \(truth.cols)")
+        }
+        guard predicted.rows > 0 else { throw StageError.invalidInput("map_mse: no test control cells") }
+        var total = 0.0
+        for (a, b) in zip(predicted.storage, truth.storage) {
+            let difference = Double(a) - Double(b)
+            total += difference * difference
+        }
+        return total / Double(predicted.rows)
+    }
+
+    /// Total variance of a cloud: the trace of its sample covariance (denominator n − 1), i.e.
+    /// the sum over coordinates of each coordinate's variance; in Double.
+    public static func totalVariance(_ points: Matrix<Float>) -> Double {
+        guard points.rows >= 2 else { return 0 }
+        let means = points.converted(to: Double.self).columnMeans()
+        var total = 0.0
+        for i in 0..<points.rows {
+            for j in 0..<points.cols {
+                let deviation = Double(points[i, j]) - means[j]
+                total += deviation * deviation
+            }
+        }
+        return total / Double(points.rows - 1)
+    }
+
+    /// Korotin et al. 2021's L2 unexplained variance percentage:
+    /// L2-UVP = 100 · `mapMSE` / Var T₀(x_test), with Var the total variance (`totalVariance`) of
+    /// the true images of the test control cells. 0 for the true map; 100 for the constant map
+    /// x ↦ E[T₀(x)].
+    /// - Throws: `StageError.invalidInput` for mismatched shapes, fewer than 2 cells, or true
+    ///   images with no variance.
+    public static func l2UVP(predicted: Matrix<Float>, truth: Matrix<Float>) throws -> Double {
+        let error = try mapMSE(predicted: predicted, truth: truth)
+        guard truth.rows >= 2 else { throw StageError.invalidInput("l2_uvp: needs at least 2 test control cells, got \(truth.rows)") }
+        let variance = totalVariance(truth)
+        guard variance > 0 else { throw StageError.invalidInput("l2_uvp: the true images of the test control cells have no variance") }
+        return 100 * error / variance
+    }
+}

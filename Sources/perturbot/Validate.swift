@@ -24,7 +24,9 @@ struct Validate: ParsableCommand {
             case .all: drugs = "all drugs"
             case .list(let list): drugs = "\(list.count) drug\(list.count == 1 ? "" : "s")"
             }
-            print("\(file): ok — \(drugs) × \(spec.pcaComponents.count) PCA size(s) × \(spec.split.seeds.count) seed(s) × \(spec.methods.count) method(s)")
+            let spaces = spec.pca == .disabled
+                ? "\(spec.data.featureSets.count) feature set(s) without PCA" : "\(spec.pcaComponents.count) PCA size(s)"
+            print("\(file): ok — \(drugs) × \(spaces) × \(spec.split.seeds.count) seed(s) × \(spec.methods.count) method(s)")
         }
     }
 }

@@ -55,7 +55,8 @@ final class SpecParserTests: XCTestCase {
         XCTAssertEqual(spec.data.features.value, "X")
         XCTAssertEqual(spec.data.transform, .none)
         XCTAssertEqual(spec.split.seeds, [3])
-        XCTAssertEqual(spec.evaluate.metrics, PipelineSpec.Metric.allCases)
+        XCTAssertEqual(spec.evaluate.metrics, PipelineSpec.Metric.defaults)
+        XCTAssertEqual(spec.pca, .components([Located(value: 16, location: SourceLocation(line: 4, column: 20))]))
         XCTAssertEqual(spec.report.out, "reports/small")
     }
 
@@ -77,7 +78,7 @@ final class SpecParserTests: XCTestCase {
              ["p.yaml:1:1: the pipeline file: unknown key 'nme' (expected name, data, drugs, pca, split, methods, evaluate, report)",
               "p.yaml:1:1: the pipeline file: missing key 'name'"]),
             ("features: X }", "features: X, colour: red }",
-             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, var_names, transform, target_sum)"]),
+             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, var_names, transform, target_sum, true_map)"]),
             ("split: { test_fraction: 0.2", "split: { test_fraction: 1.5",
              ["p.yaml:5:25: split.test_fraction must be a number strictly between 0 and 1, got 1.5"]),
             ("seeds: [0, 1]", "seeds: [0, -1]", ["p.yaml:5:41: split.seeds must hold integers ≥ 0, got '-1'"]),
@@ -95,7 +96,7 @@ final class SpecParserTests: XCTestCase {
             ("drugs: [cisplatin, ixazomib]", "drugs: [cisplatin, cisplatin]", ["p.yaml:3:20: drug 'cisplatin' is listed twice"]),
             ("drugs: [cisplatin, ixazomib]", "drugs: some", ["p.yaml:3:8: drugs must be 'all' or a non-empty list of drug names"]),
             ("metrics: [sinkhorn_divergence, mean_l2]", "metrics: [sinkhorn_divergence, wasserstein]",
-             ["p.yaml:11:44: evaluate.metrics entry must be one of sinkhorn_divergence, mmd, mean_l2, got 'wasserstein'"]),
+             ["p.yaml:11:44: evaluate.metrics entry must be one of sinkhorn_divergence, mmd, mean_l2, map_mse, l2_uvp, got 'wasserstein'"]),
             ("formats: [markdown, csv]", "formats: [markdown, pdf]",
              ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, got 'pdf'"]),
             ("  identity: { solver: identity }\n", "  identity: { steps: 3 }\n",

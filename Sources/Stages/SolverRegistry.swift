@@ -160,7 +160,7 @@ public enum SolverRegistry {
             name: "progot", summary: "progressive entropic OT (Kassraie et al. 2024)",
             parameters: [
                 ParameterSchema(name: "steps", kind: .integer(minimum: 1), help: "number of steps K (4)"),
-                ParameterSchema(name: "alpha", kind: .choice(AlphaSchedule.allCases.map(\.rawValue)), help: "step schedule (lin)"),
+                ParameterSchema(name: "alpha", kind: .choice(AlphaSchedule.allCases.map(\.rawValue)), help: "step schedule lin, exp or quad (quad)"),
                 ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned"]),
                                 help: "tuned (default: the paper's schedule) or one number for every step"),
                 ParameterSchema(name: "start_epsilon_scale", kind: .positiveNumber, help: "start ε as a multiple of OTT's default (1)"),

@@ -52,7 +52,7 @@ struct OT: ParsableCommand {
     var steps = 4
 
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
-    var alpha: AlphaSchedule = .lin
+    var alpha: AlphaSchedule = .quad
 
     @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
     var iterations: Int?

@@ -4,7 +4,7 @@
                                         [--out reports/bench/demo-timing.md]
 
 Copies the pipeline to a fresh temporary folder (its data path made absolute, its report written
-there, an empty cache), runs `perturbot run --quiet` once and times it, then reads that run's
+there, an empty cache; with --in-place the file itself, so its own report is rewritten), runs `perturbot run --quiet` once and times it, then reads that run's
 results.csv: the `seconds` column is each fit's solve time, so summing it over the fits of a method
 gives the method's share of the run. Writes a Markdown table with the machine, the wall time and,
 per method, fits, total and mean solve seconds and the ratio to eot's. Python standard library only.
@@ -31,6 +31,9 @@ def main() -> None:
     p.add_argument("--perturbot", type=Path, default=PERTURBOT)
     p.add_argument("--pipeline", type=Path, default=REPO / "pipelines" / "demo.yaml")
     p.add_argument("--out", type=Path, default=REPO / "reports" / "bench" / "demo-timing.md")
+    p.add_argument("--in-place", action="store_true",
+                   help="run the pipeline file itself (an empty temporary cache), so its report is rewritten where "
+                        "the file says (e.g. reports/demo/)")
     args = p.parse_args()
     if perturbot_missing(args.perturbot):
         raise SystemExit(1)
@@ -41,15 +44,21 @@ def main() -> None:
     absolute = (args.pipeline.parent / data.group(1)).resolve()
     with tempfile.TemporaryDirectory(prefix="perturbot-demo-timing-") as scratch:
         folder = Path(scratch)
-        text = text.replace(data.group(1), str(absolute), 1)
-        text = re.sub(r"out:\s*[^,}\s]+", f"out: {folder / 'report'}", text, count=1)
-        pipeline = folder / args.pipeline.name
-        pipeline.write_text(text)
+        if args.in_place:
+            pipeline = args.pipeline
+            out = re.search(r"out:\s*([^,}\s]+)", text)
+            report = (args.pipeline.parent / out.group(1)).resolve() if out else folder / "report"
+        else:
+            text = text.replace(data.group(1), str(absolute), 1)
+            text = re.sub(r"out:\s*[^,}\s]+", f"out: {folder / 'report'}", text, count=1)
+            pipeline = folder / args.pipeline.name
+            pipeline.write_text(text)
+            report = folder / "report"
         start = time.perf_counter()
-        subprocess.run([str(args.perturbot), "run", str(pipeline), "--quiet"], check=True)
+        subprocess.run([str(args.perturbot), "run", str(pipeline), "--quiet", "--cache", str(folder / "cache")], check=True)
         wall = time.perf_counter() - start
         fits: dict[str, dict[tuple, float]] = {}
-        with open(folder / "report" / "results.csv", newline="") as f:
+        with open(report / "results.csv", newline="") as f:
             for row in csv.DictReader(f):
                 fits.setdefault(row["method"], {})[(row["drug"], row["d_pca"], row["seed"])] = float(row["seconds"])
     eot = sum(fits.get("eot", {}).values())

@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "Stages", "Pipeline",
+                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "Stages", "Pipeline", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

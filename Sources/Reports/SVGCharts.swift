@@ -69,6 +69,44 @@ public enum SVGCharts {
         return svg + "</svg>\n"
     }
 
+    /// Labelled points joined in order, one colour per series, on labelled axes: e.g. a plan's
+    /// transport cost against its entropy, one series per solver, one point per setting.
+    public static func lines(title: String, xLabel: String, yLabel: String,
+                             series: [(name: String, points: [(x: Double, y: Double, label: String)])]) -> String {
+        let width = 560, height = 420, left = 80.0, right = 150.0, top = 40.0, bottom = 60.0
+        let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        let (x0, x1) = padded(all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1)
+        let (y0, y1) = padded(all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
+        let plotWidth = Double(width) - left - right, plotHeight = Double(height) - top - bottom
+        func px(_ v: Double) -> Double { left + plotWidth * (v - x0) / (x1 - x0) }
+        func py(_ v: Double) -> Double { top + plotHeight * (1 - (v - y0) / (y1 - y0)) }
+        var svg = header(width: width, height: height, title: title)
+        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
+        for tick in 0...4 {
+            let xv = x0 + (x1 - x0) * Double(tick) / 4, yv = y0 + (y1 - y0) * Double(tick) / 4
+            svg += text(px(xv), top + plotHeight + 16, format(xv), anchor: "middle", size: 10)
+            svg += text(left - 6, py(yv) + 4, format(yv), anchor: "end", size: 10)
+        }
+        svg += text(left + plotWidth / 2, Double(height) - 16, xLabel, anchor: "middle", size: 11)
+        svg += "<text x=\"16\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 16 \(f(top + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
+        for (index, entry) in series.enumerated() {
+            let colour = palette[index % palette.count]
+            let points = entry.points.filter { $0.x.isFinite && $0.y.isFinite }
+            if points.count > 1 {
+                let path = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+                svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>\n"
+            }
+            for point in points {
+                svg += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3.5\" fill=\"\(colour)\"><title>\(escape(entry.name)) \(escape(point.label)): (\(format(point.x)), \(format(point.y)))</title></circle>\n"
+                svg += text(px(point.x) + 5, py(point.y) - 5, point.label, anchor: "start", size: 9)
+            }
+            let ly = top + 10 + Double(index) * 18
+            svg += "<circle cx=\"\(f(Double(width) - right + 16))\" cy=\"\(f(ly))\" r=\"5\" fill=\"\(colour)\"/>\n"
+            svg += text(Double(width) - right + 26, ly + 4, entry.name, anchor: "start", size: 11)
+        }
+        return svg + "</svg>\n"
+    }
+
     private static func header(width: Int, height: Int, title: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\">\n"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + text(Double(width) / 2, 22, title, anchor: "middle", size: 14)

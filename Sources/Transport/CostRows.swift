@@ -1,10 +1,33 @@
 import LinearAlgebra
 
+/// Something that writes rows of a cost matrix on demand: the squared-Euclidean gemm path or a
+/// separable translation-invariant cost (`GroundCost`).
+protocol CostRowSource<Scalar>: Sendable {
+    associatedtype Scalar: TransportScalar
+    var rows: Int { get }
+    var cols: Int { get }
+    /// The rows of Cᵀ (the clouds' roles swapped).
+    var transposedSource: any CostRowSource<Scalar> { get }
+    /// Writes rows `range` of the cost matrix, row-major `range.count × cols`, into `buffer`.
+    func fillRows(_ range: Range<Int>, into buffer: UnsafeMutablePointer<Scalar>)
+}
+
+extension CostRowSource {
+    /// The whole n × m cost matrix.
+    func matrix() -> Matrix<Scalar> {
+        var result = Matrix<Scalar>(rows: rows, cols: cols)
+        result.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { fillRows(0..<rows, into: base) }
+        }
+        return result
+    }
+}
+
 /// Rows of a cost matrix for the Sinkhorn updates: cached whole (dense mode) or recomputed
 /// block by block each time (online mode, memory O((n + m)·d) plus one block per worker).
 enum CostRows<Scalar: TransportScalar>: @unchecked Sendable {
     case dense(Matrix<Scalar>)
-    case online(SquaredEuclideanCost<Scalar>)
+    case online(any CostRowSource<Scalar>)
 
     var rows: Int {
         switch self {

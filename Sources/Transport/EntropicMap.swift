@@ -6,8 +6,14 @@ import LinearAlgebra
 ///
 /// Uniform target weights cancel inside the softmax. New points are mapped in blocks: one gemm
 /// for the cost block, a row-wise softmax, one gemm for the weighted sum of target points.
+///
+/// For another translation-invariant cost h(x − y) the map is that of Cuturi, Klein & Ablin
+/// (2023, eq. 7): T(x) = x − ∇h*(Σ_j p_j(x) ∇h(x − y_j)), p_j(x) = softmax_j((g_j − h(x − y_j))/ε),
+/// which for h = ‖·‖² is the barycentric projection above.
 public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let target: Matrix<Scalar>
+    /// The ground cost the potential was solved for.
+    public let cost: GroundCost
     public let g: [Scalar]
     public let epsilon: Double
     /// Whether the Sinkhorn run that produced `g` (and the ε search, if any) converged.
@@ -18,9 +24,11 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let run: SolverStep?
 
     public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double, converged: Bool = true,
-                epsilonSelection: EpsilonTuning.Selection? = nil, run: SolverStep? = nil) {
+                epsilonSelection: EpsilonTuning.Selection? = nil, run: SolverStep? = nil,
+                cost: GroundCost = .squaredEuclidean) {
         precondition(g.count == target.rows, "one potential value per target point")
         self.target = target
+        self.cost = cost
         self.g = g
         self.epsilon = epsilon
         self.converged = converged
@@ -31,9 +39,9 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// The map of a solved problem whose target cloud was `target`; `threshold` (the run's
     /// stopping threshold) records the run in `solverSteps`.
     public init(solution: SinkhornResult<Scalar>, target: Matrix<Scalar>, threshold: Double? = nil,
-                role: SolverStep.Role = .transport) {
+                role: SolverStep.Role = .transport, cost: GroundCost = .squaredEuclidean) {
         self.init(target: target, g: solution.g, epsilon: solution.epsilon, converged: solution.converged,
-                  run: threshold.map { SolverStep(role, index: 1, result: solution, threshold: $0) })
+                  run: threshold.map { SolverStep(role, index: 1, result: solution, threshold: $0) }, cost: cost)
     }
 
     public var solverSteps: [SolverStep] {
@@ -52,6 +60,13 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// - Throws: `TransportError.dimensionMismatch` or `.nonFinite` for bad points.
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
         try validateQuery(points, dimension: target.cols)
+        switch cost {
+        case .squaredEuclidean: return barycentricProjection(points)
+        case .pNorm(let p): return translationInvariantTransport(points, cost: PNormCost(p: p))
+        }
+    }
+
+    private func barycentricProjection(_ points: Matrix<Scalar>) -> Matrix<Scalar> {
         let m = target.rows, d = target.cols
         let cost = SquaredEuclideanCost(points, target)
         let blockRows = Swift.max(1, (1 << 15) / Swift.max(1, m))
@@ -84,5 +99,58 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
             start = end
         }
         return result
+    }
+
+    /// x − ∇h*(Σ_j p_j(x) ∇h(x − y_j)) row by row, the softmax weights p from cost blocks.
+    func translationInvariantTransport<Cost: CoordinateCost>(_ points: Matrix<Scalar>, cost coordinates: Cost) -> Matrix<Scalar> {
+        let m = target.rows, d = target.cols
+        let costRows = TranslationInvariantCostRows(points, target, cost: coordinates)
+        let blockRows = Swift.max(1, (1 << 15) / Swift.max(1, m))
+        var result = Matrix<Scalar>(rows: points.rows, cols: d)
+        var weights = [Scalar](repeating: 0, count: blockRows * m)
+        let targetByCoordinate = (0..<(d * m)).map { Double(target[$0 % m, $0 / m]) }
+        let inverseEpsilon = Scalar(1 / epsilon)
+        let offsets = g.map { $0 * inverseEpsilon }
+        var start = 0
+        while start < points.rows {
+            let end = Swift.min(points.rows, start + blockRows)
+            weights.withUnsafeMutableBufferPointer { block in
+                guard let base = block.baseAddress else { return }
+                costRows.fillRows(start..<end, into: base)
+                offsets.withUnsafeBufferPointer { offsets in
+                    guard let offsets = offsets.baseAddress else { return }
+                    for r in 0..<(end - start) {
+                        Scalar.softmaxInPlace(cost: base + r * m, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon)
+                    }
+                }
+                for r in 0..<(end - start) {
+                    let row = base + r * m, i = start + r
+                    for k in 0..<d {
+                        let xk = Double(points[i, k])
+                        var gradient = 0.0
+                        for j in 0..<m { gradient += Double(row[j]) * coordinates.derivative(xk - targetByCoordinate[k * m + j]) }
+                        result[i, k] = Scalar(xk - coordinates.conjugateDerivative(gradient))
+                    }
+                }
+            }
+            start = end
+        }
+        return result
+    }
+}
+
+extension EntropicMap {
+    private enum CodingKeys: String, CodingKey { case target, cost, g, epsilon, converged, epsilonSelection, run }
+
+    /// Maps written before costs existed have no `cost`: they are squared-Euclidean.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(target: try container.decode(Matrix<Scalar>.self, forKey: .target),
+                  g: try container.decode([Scalar].self, forKey: .g),
+                  epsilon: try container.decode(Double.self, forKey: .epsilon),
+                  converged: try container.decode(Bool.self, forKey: .converged),
+                  epsilonSelection: try container.decodeIfPresent(EpsilonTuning.Selection.self, forKey: .epsilonSelection),
+                  run: try container.decodeIfPresent(SolverStep.self, forKey: .run),
+                  cost: try container.decodeIfPresent(GroundCost.self, forKey: .cost) ?? .squaredEuclidean)
     }
 }

@@ -12,7 +12,7 @@ public enum EpsilonChoice: Sendable, Equatable, Codable {
 
     /// The value of ε for the cost between these clouds, computed in blocks (the cost matrix
     /// is never held whole), with sums in Double.
-    func resolve<Scalar: TransportScalar>(for cost: SquaredEuclideanCost<Scalar>) throws -> Double {
+    func resolve<Scalar: TransportScalar>(for cost: any CostRowSource<Scalar>) throws -> Double {
         let value: Double
         switch self {
         case .fixed(let fixed):
@@ -31,7 +31,7 @@ public enum EpsilonChoice: Sendable, Equatable, Codable {
 }
 
 /// Mean and (population) variance of all cost entries.
-private func costMoments<Scalar: TransportScalar>(_ cost: SquaredEuclideanCost<Scalar>) -> (Double, Double) {
+private func costMoments<Scalar: TransportScalar>(_ cost: any CostRowSource<Scalar>) -> (Double, Double) {
     let n = cost.rows, m = cost.cols
     let blockRows = Swift.max(1, (1 << 16) / Swift.max(1, m))
     var buffer = [Scalar](repeating: 0, count: blockRows * m)

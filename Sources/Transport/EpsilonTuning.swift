@@ -46,9 +46,24 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
         }
     }
 
-    /// Runs the search on the training target `y`.
+    /// Runs the search on the training target `y` (Double; the generic version is compiled
+    /// for both precisions inside this module).
+    public func select(
+        target y: Matrix<Double>, sinkhorn: SinkhornOptions, rng: inout SeededRNG, cost: GroundCost = .squaredEuclidean
+    ) throws -> Selection {
+        try select(generic: y, sinkhorn: sinkhorn, rng: &rng, cost: cost)
+    }
+
     func select<Scalar: TransportScalar>(
-        target y: Matrix<Scalar>, sinkhorn: SinkhornOptions, rng: inout SeededRNG
+        target y: Matrix<Scalar>, sinkhorn: SinkhornOptions, rng: inout SeededRNG,
+        cost: GroundCost = .squaredEuclidean
+    ) throws -> Selection {
+        try select(generic: y, sinkhorn: sinkhorn, rng: &rng, cost: cost)
+    }
+
+    /// Runs the search on the training target `y`.
+    private func select<Scalar: TransportScalar>(
+        generic y: Matrix<Scalar>, sinkhorn: SinkhornOptions, rng: inout SeededRNG, cost: GroundCost
     ) throws -> Selection {
         try validate()
         let heldOut = Int((heldOutFraction * Double(y.rows)).rounded())
@@ -58,21 +73,22 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
         }
         let order = rng.permutation(y.rows)
         return try select(fitting: y.rows(at: Array(order[heldOut...])),
-                          evaluation: y.rows(at: Array(order[..<heldOut])), sinkhorn: sinkhorn)
+                          evaluation: y.rows(at: Array(order[..<heldOut])), sinkhorn: sinkhorn, cost: cost)
     }
 
     /// Scores every scale with a given split of the target.
     func select<Scalar: TransportScalar>(
-        fitting: Matrix<Scalar>, evaluation: Matrix<Scalar>, sinkhorn: SinkhornOptions
+        fitting: Matrix<Scalar>, evaluation: Matrix<Scalar>, sinkhorn: SinkhornOptions,
+        cost: GroundCost = .squaredEuclidean
     ) throws -> Selection {
-        let baseEpsilon = try EpsilonChoice.auto.resolve(for: SquaredEuclideanCost(fitting, fitting))
+        let baseEpsilon = try EpsilonChoice.auto.resolve(for: cost.rows(fitting, fitting))
         var errors: [Double] = []
         var runs: [SolverStep] = []
         for (index, scale) in scales.enumerated() {
             var options = sinkhorn
             options.epsilon = .fixed(scale * baseEpsilon)
-            let solution = try Sinkhorn.solveSymmetricGeneric(fitting, options)
-            let mapped = try EntropicMap(solution: solution, target: fitting).transport(evaluation)
+            let solution = try Sinkhorn.solveSymmetricGeneric(fitting, options, cost: cost)
+            let mapped = try EntropicMap(solution: solution, target: fitting, cost: cost).transport(evaluation)
             errors.append(meanSquaredDistance(mapped, evaluation))
             runs.append(SolverStep(.epsilonSearch, index: index + 1, result: solution, threshold: sinkhorn.threshold,
                                    scale: scale, heldOutError: errors[index]))

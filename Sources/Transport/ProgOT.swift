@@ -56,6 +56,12 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
     /// only move the points a fraction α of the way at a large ε, are not solved tighter than
     /// they need. nil: every step uses `sinkhorn.threshold` (OTT-JAX's behaviour).
     public var startThreshold: Double?
+    /// The ground cost of every step (default ‖x − y‖²). For a translation-invariant cost the
+    /// steps still interpolate linearly, x ← (1 − α)·x + α·T(x): with c = h(x − y), h strictly
+    /// convex, optimal displacements run along straight lines (McCann interpolation), which is
+    /// what OTT-JAX's `PNormP` barycenter with weights (1 − α, α) gives as well. Debiased steps
+    /// need the squared-Euclidean cost.
+    public var cost: GroundCost
 
     /// The defaults (K = 4 accelerating `quad` steps, warm starts, thresholds 10⁻² → 10⁻³) come
     /// from the project's benchmarks (`reports/progot/investigation.md`): on each of them more
@@ -69,8 +75,9 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
         steps: Int = 4, alpha: AlphaSchedule = .quad,
         epsilon: ProgOTEpsilon = .scheduled(tuning: EpsilonTuning(), startScale: 1),
         debiased: Bool = false, warmStart: Bool = true, sinkhorn: SinkhornOptions = SinkhornOptions(),
-        startThreshold: Double? = 1e-2
+        startThreshold: Double? = 1e-2, cost: GroundCost = .squaredEuclidean
     ) {
+        self.cost = cost
         self.steps = steps
         self.alpha = alpha
         self.epsilon = epsilon
@@ -125,6 +132,10 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
                 throw TransportError.invalidParameter("ProgOT start threshold must be positive, got \(startThreshold)")
             }
         }
+        _ = try cost.validated()
+        if debiased && cost != .squaredEuclidean {
+            throw TransportError.invalidParameter("debiased ProgOT steps need the sqeuclidean cost, not \(cost.name)")
+        }
         let alphas = alpha.alphas(steps: steps)
         let (epsilons, selection) = try schedule(x, y, alphas: alphas, rng: &rng)
         let thresholds = Self.thresholdSchedule(steps: steps, start: startThreshold, end: sinkhorn.threshold)
@@ -132,6 +143,8 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
         var iterates: [Matrix<Scalar>] = []
         var fitted: [ProgOTMap<Scalar>.Step] = []
         var warm: SinkhornPotentials<Scalar>?
+        var lastSolution: SinkhornResult<Scalar>?
+        var lastSource = x
         for ((alpha, epsilon), threshold) in zip(zip(alphas, epsilons), thresholds) {
             var options = sinkhorn
             options.epsilon = .fixed(epsilon)
@@ -139,11 +152,13 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
             let step: ProgOTMap<Scalar>.Step
             if debiased {
                 let (map, cross) = try DebiasedEntropicMap.fit(current, y, options: options)
+                lastSolution = cross
                 step = .init(alpha: alpha, epsilon: epsilon, g: map.cross.g, sourceSelf: map.sourceSelf,
                              iterations: cross.iterations, converged: map.converged, threshold: threshold,
                              marginalError: cross.marginalError)
             } else {
-                let solution = try Sinkhorn.solveGeneric(current, y, options, warmStart: warm)
+                let solution = try Sinkhorn.solveGeneric(current, y, options, warmStart: warm, cost: cost)
+                lastSolution = solution
                 step = .init(alpha: alpha, epsilon: epsilon, g: solution.g, sourceSelf: nil,
                              iterations: solution.iterations, converged: solution.converged, threshold: threshold,
                              marginalError: solution.marginalError)
@@ -153,11 +168,12 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
                 }
             }
             fitted.append(step)
-            current = try ProgOTMap.advance(current, by: step, target: y)
+            lastSource = current
+            current = try ProgOTMap.advance(current, by: step, target: y, cost: cost)
             iterates.append(current)
         }
-        let map = ProgOTMap(target: y, steps: fitted, epsilonSelection: selection)
-        return ProgOTFit(map: map, iterates: iterates)
+        let map = ProgOTMap(target: y, steps: fitted, epsilonSelection: selection, cost: cost)
+        return ProgOTFit(map: map, iterates: iterates, lastStepSource: lastSource, lastStepSolution: lastSolution)
     }
 
     private func schedule<Scalar: TransportScalar>(
@@ -174,8 +190,8 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
             guard startScale.isFinite, startScale > 0 else {
                 throw TransportError.invalidParameter("ProgOT start epsilon scale must be positive, got \(startScale)")
             }
-            let selection = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng)
-            let start = startScale * (try EpsilonChoice.auto.resolve(for: SquaredEuclideanCost(x, y)))
+            let selection = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng, cost: cost)
+            let start = startScale * (try EpsilonChoice.auto.resolve(for: cost.rows(x, y)))
             return (Self.epsilonSchedule(alphas: alphas, start: start, end: selection.epsilon), selection)
         }
     }
@@ -186,6 +202,11 @@ public struct ProgOTFit<Scalar: TransportScalar>: Sendable {
     public let map: ProgOTMap<Scalar>
     /// x_1 … x_K: the training source points after each step.
     public let iterates: [Matrix<Scalar>]
+    /// x_{K−1}, the source of the last step's problem (x itself when K = 1): its rows are the
+    /// training source points', so the last step's plan is ProgOT's coupling of x and y.
+    public let lastStepSource: Matrix<Scalar>
+    /// The last step's Sinkhorn solution (of the (x, y) problem when debiased).
+    public let lastStepSolution: SinkhornResult<Scalar>?
 }
 
 /// A fitted ProgOT map: the target points once, and per step α_k, ε_k and the target
@@ -223,6 +244,16 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let steps: [Step]
     /// The ε search, when the end ε was tuned.
     public let epsilonSelection: EpsilonTuning.Selection?
+    /// The ground cost of every step.
+    public let cost: GroundCost
+
+    public init(target: Matrix<Scalar>, steps: [Step], epsilonSelection: EpsilonTuning.Selection?,
+                cost: GroundCost = .squaredEuclidean) {
+        self.target = target
+        self.steps = steps
+        self.epsilonSelection = epsilonSelection
+        self.cost = cost
+    }
 
     public var converged: Bool {
         steps.allSatisfy(\.converged) && (epsilonSelection?.converged ?? true)
@@ -253,15 +284,17 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
         var current = points
         var result: [Matrix<Scalar>] = []
         for step in steps {
-            current = try Self.advance(current, by: step, target: target)
+            current = try Self.advance(current, by: step, target: target, cost: cost)
             result.append(current)
         }
         return result
     }
 
     /// x ← (1 − α)·x + α·T(x) for one step.
-    static func advance(_ points: Matrix<Scalar>, by step: Step, target: Matrix<Scalar>) throws -> Matrix<Scalar> {
-        let entropic = EntropicMap(target: target, g: step.g, epsilon: step.epsilon, converged: step.converged)
+    static func advance(
+        _ points: Matrix<Scalar>, by step: Step, target: Matrix<Scalar>, cost: GroundCost
+    ) throws -> Matrix<Scalar> {
+        let entropic = EntropicMap(target: target, g: step.g, epsilon: step.epsilon, converged: step.converged, cost: cost)
         let mapped: Matrix<Scalar>
         if let sourceSelf = step.sourceSelf {
             mapped = try DebiasedEntropicMap(cross: entropic, sourceSelf: sourceSelf).transport(points)
@@ -274,5 +307,18 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
             for k in out.indices { out[k] = stay * points.storage[k] + alpha * out[k] }
         }
         return result
+    }
+}
+
+extension ProgOTMap {
+    private enum CodingKeys: String, CodingKey { case target, steps, epsilonSelection, cost }
+
+    /// Maps written before costs existed have no `cost`: they are squared-Euclidean.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(target: try container.decode(Matrix<Scalar>.self, forKey: .target),
+                  steps: try container.decode([Step].self, forKey: .steps),
+                  epsilonSelection: try container.decodeIfPresent(EpsilonTuning.Selection.self, forKey: .epsilonSelection),
+                  cost: try container.decodeIfPresent(GroundCost.self, forKey: .cost) ?? .squaredEuclidean)
     }
 }

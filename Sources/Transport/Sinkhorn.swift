@@ -49,38 +49,40 @@ public struct SinkhornResult<Scalar: BLASScalar>: Sendable, Equatable, Codable {
     public let marginalError: Double
 }
 
-/// Log-domain Sinkhorn on point clouds with the squared-Euclidean cost.
+/// Log-domain Sinkhorn on point clouds, with the squared-Euclidean cost unless told otherwise.
 ///
 /// Each iteration updates f (making the row marginal exact), then computes the g-update
 /// g̃ = −ε·LSE_i[(f_i + ε log a_i − C_ij)/ε]; the column marginal of (f, g) is
 /// b_j·exp((g_j − g̃_j)/ε), whose L1 error against b is the convergence test, before g ← g̃.
 /// Row-wise log-sum-exps run in parallel blocks of rows.
 public enum Sinkhorn {
+    /// `cost` (default ‖x − y‖²) is the ground cost; `.auto` ε is then 0.05 × the std of that
+    /// cost's matrix, as OTT-JAX's `PointCloud` with that `cost_fn`.
     public static func solve(
         source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions(),
-        warmStart: SinkhornPotentials<Double>? = nil
+        warmStart: SinkhornPotentials<Double>? = nil, cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Double> {
-        try solveGeneric(x, y, options, warmStart: warmStart)
+        try solveGeneric(x, y, options, warmStart: warmStart, cost: cost)
     }
 
     public static func solve(
         source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions(),
-        warmStart: SinkhornPotentials<Float>? = nil
+        warmStart: SinkhornPotentials<Float>? = nil, cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Float> {
-        try solveGeneric(x, y, options, warmStart: warmStart)
+        try solveGeneric(x, y, options, warmStart: warmStart, cost: cost)
     }
 
     /// The symmetric problem OT_ε(x, x), solved with the averaged update f ← ½(f + T(f)).
     public static func solveSymmetric(
-        _ x: Matrix<Double>, options: SinkhornOptions = SinkhornOptions()
+        _ x: Matrix<Double>, options: SinkhornOptions = SinkhornOptions(), cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Double> {
-        try solveSymmetricGeneric(x, options)
+        try solveSymmetricGeneric(x, options, cost: cost)
     }
 
     public static func solveSymmetric(
-        _ x: Matrix<Float>, options: SinkhornOptions = SinkhornOptions()
+        _ x: Matrix<Float>, options: SinkhornOptions = SinkhornOptions(), cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Float> {
-        try solveSymmetricGeneric(x, options)
+        try solveSymmetricGeneric(x, options, cost: cost)
     }
 
     static func validate<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {
@@ -92,7 +94,7 @@ public enum Sinkhorn {
     }
 
     static func costRows<Scalar: TransportScalar>(
-        _ cost: SquaredEuclideanCost<Scalar>, _ options: SinkhornOptions
+        _ cost: any CostRowSource<Scalar>, _ options: SinkhornOptions
     ) -> CostRows<Scalar> {
         let dense: Bool
         switch options.mode {
@@ -105,19 +107,20 @@ public enum Sinkhorn {
 
     static func solveGeneric<Scalar: TransportScalar>(
         _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions,
-        warmStart: SinkhornPotentials<Scalar>? = nil
+        warmStart: SinkhornPotentials<Scalar>? = nil, cost groundCost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, y)
+        _ = try groundCost.validated()
         if let warmStart {
             guard warmStart.f.count == x.rows, warmStart.g.count == y.rows,
                   warmStart.f.allSatisfy(\.isFinite), warmStart.g.allSatisfy(\.isFinite) else {
                 throw TransportError.invalidWarmStart(sourcePoints: x.rows, targetPoints: y.rows)
             }
         }
-        let cost = SquaredEuclideanCost(x, y)
+        let cost = groundCost.rows(x, y)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
-        let rowsOfCT = costRows(cost.transposed, options)
+        let rowsOfCT = costRows(cost.transposedSource, options)
         let n = x.rows, m = y.rows
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
         // The first update recomputes f from g; a warm f only serves as its log-sum-exp guess.
@@ -136,10 +139,11 @@ public enum Sinkhorn {
     }
 
     static func solveSymmetricGeneric<Scalar: TransportScalar>(
-        _ x: Matrix<Scalar>, _ options: SinkhornOptions
+        _ x: Matrix<Scalar>, _ options: SinkhornOptions, cost groundCost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, x)
-        let cost = SquaredEuclideanCost(x, x)
+        _ = try groundCost.validated()
+        let cost = groundCost.rows(x, x)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
         let logA = -Foundation.log(Double(x.rows))

@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// The cost c(x, y) = ‖x − y‖² (no ½, as OTT-JAX's `PointCloud`) between the rows of two
 /// point clouds, produced a block of rows at a time as ‖x‖² + ‖y‖² − 2·x·yᵀ with one gemm.
-struct SquaredEuclideanCost<Scalar: TransportScalar>: @unchecked Sendable {
+struct SquaredEuclideanCost<Scalar: TransportScalar>: CostRowSource, @unchecked Sendable {
     let x: Matrix<Scalar>
     let y: Matrix<Scalar>
     let xNorms: [Scalar]
@@ -21,6 +21,8 @@ struct SquaredEuclideanCost<Scalar: TransportScalar>: @unchecked Sendable {
 
     /// The same cost with the roles of the clouds swapped (rows of Cᵀ).
     var transposed: SquaredEuclideanCost { SquaredEuclideanCost(swapping: self) }
+
+    var transposedSource: any CostRowSource<Scalar> { transposed }
 
     private init(swapping other: SquaredEuclideanCost) {
         x = other.y
@@ -55,15 +57,6 @@ struct SquaredEuclideanCost<Scalar: TransportScalar>: @unchecked Sendable {
                 Scalar.addSquaredNorms(to: buffer + offset * m, rowNorm: xNorms[i], columnNorms: columnNorms, count: m)
             }
         }
-    }
-
-    /// The whole n × m cost matrix.
-    func matrix() -> Matrix<Scalar> {
-        var result = Matrix<Scalar>(rows: rows, cols: cols)
-        result.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { fillRows(0..<rows, into: base) }
-        }
-        return result
     }
 }
 

@@ -42,7 +42,7 @@ public enum CouplingRecovery {
     public struct Row: Sendable, Equatable, Codable {
         /// `sinkhorn` or `progot`.
         public let method: String
-        /// "ε × 0.25", "tuned ε (× 0.5)" or "K = 4".
+        /// "ε × 0.25" (of ε₀ of (x, y)), "tuned ε (scale 0.5)" (of ε₀ of (y, y), the held-out search's choice) or "K = 4".
         public let setting: String
         /// Sinkhorn's ε; ProgOT's last step's ε.
         public let epsilon: Double
@@ -89,7 +89,7 @@ public enum CouplingRecovery {
             sinkhorn.epsilon = .fixed(selection.epsilon)
             let searchIterations = selection.runs.reduce(0) { $0 + $1.iterations }
             let row = try sinkhornRow(x, y, sinkhorn, cost: cost, paired: settings.paired,
-                                      setting: "tuned ε (ε₀(y, y) × \(formatScale(selection.scale)))",
+                                      setting: "tuned ε (scale \(formatScale(selection.scale)))",
                                       searchIterations: searchIterations)
             rows.append(Row(method: row.method, setting: row.setting, epsilon: row.epsilon, steps: nil,
                             iterations: row.iterations, searchIterations: searchIterations,

@@ -105,16 +105,16 @@ struct Coupling: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let groundCost = try parsedCost()
-            var (x, y, description) = try clouds()
             let isPaired = paired || blur != nil
-            if isPaired, x.rows != y.rows {
-                throw CommandError("--paired needs as many source as target points, got \(x.rows) and \(y.rows)")
-            }
-            (x, y) = try subsample(x, y, paired: isPaired)
             let settings = CouplingRecovery.Settings(
                 cost: groundCost, epsilonScales: try numbers(epsilonScales, option: "--epsilon-scales"),
                 tunedEpsilon: !noTunedEpsilon, progotSteps: try integers(steps, option: "--steps"),
                 progot: try progotTemplate(), paired: isPaired)
+            var (x, y, description) = try clouds()
+            if isPaired, x.rows != y.rows {
+                throw CommandError("--paired needs as many source as target points, got \(x.rows) and \(y.rows)")
+            }
+            (x, y) = try subsample(x, y, paired: isPaired)
             let started = Date()
             let rows = try CouplingRecovery.run(source: x, target: y, settings: settings, seed: seed)
             let wall = Date().timeIntervalSince(started)
@@ -273,7 +273,7 @@ struct Coupling: ParsableCommand {
             Cost: \(context.cost). OTT's default ε of the (x, y) problem: ε₀ = \(g(context.epsilonBase)).
             Sinkhorn: threshold \(g(threshold)) on the L1 error of the column marginal, at most \(maxIterations) iterations a run.
             ProgOT: α schedule \(alpha.rawValue), warm start \(warmStart), first-step threshold \(startThreshold), end ε tuned on held-out target points (seed \(seed)); its coupling is the last step's plan.
-            Iterations: Sinkhorn iterations of the solve (ProgOT: all its steps); search_iterations: those of the held-out ε search before it.\(context.paired ? "\nPaired: row i of the target is the image of row i of the source; trace = Σ_i π_ii (1 for the identity coupling), kl_from_identity = KL(Id/n ‖ π)." : "")
+            Settings: "ε × s" is s × ε₀; "tuned ε (scale s)" is s × OTT's default ε of the (y, y) problem, the scale whose entropic self-map of y moved held-out target points least (eot's choice, and ProgOT's end ε). Iterations: Sinkhorn iterations of the solve (ProgOT: all its steps); search_iterations: those of the held-out ε search before it.\(context.paired ? "\nPaired: row i of the target is the image of row i of the source; trace = Σ_i π_ii (1 for the identity coupling), kl_from_identity = KL(Id/n ‖ π)." : "")
 
             """
         markdown += "\n" + table(rows, paired: context.paired).joined(separator: "\n") + "\n\n"

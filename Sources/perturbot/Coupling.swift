@@ -265,7 +265,7 @@ struct Coupling: ParsableCommand {
             })
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
-        let command = (["perturbot"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let command = (["perturbot"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         var markdown = """
             # \(heading)
 
@@ -286,4 +286,11 @@ struct Coupling: ParsableCommand {
     }
 
     private func g(_ value: Double) -> String { String(format: "%.6g", value) }
+
+    /// The argument as a POSIX shell reads it back: single-quoted unless it is plain.
+    private func shellQuoted(_ argument: String) -> String {
+        let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./=,:+"))
+        if !argument.isEmpty, argument.unicodeScalars.allSatisfy({ plain.contains($0) && $0.isASCII }) { return argument }
+        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 }

@@ -19,6 +19,10 @@ public enum CouplingRecovery {
         public var tunedEpsilon: Bool
         /// ProgOT's numbers of steps.
         public var progotSteps: [Int]
+        /// ProgOT's end ε as multiples of ε₀ of (x, y), each run for every K (the schedule from
+        /// the start ε to this end ε as the paper's Algorithm 4 builds it); nil: the end ε tuned
+        /// on held-out target points.
+        public var progotEndScales: [Double?]
         /// ProgOT's settings apart from K and the cost (its `sinkhorn` also sets Sinkhorn's
         /// threshold and iteration limit here).
         public var progot: ProgOTEstimator
@@ -27,8 +31,9 @@ public enum CouplingRecovery {
 
         public init(cost: GroundCost = .squaredEuclidean,
                     epsilonScales: [Double] = [1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0 / 2, 1, 2],
-                    tunedEpsilon: Bool = true, progotSteps: [Int] = [2, 4, 8, 16],
+                    tunedEpsilon: Bool = true, progotSteps: [Int] = [2, 4, 8, 16], progotEndScales: [Double?] = [nil],
                     progot: ProgOTEstimator = ProgOTEstimator(), paired: Bool = false) {
+            self.progotEndScales = progotEndScales
             self.cost = cost
             self.epsilonScales = epsilonScales
             self.tunedEpsilon = tunedEpsilon
@@ -66,8 +71,12 @@ public enum CouplingRecovery {
         guard !settings.epsilonScales.isEmpty || settings.tunedEpsilon || !settings.progotSteps.isEmpty else {
             throw StageError.invalidInput("nothing to run: no ε scales, no tuned ε and no ProgOT steps")
         }
-        guard settings.epsilonScales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw StageError.invalidInput("ε scales must be positive numbers, got \(settings.epsilonScales)")
+        let givenScales = settings.epsilonScales + settings.progotEndScales.compactMap { $0 }
+        guard givenScales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw StageError.invalidInput("ε scales must be positive numbers, got \(givenScales)")
+        }
+        guard !settings.progotEndScales.isEmpty || settings.progotSteps.isEmpty else {
+            throw StageError.invalidInput("ProgOT needs at least one end ε (a scale, or tuned)")
         }
         guard settings.progotSteps.allSatisfy({ $0 >= 1 }) else {
             throw StageError.invalidInput("ProgOT step counts must be at least 1, got \(settings.progotSteps)")
@@ -96,27 +105,47 @@ public enum CouplingRecovery {
                             unconvergedRuns: row.unconvergedRuns + selection.runs.filter { !$0.converged }.count,
                             statistics: row.statistics, seconds: Date().timeIntervalSince(started)))
         }
+        let startScale: Double
+        if case .scheduled(_, let scale) = settings.progot.epsilon { startScale = scale } else { startScale = 1 }
         for steps in settings.progotSteps {
-            var estimator = settings.progot
-            estimator.steps = steps
-            estimator.cost = cost
-            var rng = SeededRNG(seed: seed)
-            let started = Date()
-            let fit = try estimator.fitWithTrajectory(source: x, target: y, rng: &rng)
-            guard let solution = fit.map.steps.isEmpty ? nil : fit.lastStepSolution, let last = fit.map.steps.last else {
-                throw StageError.invalidInput("ProgOT with \(steps) steps returned no step")
+            for end in settings.progotEndScales {
+                rows.append(try progotRow(x, y, settings: settings, steps: steps,
+                                          endEpsilon: end.map { $0 * baseEpsilon }, endScale: end,
+                                          startEpsilon: startScale * baseEpsilon, seed: seed))
             }
-            let statistics = try CouplingStatistics.compute(
-                source: x, target: y, solution: solution, cost: cost, paired: settings.paired,
-                solvedSource: fit.lastStepSource)
-            let searchIterations = (fit.map.epsilonSelection?.runs ?? []).reduce(0) { $0 + $1.iterations }
-            rows.append(Row(
-                method: "progot", setting: "K = \(steps)", epsilon: last.epsilon, steps: steps,
-                iterations: fit.map.steps.reduce(0) { $0 + $1.iterations }, searchIterations: searchIterations,
-                unconvergedRuns: fit.map.solverSteps.filter { !$0.converged }.count,
-                statistics: statistics, seconds: Date().timeIntervalSince(started)))
         }
         return rows
+    }
+
+    /// ProgOT with `steps` steps, its end ε given or (nil) tuned on held-out target points.
+    private static func progotRow(
+        _ x: Matrix<Double>, _ y: Matrix<Double>, settings: Settings, steps: Int, endEpsilon: Double?,
+        endScale: Double?, startEpsilon: Double, seed: UInt64
+    ) throws -> Row {
+        var estimator = settings.progot
+        estimator.steps = steps
+        estimator.cost = settings.cost
+        var setting = "K = \(steps)"
+        if let endEpsilon, let endScale {
+            estimator.epsilon = .fixed(ProgOTEstimator.epsilonSchedule(
+                alphas: estimator.alpha.alphas(steps: steps), start: startEpsilon, end: endEpsilon))
+            setting += ", end ε × \(formatScale(endScale))"
+        }
+        var rng = SeededRNG(seed: seed)
+        let started = Date()
+        let fit = try estimator.fitWithTrajectory(source: x, target: y, rng: &rng)
+        guard let solution = fit.lastStepSolution, let last = fit.map.steps.last else {
+            throw StageError.invalidInput("ProgOT with \(steps) steps returned no step")
+        }
+        let statistics = try CouplingStatistics.compute(
+            source: x, target: y, solution: solution, cost: settings.cost, paired: settings.paired,
+            solvedSource: fit.lastStepSource)
+        return Row(
+            method: "progot", setting: setting, epsilon: last.epsilon, steps: steps,
+            iterations: fit.map.steps.reduce(0) { $0 + $1.iterations },
+            searchIterations: (fit.map.epsilonSelection?.runs ?? []).reduce(0) { $0 + $1.iterations },
+            unconvergedRuns: fit.map.solverSteps.filter { !$0.converged }.count,
+            statistics: statistics, seconds: Date().timeIntervalSince(started))
     }
 
     private static func sinkhornRow(

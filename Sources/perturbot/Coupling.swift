@@ -75,6 +75,9 @@ struct Coupling: ParsableCommand {
     @Option(help: "ProgOT's numbers of steps K, comma-separated (none: 'none').")
     var steps = "2,4,8,16"
 
+    @Option(help: "ProgOT's end ε as multiples of OTT's default ε of (x, y), or 'tuned' (on held-out target points), comma-separated; each is run for every K.")
+    var progotEndScales = "tuned"
+
     @Option(help: "ProgOT: step schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .quad
 
@@ -109,6 +112,7 @@ struct Coupling: ParsableCommand {
             let settings = CouplingRecovery.Settings(
                 cost: groundCost, epsilonScales: try numbers(epsilonScales, option: "--epsilon-scales"),
                 tunedEpsilon: !noTunedEpsilon, progotSteps: try integers(steps, option: "--steps"),
+                progotEndScales: try endScales(),
                 progot: try progotTemplate(), paired: isPaired)
             var (x, y, description) = try clouds()
             if isPaired, x.rows != y.rows {
@@ -196,6 +200,17 @@ struct Coupling: ParsableCommand {
                                startThreshold: start)
     }
 
+    private func endScales() throws -> [Double?] {
+        try progotEndScales.split(separator: ",").map { part in
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if text == "tuned" { return nil }
+            guard let value = Double(text), value.isFinite, value > 0 else {
+                throw CommandError("--progot-end-scales must be positive numbers or 'tuned', separated by commas, got '\(progotEndScales)'")
+            }
+            return value
+        }
+    }
+
     private func numbers(_ text: String, option: String) throws -> [Double] {
         if text == "none" { return [] }
         return try text.split(separator: ",").map { part in
@@ -272,7 +287,7 @@ struct Coupling: ParsableCommand {
             Data: \(context.description); \(context.n) source and \(context.m) target points in d = \(context.d).
             Cost: \(context.cost). OTT's default ε of the (x, y) problem: ε₀ = \(g(context.epsilonBase)).
             Sinkhorn: threshold \(g(threshold)) on the L1 error of the column marginal, at most \(maxIterations) iterations a run.
-            ProgOT: α schedule \(alpha.rawValue), warm start \(warmStart), first-step threshold \(startThreshold), end ε tuned on held-out target points (seed \(seed)); its coupling is the last step's plan.
+            ProgOT: α schedule \(alpha.rawValue), warm start \(warmStart), first-step threshold \(startThreshold), start ε = ε₀, end ε tuned on held-out target points (seed \(seed)) or, in rows "end ε × s", s × ε₀ (the schedule ε_k = (1 − t_{k−1}) ε_start + t_{k−1} ε_end never reaches the end ε, so the last step's ε, in the table, is larger); its coupling is the last step's plan.
             Settings: "ε × s" is s × ε₀; "tuned ε (scale s)" is s × OTT's default ε of the (y, y) problem, the scale whose entropic self-map of y moved held-out target points least (eot's choice, and ProgOT's end ε). Iterations: Sinkhorn iterations of the solve (ProgOT: all its steps); search_iterations: those of the held-out ε search before it.\(context.paired ? "\nPaired: row i of the target is the image of row i of the source; trace = Σ_i π_ii (1 for the identity coupling), kl_from_identity = KL(Id/n ‖ π)." : "")
 
             """

@@ -18,15 +18,17 @@ final class CouplingCommandTests: XCTestCase {
         let source = try images(in: scratch)
         let out = scratch.appendingPathComponent("coupling").path
         let result = try CLI.run(["coupling", "--source", source, "--blur", "0.5", "--image-shape", "3x3",
-                                  "--epsilon-scales", "0.25,1", "--steps", "2,4", "--alpha", "lin", "--out", out,
+                                  "--epsilon-scales", "0.25,1", "--steps", "2,4", "--progot-end-scales", "0.5,tuned",
+                                  "--alpha", "lin", "--out", out,
                                   "--title", "tiny blur"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("| progot | K = 4 |"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("| progot | K = 4, end ε × 0.5 |"), result.stdout)
         let csv = try String(contentsOfFile: out + "/coupling.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.first, "method,setting,epsilon,cost,entropy,iterations,search_iterations,trace,kl_from_identity,mass,unconverged_runs,seconds")
-        XCTAssertEqual(csv.count, 1 + 2 + 1 + 2)
+        XCTAssertEqual(csv.count, 1 + 2 + 1 + 4)
         let traces = csv.dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[7]) }
-        XCTAssertTrue(traces.allSatisfy { ($0 ?? -1) > 0 && ($0 ?? 2) <= 1 + 1e-9 }, "\(traces)")
+        XCTAssertTrue(traces.allSatisfy { ($0 ?? -1) >= 0 && ($0 ?? 2) <= 1 + 1e-9 }, "\(traces)")
         let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
         XCTAssertTrue(report.hasPrefix("# tiny blur"))
         XCTAssertTrue(report.contains("blurred with σ = 0.5 px"))
@@ -57,6 +59,8 @@ final class CouplingCommandTests: XCTestCase {
         try CLI.assertOneLineError(["coupling", "--source", source, "--blur", "1", "--image-shape", "3by3"], ["--image-shape"])
         try CLI.assertOneLineError(["coupling", "--source", source, "--blur", "1", "--steps", "2,x"], ["--steps"])
         try CLI.assertOneLineError(["coupling", "--source", source], ["--target", "--blur"])
+        try CLI.assertOneLineError(["coupling", "--source", source, "--blur", "1", "--image-shape", "3x3",
+                                    "--progot-end-scales", "0.5,best"], ["--progot-end-scales"])
         let data = TestPaths.repository.appendingPathComponent("data/demo-4i.h5ad").path
         try CLI.assertOneLineError(["coupling", "--data", data, "--drug", "aspirin"], ["aspirin", "drug"])
     }

@@ -64,6 +64,22 @@ final class CouplingRecoveryTests: XCTestCase {
         XCTAssertEqual(row.iterations, fit.map.steps.reduce(0) { $0 + $1.iterations })
     }
 
+    func testGivenEndEpsilonsScheduleEveryK() throws {
+        let (x, y) = pairedClouds(n: 40, noise: 0.2)
+        let settings = CouplingRecovery.Settings(epsilonScales: [], tunedEpsilon: false, progotSteps: [2, 4],
+                                                 progotEndScales: [0.25, 1], progot: ProgOTEstimator(alpha: .lin), paired: true)
+        let rows = try CouplingRecovery.run(source: x, target: y, settings: settings, seed: 0)
+        XCTAssertEqual(rows.map(\.setting), ["K = 2, end ε × 0.25", "K = 2, end ε × 1", "K = 4, end ε × 0.25", "K = 4, end ε × 1"])
+        let base = try GroundCost.squaredEuclidean.defaultEpsilon(x, y)
+        // lin: the last step runs at (1 − t) ε₀ + t ε_end with t = 1 − 1/K.
+        XCTAssertEqual(rows[0].epsilon, 0.5 * base + 0.5 * 0.25 * base, accuracy: 1e-9 * base)
+        XCTAssertEqual(rows[2].epsilon, 0.25 * base + 0.75 * 0.25 * base, accuracy: 1e-9 * base)
+        XCTAssertEqual(rows[1].epsilon, base, accuracy: 1e-9 * base)
+        XCTAssertTrue(rows.allSatisfy { $0.searchIterations == 0 })
+        // The smaller end ε gives the sharper plan.
+        XCTAssertGreaterThan(try XCTUnwrap(rows[2].statistics.trace), try XCTUnwrap(rows[3].statistics.trace))
+    }
+
     func testBadSettingsAreRefused() {
         let (x, y) = pairedClouds(n: 10, noise: 0.1)
         XCTAssertThrowsError(try CouplingRecovery.run(

@@ -78,6 +78,9 @@ struct Coupling: ParsableCommand {
     @Option(help: "ProgOT's end ε as multiples of OTT's default ε of (x, y), or 'tuned' (on held-out target points), comma-separated; each is run for every K.")
     var progotEndScales = "tuned"
 
+    @Option(help: "ProgOT: the start ε as a multiple of OTT's default ε of (x, y).")
+    var startEpsilonScale = 1.0
+
     @Option(help: "ProgOT: step schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .quad
 
@@ -195,7 +198,11 @@ struct Coupling: ParsableCommand {
         } else {
             throw CommandError("--start-threshold must be a positive number or 'none', got '\(startThreshold)'")
         }
-        return ProgOTEstimator(alpha: alpha, warmStart: warmStart,
+        guard startEpsilonScale.isFinite, startEpsilonScale > 0 else {
+            throw CommandError("--start-epsilon-scale must be a positive number, got \(startEpsilonScale)")
+        }
+        return ProgOTEstimator(alpha: alpha, epsilon: .scheduled(tuning: EpsilonTuning(), startScale: startEpsilonScale),
+                               warmStart: warmStart,
                                sinkhorn: SinkhornOptions(threshold: threshold, maxIterations: maxIterations),
                                startThreshold: start)
     }
@@ -287,7 +294,7 @@ struct Coupling: ParsableCommand {
             Data: \(context.description); \(context.n) source and \(context.m) target points in d = \(context.d).
             Cost: \(context.cost). OTT's default ε of the (x, y) problem: ε₀ = \(g(context.epsilonBase)).
             Sinkhorn: threshold \(g(threshold)) on the L1 error of the column marginal, at most \(maxIterations) iterations a run.
-            ProgOT: α schedule \(alpha.rawValue), warm start \(warmStart), first-step threshold \(startThreshold), start ε = ε₀, end ε tuned on held-out target points (seed \(seed)) or, in rows "end ε × s", s × ε₀ (the schedule ε_k = (1 − t_{k−1}) ε_start + t_{k−1} ε_end never reaches the end ε, so the last step's ε, in the table, is larger); its coupling is the last step's plan.
+            ProgOT: α schedule \(alpha.rawValue), warm start \(warmStart), first-step threshold \(startThreshold), start ε = \(startEpsilonScale == 1 ? "" : "\(g(startEpsilonScale)) × ")ε₀, end ε tuned on held-out target points (seed \(seed)) or, in rows "end ε × s", s × ε₀ (the schedule ε_k = (1 − t_{k−1}) ε_start + t_{k−1} ε_end never reaches the end ε, so the last step's ε, in the table, is larger); its coupling is the last step's plan.
             Settings: "ε × s" is s × ε₀; "tuned ε (scale s)" is s × OTT's default ε of the (y, y) problem, the scale whose entropic self-map of y moved held-out target points least (eot's choice, and ProgOT's end ε). Iterations: Sinkhorn iterations of the solve (ProgOT: all its steps); search_iterations: those of the held-out ε search before it.\(context.paired ? "\nPaired: row i of the target is the image of row i of the source; trace = Σ_i π_ii (1 for the identity coupling), kl_from_identity = KL(Id/n ‖ π)." : "")
 
             """

@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "Transport", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -214,6 +214,10 @@ struct NodeReader {
                 parameters[key] = value
             }
         }
+        if complete, let problem = solver.check(parameters) {
+            issue("methods.\(name): \(problem)", at: node)
+            complete = false
+        }
         return complete ? PipelineSpec.MethodSpec(name: name, solver: solverName, parameters: parameters) : nil
     }
 

@@ -96,13 +96,17 @@ public enum SolverRegistry {
         public let mapType: any TransportMap<Float>.Type
         /// Builds the estimator from validated parameters (absent ones take their defaults).
         public let make: @Sendable ([String: ParameterValue]) -> any MapEstimator
+        /// What is wrong with a combination of individually valid parameters, or nil.
+        public let check: @Sendable ([String: ParameterValue]) -> String?
 
         init(name: String, summary: String, parameters: [ParameterSchema], mapType: any TransportMap<Float>.Type,
+             check: @escaping @Sendable ([String: ParameterValue]) -> String? = { _ in nil },
              make: @escaping @Sendable ([String: ParameterValue]) -> any MapEstimator) {
             self.name = name
             self.summary = summary
             self.parameters = parameters
             self.mapType = mapType
+            self.check = check
             self.make = make
         }
 
@@ -184,6 +188,37 @@ public enum SolverRegistry {
             if case .flag(let on)? = parameters["debiased"] { estimator.debiased = on }
             if case .flag(let on)? = parameters["warm_start"] { estimator.warmStart = on }
             if let value = parameters["start_threshold"]?.number { estimator.startThreshold = value }
+            return estimator
+        },
+        Solver(
+            name: "mbo", summary: "entropic map of an elastic cost ½‖·‖² + λτ, sparse displacements (Cuturi, Klein & Ablin 2023)",
+            parameters: [
+                ParameterSchema(name: "penalty", kind: .choice(MBOEstimator.Penalty.allCases.map(\.rawValue)),
+                                help: "τ: l1 (soft thresholding at λ, the default) or stvs (threshold λγ)"),
+                ParameterSchema(name: "lambda", kind: .nonNegativeNumber, help: "λ, the weight of τ (1; at most 2 for stvs)"),
+                ParameterSchema(name: "gamma", kind: .positiveNumber, help: "stvs: γ (1)"),
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["tuned", "auto"]),
+                                help: "tuned on held-out target points (default, as eot), auto (OTT's default for the elastic cost) or a number"),
+                ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune ε (0.1)"),
+            ] + sinkhornParameters, mapType: EntropicMap<Float>.self,
+            check: { parameters in
+                guard case .text("stvs")? = parameters["penalty"], let lambda = parameters["lambda"]?.number, lambda > 2 else {
+                    return nil
+                }
+                return "'lambda' must be at most 2 with penalty stvs (½‖z‖² + λ·STVS_γ is not convex beyond; the threshold is λγ, so raise 'gamma'), got \(lambda)"
+            }
+        ) { parameters in
+            var estimator = MBOEstimator(sinkhorn: sinkhornOptions(parameters))
+            if case .text(let name)? = parameters["penalty"], let penalty = MBOEstimator.Penalty(rawValue: name) {
+                estimator.penalty = penalty
+            }
+            if let value = parameters["lambda"]?.number { estimator.lambda = value }
+            if let value = parameters["gamma"]?.number { estimator.gamma = value }
+            switch parameters["epsilon"] {
+            case .text("auto")?: estimator.epsilon = .choice(.auto)
+            case let value? where value.number != nil: estimator.epsilon = .choice(.fixed(value.number ?? 1))
+            default: estimator.epsilon = .tuned(tuning(parameters))
+            }
             return estimator
         },
         Solver(

@@ -63,6 +63,9 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
         switch cost {
         case .squaredEuclidean: return barycentricProjection(points)
         case .pNorm(let p): return translationInvariantTransport(points, cost: PNormCost(p: p))
+        case .elasticL1(let lambda): return translationInvariantTransport(points, cost: ElasticL1Cost(lambda: lambda))
+        case .elasticSTVS(let lambda, let gamma):
+            return translationInvariantTransport(points, cost: ElasticSTVSCost(lambda: lambda, gamma: gamma))
         }
     }
 

@@ -16,14 +16,21 @@ public enum EntropicEpsilon: Sendable, Codable, Equatable {
 /// The pipeline's `eot` is `.tuned` (the ProgOT paper's tuned EOT); `untuned` is
 /// `.choice(.auto)`, OTT's default ε. With `.tuned`, the final problem uses all target points;
 /// the held-out split only scores the candidate ε.
+///
+/// With another translation-invariant `cost` it is the map of Cuturi, Klein & Ablin (2023, eq. 7),
+/// x − ∇h*(Σ_j p_j(x) ∇h(x − y_j)); `MBOEstimator` is this with an elastic cost.
 public struct EntropicMapEstimator: MapEstimator, Equatable {
     public var epsilon: EntropicEpsilon
     /// Threshold, iteration limit and mode of every Sinkhorn run (its `epsilon` is ignored).
     public var sinkhorn: SinkhornOptions
+    /// The ground cost of every Sinkhorn run (the ε search's too) and of the map.
+    public var cost: GroundCost
 
-    public init(epsilon: EntropicEpsilon = .tuned(EpsilonTuning()), sinkhorn: SinkhornOptions = SinkhornOptions()) {
+    public init(epsilon: EntropicEpsilon = .tuned(EpsilonTuning()), sinkhorn: SinkhornOptions = SinkhornOptions(),
+                cost: GroundCost = .squaredEuclidean) {
         self.epsilon = epsilon
         self.sinkhorn = sinkhorn
+        self.cost = cost
     }
 
     public func fit(source: Matrix<Float>, target: Matrix<Float>, rng: inout SeededRNG) throws -> any TransportMap<Float> {
@@ -38,20 +45,22 @@ public struct EntropicMapEstimator: MapEstimator, Equatable {
         _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG
     ) throws -> EntropicMap<Scalar> {
         try Sinkhorn.validate(x, y)
+        let cost = try self.cost.validated()
         var options = sinkhorn
         var selection: EpsilonTuning.Selection?
         switch epsilon {
         case .choice(let choice):
             options.epsilon = choice
         case .tuned(let tuning):
-            let chosen = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng)
+            let chosen = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng, cost: cost)
             options.epsilon = .fixed(chosen.epsilon)
             selection = chosen
         }
-        let solution = try Sinkhorn.solveGeneric(x, y, options)
+        let solution = try Sinkhorn.solveGeneric(x, y, options, cost: cost)
         return EntropicMap(target: y, g: solution.g, epsilon: solution.epsilon,
                            converged: solution.converged && (selection?.converged ?? true),
                            epsilonSelection: selection,
-                           run: SolverStep(.transport, index: 1, result: solution, threshold: options.threshold))
+                           run: SolverStep(.transport, index: 1, result: solution, threshold: options.threshold),
+                           cost: cost)
     }
 }

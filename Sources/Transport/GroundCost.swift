@@ -15,41 +15,107 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
     /// h(z) = ‖z‖_p^p / p with p > 1 (OTT-JAX's `PNormP`; the ProgOT paper's coupling
     /// experiment uses p = 1.5).
     case pNorm(Double)
+    /// h(z) = ½‖z‖² + λ‖z‖₁ (Cuturi, Klein & Ablin 2023, §4; OTT-JAX's
+    /// `RegTICost(regularizers.L1(), lam=λ)`): ∇h* is soft thresholding at λ, so the entropic
+    /// map's displacements are sparse.
+    case elasticL1(lambda: Double)
+    /// h(z) = ½‖z‖² + λ·STVS_γ(z), STVS_γ(z) = γ² Σ_d (σ_d − ½e^{−2σ_d} + ½) with
+    /// σ_d = asinh(|z_d| / 2γ) (Schreck et al. 2015; OTT-JAX's `RegTICost(STVS(γ), lam=λ)`).
+    /// STVS is concave on each half-line, so h is convex only for λ ≤ 2 (φ''(0⁺) = 1 − λ/2);
+    /// ∇h* is then the exact shrinkage `ElasticSTVSCost.conjugateDerivative` (REFERENCES.md
+    /// Part A §1.2; see there for how it differs from OTT 0.6's when λ ≠ 1).
+    case elasticSTVS(lambda: Double, gamma: Double)
 
-    /// Checks the parameters: p must be finite and above 1 (h strictly convex and ∇h* defined).
+    /// Checks the parameters: p finite and above 1; λ ≥ 0 (≤ 2 for STVS) and γ > 0, finite, so
+    /// that h is strictly convex and ∇h* defined.
     public func validated() throws -> GroundCost {
-        if case .pNorm(let p) = self {
+        switch self {
+        case .squaredEuclidean:
+            break
+        case .pNorm(let p):
             guard p.isFinite, p > 1 else {
                 throw TransportError.invalidParameter("the p-norm cost needs a finite p > 1, got \(p)")
+            }
+        case .elasticL1(let lambda):
+            guard lambda.isFinite, lambda >= 0 else {
+                throw TransportError.invalidParameter("the elastic_l1 cost needs a finite λ ≥ 0, got \(lambda)")
+            }
+        case .elasticSTVS(let lambda, let gamma):
+            guard lambda.isFinite, lambda >= 0, lambda <= 2 else {
+                throw TransportError.invalidParameter(
+                    "the elastic_stvs cost needs 0 ≤ λ ≤ 2 (h = ½‖z‖² + λ·STVS_γ is not convex beyond; the shrinkage threshold is λγ, so raise γ instead), got λ = \(lambda)")
+            }
+            guard gamma.isFinite, gamma > 0 else {
+                throw TransportError.invalidParameter("the elastic_stvs cost needs a finite γ > 0, got \(gamma)")
             }
         }
         return self
     }
 
-    /// The command-line and pipeline name: `sqeuclidean` or `pnorm`.
+    /// The command-line and pipeline name: `sqeuclidean`, `pnorm`, `elastic_l1` or `elastic_stvs`.
     public var name: String {
         switch self {
         case .squaredEuclidean: return "sqeuclidean"
         case .pNorm: return "pnorm"
+        case .elasticL1: return "elastic_l1"
+        case .elasticSTVS: return "elastic_stvs"
         }
+    }
+
+    /// Every name `init(name:…)` accepts.
+    public static let names = ["sqeuclidean", "pnorm", "elastic_l1", "elastic_stvs"]
+
+    /// The cost called `name`, with the parameters it uses (the others are ignored), validated.
+    public init(name: String, p: Double = 1.5, lambda: Double = 1, gamma: Double = 1) throws {
+        switch name {
+        case "sqeuclidean": self = .squaredEuclidean
+        case "pnorm": self = .pNorm(p)
+        case "elastic_l1": self = .elasticL1(lambda: lambda)
+        case "elastic_stvs": self = .elasticSTVS(lambda: lambda, gamma: gamma)
+        default:
+            throw TransportError.invalidParameter("unknown cost '\(name)'; expected one of \(GroundCost.names.joined(separator: ", "))")
+        }
+        self = try validated()
     }
 
     public var description: String {
         switch self {
         case .squaredEuclidean: return "sqeuclidean (‖x − y‖²)"
         case .pNorm(let p): return "pnorm (‖x − y‖_p^p / p, p = \(p))"
+        case .elasticL1(let lambda): return "elastic_l1 (½‖x − y‖² + λ‖x − y‖₁, λ = \(lambda))"
+        case .elasticSTVS(let lambda, let gamma):
+            return "elastic_stvs (½‖x − y‖² + λ·STVS_γ(x − y), λ = \(lambda), γ = \(gamma))"
         }
     }
 
     /// The cost of one pair of points.
     public func callAsFunction(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count, "points of different dimension")
+        let cost = coordinates
+        return zip(x, y).reduce(0) { $0 + cost.value($1.0 - $1.1) }
+    }
+
+    /// ∇h(z), coordinate by coordinate.
+    public func gradient(_ z: [Double]) throws -> [Double] {
+        let cost = try validated().coordinates
+        return z.map(cost.derivative)
+    }
+
+    /// ∇h*(w) = (∇h)⁻¹(w): for the elastic costs the prox of the penalty (soft thresholding for
+    /// L1, the STVS shrinkage), the part of the entropic map that makes displacements sparse.
+    public func conjugateGradient(_ w: [Double]) throws -> [Double] {
+        let cost = try validated().coordinates
+        return w.map(cost.conjugateDerivative)
+    }
+
+    /// The per-coordinate function of h, boxed: for the per-point helpers above; the kernels
+    /// switch on the case instead, so that they are specialised.
+    private var coordinates: any CoordinateCost {
         switch self {
-        case .squaredEuclidean:
-            return zip(x, y).reduce(0) { $0 + SquaredDifference().value($1.0 - $1.1) }
-        case .pNorm(let p):
-            let cost = PNormCost(p: p)
-            return zip(x, y).reduce(0) { $0 + cost.value($1.0 - $1.1) }
+        case .squaredEuclidean: return SquaredDifference()
+        case .pNorm(let p): return PNormCost(p: p)
+        case .elasticL1(let lambda): return ElasticL1Cost(lambda: lambda)
+        case .elasticSTVS(let lambda, let gamma): return ElasticSTVSCost(lambda: lambda, gamma: gamma)
         }
     }
 }
@@ -91,6 +157,55 @@ struct PNormCost: CoordinateCost {
         let magnitude = abs(w)
         let power = p == 1.5 ? magnitude * magnitude : Foundation.pow(magnitude, 1 / (p - 1))
         return w < 0 ? -power : power
+    }
+}
+
+/// φ(z) = ½z² + λ|z|; φ'(z) = z + λ·sign(z) (0 at 0); (φ*)'(w) = sign(w)·max(|w| − λ, 0), soft
+/// thresholding (OTT-JAX's `L1.prox(w, λ)`).
+struct ElasticL1Cost: CoordinateCost {
+    let lambda: Double
+
+    @inline(__always) func value(_ z: Double) -> Double { 0.5 * z * z + lambda * abs(z) }
+
+    @inline(__always) func derivative(_ z: Double) -> Double {
+        z > 0 ? z + lambda : (z < 0 ? z - lambda : 0)
+    }
+
+    @inline(__always) func conjugateDerivative(_ w: Double) -> Double {
+        w > lambda ? w - lambda : (w < -lambda ? w + lambda : 0)
+    }
+}
+
+/// φ(z) = ½z² + λγ²(σ − ½e^{−2σ} + ½), σ = asinh(|z| / 2γ) (λ ≤ 2, see `GroundCost.elasticSTVS`).
+///
+/// With s = |z| / 2γ and t = e^{−σ} = √(1 + s²) − s, the penalty's derivative is λγt·sign(z).
+/// Inverting w = φ'(z) for |w| > λγ: z = γ(1/t − t) turns w = z + λγt into (λ − 1)γt² − |w|t + γ = 0,
+/// whose root in (0, 1) is t = 2γ / (|w| + √(w² − 4(λ − 1)γ²)); |w| ≤ λγ maps to 0. At λ = 1 this
+/// is OTT-JAX's `STVS.prox`, w(1 − γ²/w²)₊.
+struct ElasticSTVSCost: CoordinateCost {
+    let lambda: Double
+    let gamma: Double
+
+    @inline(__always) func value(_ z: Double) -> Double {
+        let s = abs(z) / (2 * gamma)
+        let root = (1 + s * s).squareRoot()
+        let t = 1 / (root + s)  // e^{−σ}, without the cancellation of root − s
+        return 0.5 * z * z + lambda * gamma * gamma * (Foundation.log(root + s) - 0.5 * t * t + 0.5)
+    }
+
+    @inline(__always) func derivative(_ z: Double) -> Double {
+        guard z != 0 else { return 0 }
+        let s = abs(z) / (2 * gamma)
+        let shrink = lambda * gamma / ((1 + s * s).squareRoot() + s)
+        return z > 0 ? z + shrink : z - shrink
+    }
+
+    @inline(__always) func conjugateDerivative(_ w: Double) -> Double {
+        let magnitude = abs(w)
+        guard magnitude > lambda * gamma else { return 0 }
+        let t = 2 * gamma / (magnitude + (magnitude * magnitude - 4 * (lambda - 1) * gamma * gamma).squareRoot())
+        let z = gamma * (1 / t - t)
+        return w > 0 ? z : -z
     }
 }
 
@@ -149,6 +264,9 @@ extension GroundCost {
         switch self {
         case .squaredEuclidean: return SquaredEuclideanCost(x, y)
         case .pNorm(let p): return TranslationInvariantCostRows(x, y, cost: PNormCost(p: p))
+        case .elasticL1(let lambda): return TranslationInvariantCostRows(x, y, cost: ElasticL1Cost(lambda: lambda))
+        case .elasticSTVS(let lambda, let gamma):
+            return TranslationInvariantCostRows(x, y, cost: ElasticSTVSCost(lambda: lambda, gamma: gamma))
         }
     }
 

@@ -3,6 +3,7 @@ import LinearAlgebra
 /// The debiased Sinkhorn divergence S_ε(x, y) = OT_ε(x, y) − ½·OT_ε(x, x) − ½·OT_ε(y, y)
 /// (OTT-JAX's `sinkhorn_divergence`), with the two symmetric terms solved by the averaged
 /// update. One ε serves all three terms: the one `options.epsilon` gives for the (x, y) cost.
+/// `cost` is the ground cost of all three (OTT's `sinkhorn_divergence` with that `cost_fn`).
 public struct SinkhornDivergence: Sendable, Equatable {
     public let value: Double
     public let epsilon: Double
@@ -14,25 +15,27 @@ public struct SinkhornDivergence: Sendable, Equatable {
     public let converged: Bool
 
     public static func compute(
-        source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions()
+        source x: Matrix<Double>, target y: Matrix<Double>, options: SinkhornOptions = SinkhornOptions(),
+        cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornDivergence {
-        try computeGeneric(x, y, options)
+        try computeGeneric(x, y, options, cost: cost)
     }
 
     public static func compute(
-        source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions()
+        source x: Matrix<Float>, target y: Matrix<Float>, options: SinkhornOptions = SinkhornOptions(),
+        cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornDivergence {
-        try computeGeneric(x, y, options)
+        try computeGeneric(x, y, options, cost: cost)
     }
 
     static func computeGeneric<Scalar: TransportScalar>(
-        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions, cost: GroundCost = .squaredEuclidean
     ) throws -> SinkhornDivergence {
-        let cross = try Sinkhorn.solveGeneric(x, y, options)
+        let cross = try Sinkhorn.solveGeneric(x, y, options, cost: cost)
         var fixed = options
         fixed.epsilon = .fixed(cross.epsilon)
-        let source = try Sinkhorn.solveSymmetricGeneric(x, fixed)
-        let target = try Sinkhorn.solveSymmetricGeneric(y, fixed)
+        let source = try Sinkhorn.solveSymmetricGeneric(x, fixed, cost: cost)
+        let target = try Sinkhorn.solveSymmetricGeneric(y, fixed, cost: cost)
         return SinkhornDivergence(
             value: cross.regOTCost - 0.5 * (source.regOTCost + target.regOTCost),
             epsilon: cross.epsilon, crossCost: cross.regOTCost, sourceCost: source.regOTCost,

@@ -18,7 +18,7 @@ struct Coupling: ParsableCommand {
             --data FILE.h5ad with --control and --drug labels of --condition-key, or --target is \
             left out and --blur σ makes it: each source row, an image of --image-shape pixels, \
             blurred as scipy.ndimage.gaussian_filter (reflect, truncate 4); the clouds are then \
-            paired. Costs: sqeuclidean (‖x−y‖²) or pnorm (‖x−y‖_p^p/p, --p). Sinkhorn ε is \
+            paired. Costs: sqeuclidean (‖x−y‖²), pnorm (‖x−y‖_p^p/p, --p), elastic_l1 or elastic_stvs (--lambda, --gamma). Sinkhorn ε is \
             --epsilon-scales × OTT's default ε of the (x, y) problem, plus the held-out tuned ε \
             (eot's); ProgOT's coupling is its last step's plan. With --out DIR: coupling.csv, \
             report.md and cost_entropy.svg.
@@ -60,11 +60,10 @@ struct Coupling: ParsableCommand {
     @Option(help: "Keep at most this many points of each cloud (a seeded random subset; the same rows of both when paired).")
     var maxPoints: Int?
 
-    @Option(help: "sqeuclidean or pnorm.")
-    var cost = "sqeuclidean"
+    @OptionGroup var costArguments: CostArguments
 
-    @Option(help: "pnorm: the exponent p > 1.")
-    var p = 1.5
+    @Option(help: "elastic_l1 and elastic_stvs: λ ≥ 0.")
+    var lambda = 1.0
 
     @Option(help: "Sinkhorn's ε as multiples of OTT's default ε of (x, y), comma-separated.")
     var epsilonScales = "0.0625,0.125,0.25,0.5,1,2"
@@ -143,11 +142,7 @@ struct Coupling: ParsableCommand {
     }
 
     private func parsedCost() throws -> GroundCost {
-        switch cost {
-        case "sqeuclidean": return .squaredEuclidean
-        case "pnorm": return try GroundCost.pNorm(p).validated()
-        default: throw CommandError("--cost must be sqeuclidean or pnorm, got '\(cost)'")
-        }
+        try costArguments.groundCost(lambda: lambda)
     }
 
     private func clouds() throws -> (Matrix<Double>, Matrix<Double>, String) {

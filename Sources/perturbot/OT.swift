@@ -33,13 +33,15 @@ struct OT: ParsableCommand {
 
     @OptionGroup var sinkhorn: SinkhornArguments
 
+    @OptionGroup var costArguments: CostArguments
+
     @Option(help: "float or double.")
     var precision: Precision = .double
 
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
 
-    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, identity, mean_shift, icnn, monge_gap, sparse_icnn.")
+    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn.")
     var map: MapMethod?
 
     @Option(help: "Points to transport with the fitted map (needs --map).")
@@ -60,8 +62,8 @@ struct OT: ParsableCommand {
     @Option(help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
     var penalty: SparsityPenalty = .smoothed_l0
 
-    @Option(help: "sparse_icnn: initial sparsity strength λ.")
-    var lambda = 5e-4
+    @Option(help: "elastic_l1 and elastic_stvs costs (and --map mbo): λ ≥ 0 (1); sparse_icnn: initial sparsity strength λ > 0 (5e-4).")
+    var lambda: Double?
 
     @Option(help: "sparse_icnn: keep the mean number of moved coordinates ≤ this (high-dimensional mode) instead of annealing λ.")
     var dimensionThreshold: Double?
@@ -85,7 +87,8 @@ struct OT: ParsableCommand {
         }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
-        guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be a positive number") }
+        if let lambda, !(lambda >= 0 && lambda.isFinite) { throw ValidationError("--lambda must be a number ≥ 0") }
+        if map == .sparse_icnn, let lambda, lambda == 0 { throw ValidationError("--lambda must be positive for sparse_icnn") }
         if let dimensionThreshold, !(dimensionThreshold >= 0) { throw ValidationError("--dimension-threshold must be ≥ 0") }
         if !parameters.isEmpty {
             guard let map else { throw ValidationError("--set needs --map METHOD") }
@@ -119,9 +122,17 @@ struct OT: ParsableCommand {
             "steps": .integer(steps), "alpha": .text(alpha.rawValue),
             "threshold": .number(sinkhorn.threshold), "max_iterations": .integer(sinkhorn.maxIterations),
         ]
+        if let lambda { fromFlags["lambda"] = .number(lambda) }
+        if map == .mbo {
+            switch try costArguments.groundCost(lambda: lambda ?? 1) {
+            case .elasticSTVS(_, let gamma): fromFlags["penalty"] = .text("stvs"); fromFlags["gamma"] = .number(gamma)
+            default: fromFlags["penalty"] = .text("l1")
+            }
+        }
         // --epsilon auto leaves each solver its own default (tuned for eot and progot).
         if case .fixed(let value) = try sinkhorn.options().epsilon { fromFlags["epsilon"] = .number(value) }
         for (key, value) in fromFlags where accepted.contains(key) && values[key] == nil { values[key] = value }
+        if let problem = solver.check(values) { throw ValidationError("--set: \(problem)") }
         return (solver, values)
     }
 
@@ -138,10 +149,14 @@ struct OT: ParsableCommand {
         let (x, y) = try readCloudPair(source: source, target: target, obsm: obsm)
         let options = try sinkhorn.options()
         let xs: Matrix<Scalar> = x.converted(), ys: Matrix<Scalar> = y.converted()
-        let solution = try Scalar.sinkhorn(xs, ys, options)
+        // --map mbo needs an elastic cost; without --cost it is elastic_l1, for the solve printed too.
+        let groundCost = map == .mbo && costArguments.cost == "sqeuclidean"
+            ? try GroundCost.elasticL1(lambda: lambda ?? 1).validated()
+            : try costArguments.groundCost(lambda: lambda ?? 1)
+        let solution = try Scalar.sinkhorn(xs, ys, options, groundCost)
         var fields: [(String, JSONValue)] = [
             ("n", .integer(x.rows)), ("m", .integer(y.rows)), ("d", .integer(x.cols)),
-            ("precision", .string(precision.rawValue)),
+            ("precision", .string(precision.rawValue)), ("cost", .string(groundCost.description)),
             ("epsilon", .number(solution.epsilon)),
             ("reg_ot_cost", .number(solution.regOTCost)),
             ("iterations", .integer(solution.iterations)),
@@ -154,7 +169,7 @@ struct OT: ParsableCommand {
             warnings.append("Sinkhorn did not converge in \(solution.iterations) iterations (marginal error \(solution.marginalError), threshold \(options.threshold))")
         }
         if divergence {
-            let value = try Scalar.divergence(xs, ys, options)
+            let value = try Scalar.divergence(xs, ys, options, groundCost)
             fields.append(("sinkhorn_divergence", .number(value.value)))
             fields.append(("sinkhorn_divergence_converged", .bool(value.converged)))
             if !value.converged { warnings.append("a Sinkhorn divergence term did not converge") }
@@ -167,9 +182,13 @@ struct OT: ParsableCommand {
             var rng = SeededRNG(seed: seed)
             let estimator: any MapEstimator
             if parameters.isEmpty {
-                estimator = map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
-                                          sinkhorn: options, sparsity: (penalty, lambda, dimensionThreshold))
+                estimator = try map.estimator(epsilon: options.epsilon, steps: steps, alpha: alpha, iterations: iterations,
+                                              sinkhorn: options, cost: groundCost,
+                                              sparsity: (penalty, lambda ?? 5e-4, dimensionThreshold))
             } else {
+                guard groundCost == .squaredEuclidean || map == .mbo else {
+                    throw CommandError("--set builds the pipeline's \(map.rawValue), which has no cost parameter; --cost \(costArguments.cost) needs --map eot, untuned, progot or mbo without --set")
+                }
                 let (solver, values) = try registryParameters(for: map)
                 estimator = solver.make(values)
             }
@@ -248,25 +267,42 @@ extension AlphaSchedule: ExpressibleByArgument {}
 
 /// The map estimators the command line offers, by pipeline name.
 enum MapMethod: String, ExpressibleByArgument, CaseIterable {
-    case eot, untuned, debiased, progot, identity, mean_shift, icnn, monge_gap, sparse_icnn
+    case eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn
 
-    /// `eot` tunes ε unless one is given; `untuned` always uses OTT's default; the neural
-    /// methods train for `iterations` (nil: their defaults).
+    /// `eot` and `mbo` tune ε unless one is given; `untuned` always uses OTT's default; the neural
+    /// methods train for `iterations` (nil: their defaults). `cost` is the ground cost of the
+    /// entropic methods; `mbo` takes its penalty from an elastic cost (elastic_l1 when none is given).
     func estimator(epsilon: EpsilonChoice, steps: Int, alpha: AlphaSchedule, iterations: Int?,
-                   sinkhorn: SinkhornOptions,
-                   sparsity: (penalty: SparsityPenalty, lambda: Double, dimensionThreshold: Double?)) -> any MapEstimator {
+                   sinkhorn: SinkhornOptions, cost: GroundCost,
+                   sparsity: (penalty: SparsityPenalty, lambda: Double, dimensionThreshold: Double?)) throws -> any MapEstimator {
+        switch (self, cost) {
+        case (.eot, _), (.untuned, _), (.progot, _), (.mbo, _), (_, .squaredEuclidean): break
+        default:
+            throw CommandError("--cost \(cost.name) applies to --map eot, untuned, progot and mbo; \(rawValue) uses ‖x − y‖² only")
+        }
         switch self {
         case .eot:
-            if case .fixed = epsilon { return EntropicMapEstimator(epsilon: .choice(epsilon), sinkhorn: sinkhorn) }
-            return EntropicMapEstimator(epsilon: .tuned(EpsilonTuning()), sinkhorn: sinkhorn)
-        case .untuned: return EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhorn)
+            if case .fixed = epsilon { return EntropicMapEstimator(epsilon: .choice(epsilon), sinkhorn: sinkhorn, cost: cost) }
+            return EntropicMapEstimator(epsilon: .tuned(EpsilonTuning()), sinkhorn: sinkhorn, cost: cost)
+        case .untuned: return EntropicMapEstimator(epsilon: .choice(.auto), sinkhorn: sinkhorn, cost: cost)
+        case .mbo:
+            let choice: EntropicEpsilon
+            if case .fixed = epsilon { choice = .choice(epsilon) } else { choice = .tuned(EpsilonTuning()) }
+            switch cost {
+            case .elasticSTVS(let lambda, let gamma):
+                return MBOEstimator(penalty: .stvs, lambda: lambda, gamma: gamma, epsilon: choice, sinkhorn: sinkhorn)
+            case .elasticL1(let lambda):
+                return MBOEstimator(penalty: .l1, lambda: lambda, epsilon: choice, sinkhorn: sinkhorn)
+            default:
+                throw CommandError("--map mbo needs --cost elastic_l1 or elastic_stvs, got \(cost.name)")
+            }
         case .debiased: return DebiasedMapEstimator(epsilon: epsilon, sinkhorn: sinkhorn)
         case .progot:
             if case .fixed(let value) = epsilon {
                 return ProgOTEstimator(steps: steps, alpha: alpha, epsilon: .fixed(Array(repeating: value, count: steps)),
-                                       sinkhorn: sinkhorn)
+                                       sinkhorn: sinkhorn, cost: cost)
             }
-            return ProgOTEstimator(steps: steps, alpha: alpha, sinkhorn: sinkhorn)
+            return ProgOTEstimator(steps: steps, alpha: alpha, sinkhorn: sinkhorn, cost: cost)
         case .identity: return IdentityEstimator()
         case .mean_shift: return MeanShiftEstimator()
         case .icnn:
@@ -308,17 +344,17 @@ enum SparsityPenalty: String, ExpressibleByArgument, CaseIterable {
 
 /// The two precisions the commands run in, each calling the non-generic library entry points.
 protocol CommandScalar: TransportScalar {
-    static func sinkhorn(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions) throws -> SinkhornResult<Self>
-    static func divergence(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions) throws -> SinkhornDivergence
+    static func sinkhorn(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornResult<Self>
+    static func divergence(_ x: Matrix<Self>, _ y: Matrix<Self>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornDivergence
     static func fit(_ estimator: any MapEstimator, _ x: Matrix<Self>, _ y: Matrix<Self>, _ rng: inout SeededRNG) throws -> any TransportMap<Self>
 }
 
 extension Float: CommandScalar {
-    static func sinkhorn(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions) throws -> SinkhornResult<Float> {
-        try Sinkhorn.solve(source: x, target: y, options: options)
+    static func sinkhorn(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornResult<Float> {
+        try Sinkhorn.solve(source: x, target: y, options: options, cost: cost)
     }
-    static func divergence(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions) throws -> SinkhornDivergence {
-        try SinkhornDivergence.compute(source: x, target: y, options: options)
+    static func divergence(_ x: Matrix<Float>, _ y: Matrix<Float>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornDivergence {
+        try SinkhornDivergence.compute(source: x, target: y, options: options, cost: cost)
     }
     static func fit(_ estimator: any MapEstimator, _ x: Matrix<Float>, _ y: Matrix<Float>, _ rng: inout SeededRNG) throws -> any TransportMap<Float> {
         try estimator.fit(source: x, target: y, rng: &rng)
@@ -326,11 +362,11 @@ extension Float: CommandScalar {
 }
 
 extension Double: CommandScalar {
-    static func sinkhorn(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions) throws -> SinkhornResult<Double> {
-        try Sinkhorn.solve(source: x, target: y, options: options)
+    static func sinkhorn(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornResult<Double> {
+        try Sinkhorn.solve(source: x, target: y, options: options, cost: cost)
     }
-    static func divergence(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions) throws -> SinkhornDivergence {
-        try SinkhornDivergence.compute(source: x, target: y, options: options)
+    static func divergence(_ x: Matrix<Double>, _ y: Matrix<Double>, _ options: SinkhornOptions, _ cost: GroundCost) throws -> SinkhornDivergence {
+        try SinkhornDivergence.compute(source: x, target: y, options: options, cost: cost)
     }
     static func fit(_ estimator: any MapEstimator, _ x: Matrix<Double>, _ y: Matrix<Double>, _ rng: inout SeededRNG) throws -> any TransportMap<Double> {
         try estimator.fit(source: x, target: y, rng: &rng)

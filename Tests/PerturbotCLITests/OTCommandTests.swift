@@ -45,6 +45,40 @@ final class OTCommandTests: XCTestCase {
         }
     }
 
+    /// `--cost elastic_l1 --map mbo` against OTT-JAX's `RegTICost(L1())` (elastic_fixtures.json).
+    func testElasticCostAndMBOMapMatchOTT() throws {
+        let data = try Data(contentsOf: TestPaths.otFixtures.appendingPathComponent("elastic_fixtures.json"))
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let reference = try XCTUnwrap((root["cases"] as? [String: Any])?["elastic_l1"] as? [String: Any])
+        let out = try TestPaths.scratchDirectory().appendingPathComponent("mbo.csv").path
+        let printed = try json(["ot", "--source", fixture("elastic_x.csv"), "--target", fixture("elastic_y.csv"),
+                                "--cost", "elastic_l1", "--lambda", "1", "--epsilon", "0.5", "--map", "mbo",
+                                "--apply", fixture("elastic_query.csv"), "--out", out] + tight)
+        let cost = try XCTUnwrap(reference["reg_ot_cost"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(printed["reg_ot_cost"] as? Double), cost, accuracy: 1e-8 * abs(cost))
+        XCTAssertTrue((printed["cost"] as? String)?.hasPrefix("elastic_l1") ?? false, "\(printed)")
+        let mapped = try TestPaths.numericCSV(URL(fileURLWithPath: out))
+        let expected = try XCTUnwrap(reference["transported"] as? [[Double]])
+        XCTAssertEqual(mapped.count, expected.count)
+        for (row, expectedRow) in zip(mapped, expected) {
+            for (value, expectedValue) in zip(row, expectedRow) { XCTAssertEqual(value, expectedValue, accuracy: 1e-7) }
+        }
+
+        let auto = try json(["ot", "--source", fixture("elastic_x.csv"), "--target", fixture("elastic_y.csv"),
+                             "--cost", "elastic_stvs", "--gamma", "2", "--lambda", "0.5"])
+        let defaultEpsilon = try XCTUnwrap((root["cases"] as? [String: Any])?["elastic_stvs_l05"] as? [String: Any])?["default_epsilon"] as? Double
+        XCTAssertEqual(try XCTUnwrap(auto["epsilon"] as? Double), try XCTUnwrap(defaultEpsilon), accuracy: 1e-12)
+
+        for (arguments, fragments) in [
+            (["--cost", "manhattan"], ["--cost", "elastic_l1"]),
+            (["--cost", "elastic_stvs", "--lambda", "3"], ["λ ≤ 2"]),
+            (["--cost", "elastic_l1", "--map", "debiased", "--apply", fixture("elastic_query.csv"), "--out", out], ["debiased", "‖x − y‖²"]),
+        ] {
+            try CLI.assertOneLineError(["ot", "--source", fixture("elastic_x.csv"), "--target", fixture("elastic_y.csv")] + arguments,
+                                       fragments)
+        }
+    }
+
     func testNpyAndH5adInputsAndFloatPrecision() throws {
         let scratch = try TestPaths.scratchDirectory()
         // The same cloud as small_x.csv, as a float64 .npy in Fortran order.
@@ -107,7 +141,7 @@ final class OTCommandTests: XCTestCase {
         let bad = try CLI.run(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"), "--map", "sparse_icnn",
                                "--lambda=-1", "--apply", fixture("medium_query.csv"), "--out", scratch.appendingPathComponent("x.csv").path])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.stderr.contains("--lambda must be a positive number"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--lambda must be a number ≥ 0"), bad.stderr)
     }
 
     func testProgOTPrintsEveryStepAndTakesPipelineParameters() throws {

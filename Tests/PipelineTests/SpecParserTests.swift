@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Stages
 import TestSupport
+import Transport
 import XCTest
 
 /// Pipeline files: a valid one read into the spec, malformed ones each rejected with the
@@ -85,7 +86,7 @@ final class SpecParserTests: XCTestCase {
             ("components: [16, 32]", "components: [16, sixteen]",
              ["p.yaml:4:25: pca.components must hold integers ≥ 1, got 'sixteen'"]),
             ("solver: identity", "solver: magic",
-             ["p.yaml:7:23: methods.identity.solver: unknown solver 'magic' (expected one of identity, mean_shift, eot, untuned, debiased, progot, icnn, monge_gap, sparse_icnn)"]),
+             ["p.yaml:7:23: methods.identity.solver: unknown solver 'magic' (expected one of identity, mean_shift, eot, untuned, debiased, progot, mbo, icnn, monge_gap, sparse_icnn)"]),
             ("steps: 8", "steps: 0", ["p.yaml:8:36: methods.progot: 'steps' must be an integer ≥ 1, got 0"]),
             ("alpha: quad", "alpha: cubic", ["p.yaml:8:46: methods.progot: 'alpha' must be one of lin, exp, quad, got 'cubic'"]),
             ("warm_start: true", "warm_start: yes please",
@@ -93,6 +94,10 @@ final class SpecParserTests: XCTestCase {
             ("epsilon: tuned", "epsilon: tuned, lambda: 3",
              ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, threshold, max_iterations)"]),
             ("threshold: 1e-4", "threshold: -1", ["p.yaml:10:50: methods.fixed: 'threshold' must be a number > 0, got '-1'"]),
+            ("  identity: { solver: identity }\n", "  identity: { solver: mbo, penalty: stvs, lambda: 3 }\n",
+             ["p.yaml:7:13: methods.identity: 'lambda' must be at most 2 with penalty stvs (½‖z‖² + λ·STVS_γ is not convex beyond; the threshold is λγ, so raise 'gamma'), got 3.0"]),
+            ("  identity: { solver: identity }\n", "  identity: { solver: mbo, penalty: lasso }\n",
+             ["p.yaml:7:37: methods.identity: 'penalty' must be one of l1, stvs, got 'lasso'"]),
             ("drugs: [cisplatin, ixazomib]", "drugs: [cisplatin, cisplatin]", ["p.yaml:3:20: drug 'cisplatin' is listed twice"]),
             ("drugs: [cisplatin, ixazomib]", "drugs: some", ["p.yaml:3:8: drugs must be 'all' or a non-empty list of drug names"]),
             ("metrics: [sinkhorn_divergence, mean_l2]", "metrics: [sinkhorn_divergence, wasserstein]",
@@ -100,7 +105,7 @@ final class SpecParserTests: XCTestCase {
             ("formats: [markdown, csv]", "formats: [markdown, pdf]",
              ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, got 'pdf'"]),
             ("  identity: { solver: identity }\n", "  identity: { steps: 3 }\n",
-             ["p.yaml:7:13: methods.identity has no 'solver' (expected one of identity, mean_shift, eot, untuned, debiased, progot, icnn, monge_gap, sparse_icnn)"]),
+             ["p.yaml:7:13: methods.identity has no 'solver' (expected one of identity, mean_shift, eot, untuned, debiased, progot, mbo, icnn, monge_gap, sparse_icnn)"]),
             ("features: X }", "features: X_pca, var_names: features.txt }",
              ["p.yaml:2:93: data.var_names selects columns of X; it cannot be used with features: X_pca"]),
             ("data: { path: demo.h5ad,", "data: { path: [demo.h5ad],",
@@ -146,5 +151,8 @@ final class SpecParserTests: XCTestCase {
         }
         let progot = SolverRegistry.solver(named: "progot")
         XCTAssertNotNil(progot)
+        let mbo = try XCTUnwrap(SolverRegistry.solver(named: "mbo")?.make(["penalty": .text("stvs"), "lambda": .number(0.5), "gamma": .integer(3)]) as? MBOEstimator)
+        XCTAssertEqual(mbo.cost, .elasticSTVS(lambda: 0.5, gamma: 3))
+        XCTAssertEqual(mbo.epsilon, .tuned(EpsilonTuning()))
     }
 }

@@ -22,8 +22,8 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
     /// h(z) = ½‖z‖² + λ·STVS_γ(z), STVS_γ(z) = γ² Σ_d (σ_d − ½e^{−2σ_d} + ½) with
     /// σ_d = asinh(|z_d| / 2γ) (Schreck et al. 2015; OTT-JAX's `RegTICost(STVS(γ), lam=λ)`).
     /// STVS is concave on each half-line, so h is convex only for λ ≤ 2 (φ''(0⁺) = 1 − λ/2);
-    /// ∇h* is then the exact shrinkage `ElasticSTVSCost.conjugateDerivative` (REFERENCES.md
-    /// Part A §1.2; see there for how it differs from OTT 0.6's when λ ≠ 1).
+    /// ∇h* is then the exact shrinkage `ElasticSTVSCost.conjugateDerivative`, which at λ ≠ 1
+    /// differs from what OTT 0.6 applies (README.md, "Transport conventions").
     case elasticSTVS(lambda: Double, gamma: Double)
 
     /// Checks the parameters: p finite and above 1; λ ≥ 0 (≤ 2 for STVS) and γ > 0, finite, so

@@ -6,7 +6,7 @@ import Stages
 /// `perturbot generate`: synthetic datasets for demos and tests.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, MapBenchmark.self])
+        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, ScRNASparse.self, MapBenchmark.self])
 }
 
 /// `perturbot generate 4i-like --out FILE`.
@@ -65,6 +65,45 @@ struct ScRNALike: ParsableCommand {
             let stored = data.X.map { x -> Int in if case .sparse(let s) = x { return s.nonzeroCount } else { return 0 } } ?? 0
             let percent = 100 * Double(stored) / Double(max(1, data.nObs * data.nVars))
             print("\(out): \(data.nObs) cells × \(data.nVars) genes, \(stored) non-zero counts (\(String(format: "%.1f", percent)) %), drugs: \(ScRNALikeDataset.drugs.joined(separator: ", "))")
+        }
+    }
+}
+
+/// `perturbot generate scrna-sparse --out FILE`: the displacement-sparse ICNN paper's synthetic
+/// sc-RNA task (`ScRNASparseDataset`).
+struct ScRNASparse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scrna-sparse",
+        abstract: "The displacement-sparse ICNN paper's synthetic sc-RNA task: control genes U[0,1); treated = control + U[0,1)·shift on k genes + U[0,1) noise on other drawn genes; obs 'condition' (control, treated), obsm 'true_map' (each control cell's treated copy).")
+
+    @Option(help: "Where to write the .h5ad.")
+    var out: String
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Number of cells n (each written as control and treated).")
+    var cells = ScRNASparseDataset.Options().cells
+
+    @Option(help: "Number of genes G.")
+    var genes = ScRNASparseDataset.Options().genes
+
+    @Option(help: "Genes the treatment moves, k.")
+    var perturbedGenes = ScRNASparseDataset.Options().perturbedGenes
+
+    @Option(help: "Genes that get U[0,1) noise (drawn independently of the k).")
+    var noiseGenes = ScRNASparseDataset.Options().noiseGenes
+
+    @Option(help: "The k genes rise by U[0,1) × this.")
+    var shift = ScRNASparseDataset.Options().shift
+
+    func run() throws {
+        try reportingErrors {
+            let options = ScRNASparseDataset.Options(seed: seed, cells: cells, genes: genes, perturbedGenes: perturbedGenes,
+                                                     noiseGenes: noiseGenes, shift: shift)
+            let data = try ScRNASparseDataset.make(options)
+            try AnnDataWriter.write(data, to: out)
+            print("\(out): \(cells) control + \(cells) treated cells × \(genes) genes, \(perturbedGenes) perturbed genes, \(noiseGenes) noise genes")
         }
     }
 }

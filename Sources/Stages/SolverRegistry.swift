@@ -202,7 +202,7 @@ public enum SolverRegistry {
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune ε (0.1)"),
             ] + sinkhornParameters, mapType: EntropicMap<Float>.self,
             check: { parameters in
-                guard case .text("stvs")? = parameters["penalty"], let lambda = parameters["lambda"]?.number, lambda > 2 else {
+                guard case .text("stvs")? = parameters["penalty"], let lambda = parameters["lambda"]?.number, lambda > GroundCost.maximumSTVSLambda else {
                     return nil
                 }
                 return "'lambda' must be at most 2 with penalty stvs (½‖z‖² + λ·STVS_γ is not convex beyond; the threshold is λγ, so raise 'gamma'), got \(lambda)"

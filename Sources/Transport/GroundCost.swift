@@ -41,7 +41,7 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
                 throw TransportError.invalidParameter("the elastic_l1 cost needs a finite λ ≥ 0, got \(lambda)")
             }
         case .elasticSTVS(let lambda, let gamma):
-            guard lambda.isFinite, lambda >= 0, lambda <= 2 else {
+            guard lambda.isFinite, lambda >= 0, lambda <= GroundCost.maximumSTVSLambda else {
                 throw TransportError.invalidParameter(
                     "the elastic_stvs cost needs 0 ≤ λ ≤ 2 (h = ½‖z‖² + λ·STVS_γ is not convex beyond; the shrinkage threshold is λγ, so raise γ instead), got λ = \(lambda)")
             }
@@ -61,6 +61,9 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
         case .elasticSTVS: return "elastic_stvs"
         }
     }
+
+    /// The largest λ of `elasticSTVS`: beyond it h = ½‖z‖² + λ·STVS_γ is not convex.
+    public static let maximumSTVSLambda = 2.0
 
     /// Every name `init(name:…)` accepts.
     public static let names = ["sqeuclidean", "pnorm", "elastic_l1", "elastic_stvs"]

@@ -109,7 +109,7 @@ struct Coupling: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let groundCost = try parsedCost()
+            let groundCost = try costArguments.groundCost(lambda: lambda)
             let isPaired = paired || blur != nil
             let settings = CouplingRecovery.Settings(
                 cost: groundCost, epsilonScales: try numbers(epsilonScales, option: "--epsilon-scales"),
@@ -139,10 +139,6 @@ struct Coupling: ParsableCommand {
                     "perturbot: warning: \(row.method) \(row.setting): \(row.unconvergedRuns) Sinkhorn run(s) stopped at --max-iterations \(maxIterations) before the threshold \(threshold)\n".utf8))
             }
         }
-    }
-
-    private func parsedCost() throws -> GroundCost {
-        try costArguments.groundCost(lambda: lambda)
     }
 
     private func clouds() throws -> (Matrix<Double>, Matrix<Double>, String) {

@@ -124,7 +124,7 @@ struct OT: ParsableCommand {
         ]
         if let lambda { fromFlags["lambda"] = .number(lambda) }
         if map == .mbo {
-            switch try costArguments.groundCost(lambda: lambda ?? 1) {
+            switch try groundCost() {
             case .elasticSTVS(_, let gamma): fromFlags["penalty"] = .text("stvs"); fromFlags["gamma"] = .number(gamma)
             default: fromFlags["penalty"] = .text("l1")
             }
@@ -134,6 +134,15 @@ struct OT: ParsableCommand {
         for (key, value) in fromFlags where accepted.contains(key) && values[key] == nil { values[key] = value }
         if let problem = solver.check(values) { throw ValidationError("--set: \(problem)") }
         return (solver, values)
+    }
+
+    /// The cost of --cost, with --lambda (1 when not given); --map mbo needs an elastic cost, so
+    /// without --cost it is elastic_l1, for the solve printed too.
+    private func groundCost() throws -> GroundCost {
+        if map == .mbo && costArguments.cost == "sqeuclidean" {
+            return try GroundCost.elasticL1(lambda: lambda ?? 1).validated()
+        }
+        return try costArguments.groundCost(lambda: lambda ?? 1)
     }
 
     func run() throws {
@@ -149,10 +158,7 @@ struct OT: ParsableCommand {
         let (x, y) = try readCloudPair(source: source, target: target, obsm: obsm)
         let options = try sinkhorn.options()
         let xs: Matrix<Scalar> = x.converted(), ys: Matrix<Scalar> = y.converted()
-        // --map mbo needs an elastic cost; without --cost it is elastic_l1, for the solve printed too.
-        let groundCost = map == .mbo && costArguments.cost == "sqeuclidean"
-            ? try GroundCost.elasticL1(lambda: lambda ?? 1).validated()
-            : try costArguments.groundCost(lambda: lambda ?? 1)
+        let groundCost = try groundCost()
         let solution = try Scalar.sinkhorn(xs, ys, options, groundCost)
         var fields: [(String, JSONValue)] = [
             ("n", .integer(x.rows)), ("m", .integer(y.rows)), ("d", .integer(x.cols)),

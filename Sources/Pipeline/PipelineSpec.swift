@@ -103,10 +103,15 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         public let metrics: [Metric]
         /// nil: `auto` (OTT's default ε of the test-treated cloud).
         public let sinkhornEpsilon: Double?
+        /// `moved_threshold`: a feature of a cell counts as moved when |T(x) − x| exceeds this, in
+        /// the feature's units (the displacement-sparse ICNN paper counts |Δ| > 1); nil: when it
+        /// exceeds 0.1 × the feature's standard deviation over the test control cells.
+        public let movedThreshold: Double?
 
-        public init(metrics: [Metric], sinkhornEpsilon: Double?) {
+        public init(metrics: [Metric], sinkhornEpsilon: Double?, movedThreshold: Double? = nil) {
             self.metrics = metrics
             self.sinkhornEpsilon = sinkhornEpsilon
+            self.movedThreshold = movedThreshold
         }
     }
 

@@ -40,8 +40,9 @@ enum StageVersion {
         // run of the fit recorded (solver steps)
         case .solve: return 4
         // 2: PC preview for the scatter plots; 3: displacement dimensionality; 4: most-moved
-        // features and map diagnostics; 5: solver steps
-        case .evaluate: return 5
+        // features and map diagnostics; 5: solver steps; 6: the dimensionality's 75th percentile
+        // and the moved features' precision and recall
+        case .evaluate: return 6
         }
     }
 }
@@ -151,10 +152,12 @@ public struct Plan: Sendable {
                         let solve = try builder.add("solve/\(prefix)", .solve, coordinates, [
                             "method": method.name, "solver": method.solver, "parameters": method.parameters,
                         ], inputs: [space.source, split])
-                        try builder.add("evaluate/\(prefix)", .evaluate, coordinates, [
+                        var evaluation: [String: any Encodable] = [
                             "metrics": spec.evaluate.metrics.map(\.rawValue),
                             "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",
-                        ], inputs: [solve, space.source, split])
+                        ]
+                        if let threshold = spec.evaluate.movedThreshold { evaluation["moved_threshold"] = String(threshold) }
+                        try builder.add("evaluate/\(prefix)", .evaluate, coordinates, evaluation, inputs: [solve, space.source, split])
                     }
                 }
             }

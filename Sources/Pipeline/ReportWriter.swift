@@ -14,15 +14,29 @@ public enum ReportWriter {
         return URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(out).standardizedFileURL
     }
 
-    /// The name of the descriptive (unranked) column in results.csv.
+    /// The names of the descriptive (unranked) columns in results.csv.
     public static let displacementDimensionality = "displacement_dimensionality"
+    public static let displacementDimensionalityP75 = "displacement_dimensionality_p75"
+    public static let movedPrecision = "moved_precision"
+    public static let movedRecall = "moved_recall"
+    /// The fit time, a descriptive table of report.md (results.csv has it in every row).
+    public static let fitSeconds = "fit_seconds"
 
-    /// One row per metric, the displacement dimensionality and each solver diagnostic of every
+    /// The descriptive values of one evaluation, those it has.
+    static func descriptiveValues(_ evaluation: EvaluationRecord) -> [String: Double] {
+        var values = [displacementDimensionality: evaluation.displacementDimensionality]
+        values[displacementDimensionalityP75] = evaluation.displacementDimensionalityP75
+        values[movedPrecision] = evaluation.movedPrecision
+        values[movedRecall] = evaluation.movedRecall
+        return values
+    }
+
+    /// One row per metric, the descriptive values and each solver diagnostic of every
     /// evaluation (results.csv's long format).
     public static func rows(_ evaluations: [EvaluationRecord]) -> [ResultRow] {
         evaluations.flatMap { evaluation in
             let values = evaluation.metrics
-                .merging([displacementDimensionality: evaluation.displacementDimensionality]) { a, _ in a }
+                .merging(descriptiveValues(evaluation)) { a, _ in a }
                 .merging(evaluation.diagnostics) { a, _ in a }
             return values.keys.sorted().map { metric in
                 ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
@@ -43,7 +57,15 @@ public enum ReportWriter {
                           methods: spec.methods.map(\.name), metrics: metrics)
         }
         let report = results(spec.evaluate.metrics.map(\.rawValue))
-        let descriptive = results([displacementDimensionality])
+        let present = Set(evaluations.flatMap { descriptiveValues($0).keys })
+        let fitRows = evaluations.map { evaluation in
+            ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method, seed: evaluation.seed,
+                      metric: fitSeconds, value: evaluation.seconds, converged: evaluation.converged, seconds: evaluation.seconds)
+        }
+        let descriptive = ResultsReport(
+            rows: allRows + fitRows, drugs: plan.drugs, components: plan.components, methods: spec.methods.map(\.name),
+            metrics: [displacementDimensionality, displacementDimensionalityP75, movedPrecision, movedRecall].filter(present.contains)
+                + [fitSeconds])
         let diagnostics = results(Set(evaluations.flatMap(\.diagnostics.keys)).sorted())
         let solverRuns = SolverRunsReport(rows: runRows(evaluations), methods: spec.methods.map(\.name))
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
@@ -69,7 +91,9 @@ public enum ReportWriter {
                 byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
             }
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
-                                                      descriptive: descriptive, movedFeatures: movedFeatures(evaluations),
+                                                      descriptive: descriptive,
+                                                      descriptiveDescriptions: descriptions(movedThreshold: spec.evaluate.movedThreshold),
+                                                      movedFeatures: movedFeatures(evaluations),
                                                       diagnostics: diagnostics, solverRuns: solverRuns).render()))
         }
         for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
@@ -77,6 +101,22 @@ public enum ReportWriter {
             try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
         }
         return folder
+    }
+
+    /// What each descriptive table shows, with the pipeline's rule for a moved feature.
+    static func descriptions(movedThreshold: Double?) -> [String: String] {
+        let rule = movedThreshold.map { "when |T(x) − x| exceeds \(String(format: "%g", $0)) in its own units (evaluate.moved_threshold)" }
+            ?? "when it moves by more than 0.1 × its standard deviation over the test control cells"
+        return [
+            displacementDimensionality: "Mean number of features each method moves per test control cell: the displacement T(x) − x "
+                + "taken back to feature space, counting feature j \(rule).",
+            displacementDimensionalityP75: "75th percentile over the test control cells of the number of features moved (same count).",
+            movedPrecision: "Of the features the map moves (same count), the fraction the true map moves too, pooled over the "
+                + "test control cells (data.true_map; a figure the sparsity paper does not report).",
+            movedRecall: "Of the features the true map moves (same count), the fraction the map moves too, pooled over the "
+                + "test control cells.",
+            fitSeconds: "Fit time of the map in seconds (the solve task's wall time on this machine).",
+        ]
     }
 
     /// Every Sinkhorn run of every evaluated fit, in the order of the evaluations.

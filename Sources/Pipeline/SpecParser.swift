@@ -223,7 +223,7 @@ struct NodeReader {
 
     /// `metricNodes` receives each listed metric with its node, for the checks against other sections.
     private mutating func evaluateSection(_ node: Node, metricNodes: inout [(PipelineSpec.Metric, Node)]) -> PipelineSpec.EvaluateSpec? {
-        guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon"], required: []) else { return nil }
+        guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon", "moved_threshold"], required: []) else { return nil }
         var metrics = PipelineSpec.Metric.defaults
         if let list = fields["metrics"] {
             guard let parsed = choiceList(list, "evaluate.metrics", PipelineSpec.Metric.self) else { return nil }
@@ -235,7 +235,12 @@ struct NodeReader {
             guard let number = positiveNumber(value, "evaluate.sinkhorn_epsilon (auto or a number > 0)") else { return nil }
             epsilon = number
         }
-        return PipelineSpec.EvaluateSpec(metrics: metrics, sinkhornEpsilon: epsilon)
+        var movedThreshold: Double?
+        if let value = fields["moved_threshold"] {
+            guard let number = positiveNumber(value, "evaluate.moved_threshold") else { return nil }
+            movedThreshold = number
+        }
+        return PipelineSpec.EvaluateSpec(metrics: metrics, sinkhornEpsilon: epsilon, movedThreshold: movedThreshold)
     }
 
     private mutating func reportSection(_ node: Node?, name: String) -> PipelineSpec.ReportSpec? {

@@ -49,6 +49,13 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// `Metrics.displacementDimensionality` of the map on the test control cells: how many
     /// features it moves, on average (descriptive, not ranked).
     public let displacementDimensionality: Double
+    /// The 75th percentile over those cells of the number of features moved (the sparsity
+    /// paper's second figure); nil in evaluations written before it existed.
+    public let displacementDimensionalityP75: Double?
+    /// `Metrics.movedFeatureRecovery` against the true images, where the data has them
+    /// (`data.true_map`); nil otherwise, or when nothing moved.
+    public let movedPrecision: Double?
+    public let movedRecall: Double?
     /// The features the map moves most on the test control cells (`Metrics.mostMovedFeatures`).
     public let mostMovedFeatures: [MovedFeature]
     /// The solver's own numbers (`TransportMap.diagnostics`), e.g. the sparse ICNN's final λ.
@@ -158,11 +165,18 @@ struct StageExecutor: Sendable {
                         : try Metrics.l2UVP(predicted: predicted, truth: truth)
                 }
             }
+            let rule: Metrics.MovedRule = spec.evaluate.movedThreshold.map { .absolute($0) } ?? .default
+            let moved = Metrics.movedCounts(control: control, predicted: predicted, components: space.components, rule: rule)
+            let recovery = try space.trueMap.map {
+                try Metrics.movedFeatureRecovery(control: control, predicted: predicted,
+                                                 truth: $0.rows(at: split.testControl), rule: rule)
+            }
             let evaluation = EvaluationRecord(drug: at.drug ?? split.drug, components: space.points.cols, seed: split.seed,
                                               method: record.method, metrics: values, epsilon: epsilon,
                                               converged: converged, seconds: record.seconds,
-                                              displacementDimensionality: Metrics.displacementDimensionality(
-                                                  control: control, predicted: predicted, components: space.components),
+                                              displacementDimensionality: Metrics.mean(of: moved),
+                                              displacementDimensionalityP75: Metrics.quantile(moved.map(Double.init), 0.75),
+                                              movedPrecision: recovery?.precision, movedRecall: recovery?.recall,
                                               mostMovedFeatures: Metrics.mostMovedFeatures(
                                                   control: control, predicted: predicted, components: space.components,
                                                   names: space.featureNames, count: 5),

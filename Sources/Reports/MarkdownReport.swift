@@ -33,8 +33,10 @@ public struct MarkdownReport: Sendable {
     /// Per drug, the plot files to show under its first table (names relative to the report).
     public let plots: [String: [String]]
 
-    /// Unranked columns (the displacement dimensionality), shown as mean ± std without bold.
+    /// Unranked columns (the displacement dimensionality, fit time), shown as mean ± std without bold.
     public let descriptive: ResultsReport?
+    /// Per descriptive metric, the sentence under its heading.
+    public let descriptiveDescriptions: [String: String]
 
     /// Per drug, method and d_PCA: the features the map moves most, largest first.
     public let movedFeatures: [String: [String: [Int: [FeatureShift]]]]
@@ -48,7 +50,7 @@ public struct MarkdownReport: Sendable {
 
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
-                movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
+                descriptiveDescriptions: [String: String] = [:], movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
                 solverRuns: SolverRunsReport? = nil) {
         self.solverRuns = solverRuns
         self.report = report
@@ -56,6 +58,7 @@ public struct MarkdownReport: Sendable {
         self.failures = failures
         self.plots = plots
         self.descriptive = descriptive
+        self.descriptiveDescriptions = descriptiveDescriptions
         self.movedFeatures = movedFeatures
         self.diagnostics = diagnostics
     }
@@ -116,10 +119,8 @@ public struct MarkdownReport: Sendable {
         }
         if let descriptive {
             for metric in descriptive.metrics {
-                out += "\n## \(metric) (not ranked)\n\n"
-                out += "Mean number of features each method moves per test control cell: the displacement T(x) − x taken "
-                out += "back to feature space, counting feature j when it moves by more than 0.1 × its standard deviation "
-                out += "over the test control cells.\n"
+                out += "\n## \(metric) (not ranked)\n"
+                if let description = descriptiveDescriptions[metric] { out += "\n" + description + "\n" }
                 for drug in descriptive.drugs {
                     out += "\n### \(drug)\n\n| method | " + descriptive.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
                     out += "|---|" + String(repeating: "---|", count: descriptive.components.count) + "\n"

@@ -44,21 +44,90 @@ public enum Metrics {
             options: SinkhornOptions(epsilon: .fixed(epsilon), threshold: 1e-4, maxIterations: 5000))
     }
 
+    /// When a feature of a cell counts as moved by a map.
+    public enum MovedRule: Sendable, Equatable {
+        /// |Δ_j| > tolerance × the standard deviation of feature j over the control cells.
+        case relative(Double)
+        /// |Δ_j| > threshold, in the feature's own units: the displacement-sparse ICNN paper's
+        /// count (Chen, Xie & Zhang, §5.1, |Δ| > 1; their `hd.py`).
+        case absolute(Double)
+
+        /// perturbot's default: a tenth of the feature's spread.
+        public static let `default` = MovedRule.relative(0.1)
+    }
+
     /// Mean over cells of how many features the map moves noticeably: the displacement
     /// T(x) − x is taken back to feature space through the PCA components (scores·V), and
-    /// feature j counts as moved when |Δ_j| > tolerance × the standard deviation of feature j
-    /// over the control cells (their PCA reconstruction). With tolerance 0.1 the identity moves
-    /// 0 features and a translation moves every feature it shifts by a tenth of its spread.
+    /// feature j counts as moved by `rule`. With the default (0.1 × the standard deviation of
+    /// feature j over the control cells' PCA reconstruction) the identity moves 0 features and a
+    /// translation moves every feature it shifts by a tenth of its spread.
     public static func displacementDimensionality(
-        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, tolerance: Double = 0.1
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, rule: MovedRule = .default
     ) -> Double {
-        guard control.rows > 0 else { return 0 }
+        mean(of: movedCounts(control: control, predicted: predicted, components: components, rule: rule))
+    }
+
+    /// The mean of per-cell counts (0 for no cells).
+    public static func mean(of counts: [Int]) -> Double {
+        counts.isEmpty ? 0 : Double(counts.reduce(0, +)) / Double(counts.count)
+    }
+
+    /// How many features the map moves in each cell (`rule` as for `displacementDimensionality`).
+    public static func movedCounts(
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, rule: MovedRule = .default
+    ) -> [Int] {
+        guard control.rows > 0 else { return [] }
         let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
-        var moved = 0
-        for i in 0..<displacement.rows {
-            for j in 0..<displacement.cols where abs(displacement[i, j]) > tolerance * spreads[j] { moved += 1 }
+        let limits = movedLimits(rule, spreads: spreads)
+        return (0..<displacement.rows).map { i in
+            (0..<displacement.cols).reduce(0) { $0 + (abs(displacement[i, $1]) > limits[$1] ? 1 : 0) }
         }
-        return Double(moved) / Double(displacement.rows)
+    }
+
+    /// The `fraction` quantile of `values` with NumPy's default (linear) interpolation between
+    /// order statistics; nil for no values.
+    public static func quantile(_ values: [Double], _ fraction: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let position = fraction * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down)), upper = Swift.min(sorted.count - 1, lower + 1)
+        return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
+    }
+
+    /// Which moved features are the truly moved ones, pooled over cells: with M̂_i the features
+    /// the map moves in cell i and M_i those its true image moves (both by `rule`, in feature
+    /// space), precision Σ|M̂_i ∩ M_i| / Σ|M̂_i| and recall Σ|M̂_i ∩ M_i| / Σ|M_i|. A map that
+    /// moves nothing has precision nil; a truth that moves nothing, recall nil.
+    public static func movedFeatureRecovery(
+        control: Matrix<Float>, predicted: Matrix<Float>, truth: Matrix<Float>, rule: MovedRule = .default
+    ) throws -> (precision: Double?, recall: Double?) {
+        guard predicted.rows == control.rows, predicted.cols == control.cols,
+              truth.rows == control.rows, truth.cols == control.cols else {
+            throw StageError.invalidInput("moved features: the control cells are \(control.rows) × \(control.cols), "
+                + "the prediction \(predicted.rows) × \(predicted.cols), the true images \(truth.rows) × \(truth.cols)")
+        }
+        let identity = Matrix<Double>.identity(control.cols)
+        let (estimated, spreads) = featureDisplacement(control: control, predicted: predicted, components: identity)
+        let (actual, _) = featureDisplacement(control: control, predicted: truth, components: identity)
+        let limits = movedLimits(rule, spreads: spreads)
+        var both = 0, movedByMap = 0, movedTruly = 0
+        for i in 0..<control.rows {
+            for j in 0..<control.cols {
+                let mapMoves = abs(estimated[i, j]) > limits[j], trulyMoves = abs(actual[i, j]) > limits[j]
+                if mapMoves { movedByMap += 1 }
+                if trulyMoves { movedTruly += 1 }
+                if mapMoves && trulyMoves { both += 1 }
+            }
+        }
+        return (movedByMap > 0 ? Double(both) / Double(movedByMap) : nil,
+                movedTruly > 0 ? Double(both) / Double(movedTruly) : nil)
+    }
+
+    private static func movedLimits(_ rule: MovedRule, spreads: [Double]) -> [Double] {
+        switch rule {
+        case .relative(let tolerance): return spreads.map { tolerance * $0 }
+        case .absolute(let threshold): return Array(repeating: threshold, count: spreads.count)
+        }
     }
 
     /// The `count` features with the largest mean |Δ_j| / std_j over the cells (the same
@@ -77,19 +146,22 @@ public enum Metrics {
     }
 
     /// T(x) − x in feature space (cells × features) and each feature's standard deviation over
-    /// the control cells' PCA reconstruction.
+    /// the control cells' PCA reconstruction. Identity components (`pca: none`) are not multiplied.
     private static func featureDisplacement(
         control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>
     ) -> (Matrix<Double>, [Double]) {
         precondition(control.rows == predicted.rows && control.cols == components.rows)
         let scores = control.converted(to: Double.self)
-        let displacement = (predicted.converted(to: Double.self) - scores).multiplied(by: components)
-        let reconstructed = scores.multiplied(by: components)
+        let identity = components.rows == components.cols && components == .identity(components.rows)
+        let difference = predicted.converted(to: Double.self) - scores
+        let displacement = identity ? difference : difference.multiplied(by: components)
+        let reconstructed = identity ? scores : scores.multiplied(by: components)
         let means = reconstructed.columnMeans()
-        let spreads = (0..<reconstructed.cols).map { j in
-            ((0..<reconstructed.rows).reduce(0.0) { $0 + pow(reconstructed[$1, j] - means[j], 2) } / Double(reconstructed.rows)).squareRoot()
+        var spreads = [Double](repeating: 0, count: reconstructed.cols)
+        for i in 0..<reconstructed.rows {
+            for j in 0..<reconstructed.cols { spreads[j] += pow(reconstructed[i, j] - means[j], 2) }
         }
-        return (displacement, spreads)
+        return (displacement, spreads.map { ($0 / Double(reconstructed.rows)).squareRoot() })
     }
 
     private static func squaredDistances(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Double> {

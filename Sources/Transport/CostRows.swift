@@ -10,10 +10,12 @@ protocol CostRowSource<Scalar>: Sendable {
     var transposedSource: any CostRowSource<Scalar> { get }
     /// Writes rows `range` of the cost matrix, row-major `range.count × cols`, into `buffer`.
     func fillRows(_ range: Range<Int>, into buffer: UnsafeMutablePointer<Scalar>)
+    /// The whole n × m cost matrix.
+    func matrix() -> Matrix<Scalar>
 }
 
 extension CostRowSource {
-    /// The whole n × m cost matrix.
+    /// One `fillRows` call over every row (the gemm path threads inside BLAS).
     func matrix() -> Matrix<Scalar> {
         var result = Matrix<Scalar>(rows: rows, cols: cols)
         result.withUnsafeMutableBufferPointer { buffer in
@@ -21,6 +23,40 @@ extension CostRowSource {
         }
         return result
     }
+
+    /// The matrix filled by row blocks on every core: for costs with no BLAS path, whose
+    /// coordinate loop is the whole cost of building the matrix.
+    func matrixOnAllCores() -> Matrix<Scalar> {
+        var result = Matrix<Scalar>(rows: rows, cols: cols)
+        let m = cols
+        result.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let shared = UncheckedSendable(base)
+            parallelForRanges(count: rows, minimumBlock: Swift.max(1, (1 << 14) / Swift.max(1, m))) { range in
+                fillRows(range, into: shared.value + range.lowerBound * m)
+            }
+        }
+        return result
+    }
+}
+
+/// A cost matrix computed once and then read: what Sinkhorn keeps for a cost without a gemm path,
+/// so that its transpose, the default ε and the ε search's runs do not recompute h(x_i − y_j).
+struct PrecomputedCost<Scalar: TransportScalar>: CostRowSource, @unchecked Sendable {
+    let values: Matrix<Scalar>
+
+    var rows: Int { values.rows }
+    var cols: Int { values.cols }
+    var transposedSource: any CostRowSource<Scalar> { PrecomputedCost(values: values.transposed) }
+
+    func fillRows(_ range: Range<Int>, into buffer: UnsafeMutablePointer<Scalar>) {
+        values.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            buffer.update(from: base + range.lowerBound * cols, count: range.count * cols)
+        }
+    }
+
+    func matrix() -> Matrix<Scalar> { values }
 }
 
 /// Rows of a cost matrix for the Sinkhorn updates: cached whole (dense mode) or recomputed

@@ -59,13 +59,20 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// Maps each row of `points`.
     /// - Throws: `TransportError.dimensionMismatch` or `.nonFinite` for bad points.
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
+        try transport(points, precomputedCost: nil)
+    }
+
+    /// `precomputedCost`, when given, is the cost matrix between `points` and the target (the ε
+    /// search maps the same held-out points at every ε); squared-Euclidean maps ignore it.
+    func transport(_ points: Matrix<Scalar>, precomputedCost: Matrix<Scalar>?) throws -> Matrix<Scalar> {
         try validateQuery(points, dimension: target.cols)
+        let rows = precomputedCost.map { PrecomputedCost(values: $0) }
         switch cost {
         case .squaredEuclidean: return barycentricProjection(points)
-        case .pNorm(let p): return translationInvariantTransport(points, cost: PNormCost(p: p))
-        case .elasticL1(let lambda): return translationInvariantTransport(points, cost: ElasticL1Cost(lambda: lambda))
+        case .pNorm(let p): return translationInvariantTransport(points, cost: PNormCost(p: p), rows: rows)
+        case .elasticL1(let lambda): return translationInvariantTransport(points, cost: ElasticL1Cost(lambda: lambda), rows: rows)
         case .elasticSTVS(let lambda, let gamma):
-            return translationInvariantTransport(points, cost: ElasticSTVSCost(lambda: lambda, gamma: gamma))
+            return translationInvariantTransport(points, cost: ElasticSTVSCost(lambda: lambda, gamma: gamma), rows: rows)
         }
     }
 
@@ -104,41 +111,70 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
         return result
     }
 
-    /// x − ∇h*(Σ_j p_j(x) ∇h(x − y_j)) row by row, the softmax weights p from cost blocks.
-    func translationInvariantTransport<Cost: CoordinateCost>(_ points: Matrix<Scalar>, cost coordinates: Cost) -> Matrix<Scalar> {
-        let m = target.rows, d = target.cols
-        let costRows = TranslationInvariantCostRows(points, target, cost: coordinates)
-        let blockRows = Swift.max(1, (1 << 15) / Swift.max(1, m))
-        var result = Matrix<Scalar>(rows: points.rows, cols: d)
-        var weights = [Scalar](repeating: 0, count: blockRows * m)
-        let targetByCoordinate = (0..<(d * m)).map { Double(target[$0 % m, $0 / m]) }
+    /// x − ∇h*(Σ_j p_j(x) ∇h(x − y_j)) for tiles of query rows, on every core: the softmax weights
+    /// p from cost rows, then one pass over the targets per tile, each target row read once for
+    /// all the tile's queries. The sums run over j in order, in Double.
+    func translationInvariantTransport<Cost: CoordinateCost>(
+        _ points: Matrix<Scalar>, cost coordinates: Cost, rows: PrecomputedCost<Scalar>? = nil
+    ) -> Matrix<Scalar> {
+        let m = target.rows, d = target.cols, n = points.rows
+        var result = Matrix<Scalar>(rows: n, cols: d)
+        guard n > 0, m > 0, d > 0 else { return result }
+        let costRows: any CostRowSource<Scalar> = rows ?? TranslationInvariantCostRows(points, target, cost: coordinates)
+        let targetRows = UncheckedSendable(widened(target)), queries = UncheckedSendable(widened(points))
+        defer { targetRows.value.deallocate(); queries.value.deallocate() }
         let inverseEpsilon = Scalar(1 / epsilon)
         let offsets = g.map { $0 * inverseEpsilon }
-        var start = 0
-        while start < points.rows {
-            let end = Swift.min(points.rows, start + blockRows)
-            weights.withUnsafeMutableBufferPointer { block in
-                guard let base = block.baseAddress else { return }
-                costRows.fillRows(start..<end, into: base)
-                offsets.withUnsafeBufferPointer { offsets in
-                    guard let offsets = offsets.baseAddress else { return }
-                    for r in 0..<(end - start) {
-                        Scalar.softmaxInPlace(cost: base + r * m, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon)
+        let tile = 8
+        result.withUnsafeMutableBufferPointer { output in
+            guard let output = output.baseAddress else { return }
+            let shared = UncheckedSendable(output)
+            parallelForRanges(count: n, minimumBlock: tile) { range in
+                let weights = UnsafeMutablePointer<Scalar>.allocate(capacity: tile * m)
+                let wide = UnsafeMutablePointer<Double>.allocate(capacity: tile * m)
+                let gradients = UnsafeMutablePointer<Double>.allocate(capacity: tile * d)
+                let moved = UnsafeMutablePointer<Double>.allocate(capacity: d)
+                defer { weights.deallocate(); wide.deallocate(); gradients.deallocate(); moved.deallocate() }
+                let targetRows = targetRows.value, queries = queries.value
+                var first = range.lowerBound
+                while first < range.upperBound {
+                    let count = Swift.min(tile, range.upperBound - first)
+                    costRows.fillRows(first..<(first + count), into: weights)
+                    offsets.withUnsafeBufferPointer { offsets in
+                        guard let offsets = offsets.baseAddress else { return }
+                        for r in 0..<count {
+                            Scalar.softmaxInPlace(cost: weights + r * m, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon)
+                        }
                     }
-                }
-                for r in 0..<(end - start) {
-                    let row = base + r * m, i = start + r
-                    for k in 0..<d {
-                        let xk = Double(points[i, k])
-                        var gradient = 0.0
-                        for j in 0..<m { gradient += Double(row[j]) * coordinates.derivative(xk - targetByCoordinate[k * m + j]) }
-                        result[i, k] = Scalar(xk - coordinates.conjugateDerivative(gradient))
+                    Scalar.widen(weights, into: wide, count: count * m)
+                    gradients.update(repeating: 0, count: count * d)
+                    for j in 0..<m {
+                        let y = targetRows + j * d
+                        for r in 0..<count {
+                            let weight = wide[r * m + j]
+                            let x = queries + (first + r) * d, sum = gradients + r * d
+                            for k in 0..<d { sum[k] += weight * coordinates.derivative(x[k] - y[k]) }
+                        }
                     }
+                    for r in 0..<count {
+                        let x = queries + (first + r) * d, sum = gradients + r * d
+                        for k in 0..<d { moved[k] = x[k] - coordinates.conjugateDerivative(sum[k]) }
+                        Scalar.narrow(moved, into: shared.value + (first + r) * d, count: d)
+                    }
+                    first += count
                 }
             }
-            start = end
         }
         return result
+    }
+
+    /// The points in Double, row-major, in a buffer the caller deallocates.
+    private func widened(_ points: Matrix<Scalar>) -> UnsafeMutablePointer<Double> {
+        let values = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, points.storage.count))
+        points.withUnsafeBufferPointer { source in
+            if let source = source.baseAddress { Scalar.widen(source, into: values, count: points.storage.count) }
+        }
+        return values
     }
 }
 

@@ -81,14 +81,18 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
         fitting: Matrix<Scalar>, evaluation: Matrix<Scalar>, sinkhorn: SinkhornOptions,
         cost: GroundCost = .squaredEuclidean
     ) throws -> Selection {
-        let baseEpsilon = try EpsilonChoice.auto.resolve(for: cost.rows(fitting, fitting))
+        let prepared = Sinkhorn.preparedCost(fitting, fitting, cost, sinkhorn)
+        let baseEpsilon = try EpsilonChoice.auto.resolve(for: prepared)
+        // Every scale maps the same held-out points: without a gemm path, their cost rows once.
+        let evaluationCost = cost == .squaredEuclidean ? nil : cost.rows(evaluation, fitting).matrix()
         var errors: [Double] = []
         var runs: [SolverStep] = []
         for (index, scale) in scales.enumerated() {
             var options = sinkhorn
             options.epsilon = .fixed(scale * baseEpsilon)
-            let solution = try Sinkhorn.solveSymmetricGeneric(fitting, options, cost: cost)
-            let mapped = try EntropicMap(solution: solution, target: fitting, cost: cost).transport(evaluation)
+            let solution = try Sinkhorn.solveSymmetricGeneric(fitting, options, cost: cost, prepared: prepared)
+            let mapped = try EntropicMap(solution: solution, target: fitting, cost: cost)
+                .transport(evaluation, precomputedCost: evaluationCost)
             errors.append(meanSquaredDistance(mapped, evaluation))
             runs.append(SolverStep(.epsilonSearch, index: index + 1, result: solution, threshold: sinkhorn.threshold,
                                    scale: scale, heldOutError: errors[index]))

@@ -213,14 +213,18 @@ struct ElasticSTVSCost: CoordinateCost {
 }
 
 /// Rows of the cost matrix h(x_i − y_j) for a separable cost, built coordinate by coordinate:
-/// for each row, Σ_d φ(x_id − y_jd) accumulates over contiguous runs of j (y is kept transposed),
-/// a loop the compiler vectorises.
+/// Σ_d φ(x_id − y_jd) accumulates over contiguous runs of j (y is kept transposed), a loop the
+/// compiler vectorises. Tiles of `tileRows` rows × `tileColumns` columns keep the accumulators in
+/// L1 and read each run of y once per tile rather than once per row: at d = 3000 the transposed y
+/// of 2,000 points is 48 MB, and streaming it per row made the fill memory-bound.
 struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCost>: CostRowSource, @unchecked Sendable {
     let x: Matrix<Scalar>
     let y: Matrix<Scalar>
     let cost: Cost
     /// yᵀ in Double (d × m), so each coordinate's run over j is contiguous.
     private let yByCoordinate: [Double]
+    private static var tileRows: Int { 8 }
+    private static var tileColumns: Int { 256 }
 
     init(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, cost: Cost) {
         precondition(x.cols == y.cols, "point clouds of different dimension")
@@ -240,21 +244,47 @@ struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCos
     /// h is even, so the transposed cost swaps the clouds.
     var transposedSource: any CostRowSource<Scalar> { TranslationInvariantCostRows(y, x, cost: cost) }
 
+    func matrix() -> Matrix<Scalar> { matrixOnAllCores() }
+
     func fillRows(_ range: Range<Int>, into buffer: UnsafeMutablePointer<Scalar>) {
-        let d = x.cols, m = y.rows
-        guard m > 0 else { return }
-        var accumulator = [Double](repeating: 0, count: m)
-        yByCoordinate.withUnsafeBufferPointer { columns in
-            accumulator.withUnsafeMutableBufferPointer { sums in
-                for (offset, i) in range.enumerated() {
-                    for j in 0..<m { sums[j] = 0 }
-                    for k in 0..<d {
-                        let xk = Double(x[i, k])
-                        let base = k * m
-                        for j in 0..<m { sums[j] += cost.value(xk - columns[base + j]) }
+        let d = x.cols, m = y.rows, tileRows = Self.tileRows, tileColumns = Self.tileColumns
+        guard m > 0, !range.isEmpty else { return }
+        guard d > 0 else {
+            buffer.update(repeating: 0, count: range.count * m)
+            return
+        }
+        // The tile's x values coordinate-major (xTile[k·tileRows + r]) and its sums row-major.
+        let xRow = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, d))
+        let xTile = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, d * tileRows))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: tileRows * tileColumns)
+        defer { xRow.deallocate(); xTile.deallocate(); sums.deallocate() }
+        x.withUnsafeBufferPointer { points in
+            yByCoordinate.withUnsafeBufferPointer { columns in
+                guard let points = points.baseAddress, let columns = columns.baseAddress else { return }
+                var first = range.lowerBound
+                while first < range.upperBound {
+                    let count = Swift.min(tileRows, range.upperBound - first)
+                    for r in 0..<count {
+                        Scalar.widen(points + (first + r) * d, into: xRow, count: d)
+                        for k in 0..<d { xTile[k * tileRows + r] = xRow[k] }
                     }
-                    let row = buffer + offset * m
-                    for j in 0..<m { row[j] = Scalar(sums[j]) }
+                    var j0 = 0
+                    while j0 < m {
+                        let width = Swift.min(tileColumns, m - j0)
+                        sums.update(repeating: 0, count: count * tileColumns)
+                        for k in 0..<d {
+                            let run = columns + k * m + j0
+                            for r in 0..<count {
+                                let xk = xTile[k * tileRows + r], row = sums + r * tileColumns
+                                for j in 0..<width { row[j] += cost.value(xk - run[j]) }
+                            }
+                        }
+                        for r in 0..<count {
+                            Scalar.narrow(sums + r * tileColumns, into: buffer + (first - range.lowerBound + r) * m + j0, count: width)
+                        }
+                        j0 += width
+                    }
+                    first += count
                 }
             }
         }

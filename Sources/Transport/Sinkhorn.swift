@@ -93,16 +93,30 @@ public enum Sinkhorn {
         guard y.allFinite else { throw TransportError.nonFinite("target") }
     }
 
+    /// Whether the solver caches an n × m cost matrix whole (rather than recomputing blocks).
+    static func keepsDense(rows: Int, cols: Int, _ options: SinkhornOptions) -> Bool {
+        switch options.mode {
+        case .dense: return true
+        case .online: return false
+        case .automatic: return rows * cols <= options.denseEntryLimit
+        }
+    }
+
     static func costRows<Scalar: TransportScalar>(
         _ cost: any CostRowSource<Scalar>, _ options: SinkhornOptions
     ) -> CostRows<Scalar> {
-        let dense: Bool
-        switch options.mode {
-        case .dense: dense = true
-        case .online: dense = false
-        case .automatic: dense = cost.rows * cost.cols <= options.denseEntryLimit
-        }
-        return dense ? .dense(cost.matrix()) : .online(cost)
+        keepsDense(rows: cost.rows, cols: cost.cols, options) ? .dense(cost.matrix()) : .online(cost)
+    }
+
+    /// The cost between `x` and `y` as the solver reads it: without a gemm path and within the
+    /// dense limit, computed once (on every core) and kept, since the default ε, C and Cᵀ (and
+    /// each run of an ε search) would otherwise evaluate every h(x_i − y_j) again.
+    static func preparedCost<Scalar: TransportScalar>(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ groundCost: GroundCost, _ options: SinkhornOptions
+    ) -> any CostRowSource<Scalar> {
+        let cost = groundCost.rows(x, y)
+        guard groundCost != .squaredEuclidean, keepsDense(rows: cost.rows, cols: cost.cols, options) else { return cost }
+        return PrecomputedCost(values: cost.matrix())
     }
 
     static func solveGeneric<Scalar: TransportScalar>(
@@ -117,7 +131,7 @@ public enum Sinkhorn {
                 throw TransportError.invalidWarmStart(sourcePoints: x.rows, targetPoints: y.rows)
             }
         }
-        let cost = groundCost.rows(x, y)
+        let cost = preparedCost(x, y, groundCost, options)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
         let rowsOfCT = costRows(cost.transposedSource, options)
@@ -138,12 +152,15 @@ public enum Sinkhorn {
         return progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
     }
 
+    /// `prepared` is `preparedCost(x, x, groundCost, options)` when the caller solves several ε on
+    /// the same cloud (the ε search).
     static func solveSymmetricGeneric<Scalar: TransportScalar>(
-        _ x: Matrix<Scalar>, _ options: SinkhornOptions, cost groundCost: GroundCost = .squaredEuclidean
+        _ x: Matrix<Scalar>, _ options: SinkhornOptions, cost groundCost: GroundCost = .squaredEuclidean,
+        prepared: (any CostRowSource<Scalar>)? = nil
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, x)
         _ = try groundCost.validated()
-        let cost = groundCost.rows(x, x)
+        let cost = prepared ?? preparedCost(x, x, groundCost, options)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
         let logA = -Foundation.log(Double(x.rows))

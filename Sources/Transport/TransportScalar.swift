@@ -32,6 +32,13 @@ public protocol TransportScalar: BLASScalar {
     /// the slightly negative values rounding gives for near-equal points.
     static func addSquaredNorms(
         to row: UnsafeMutablePointer<Self>, rowNorm: Self, columnNorms: UnsafePointer<Self>, count: Int)
+
+    /// target_j ← Double(source_j) for `count` values. Concrete in each conformance: a generic
+    /// `Double(x)` inside an unspecialised kernel is a dynamic cast per element.
+    static func widen(_ source: UnsafePointer<Self>, into target: UnsafeMutablePointer<Double>, count: Int)
+
+    /// target_j ← Self(source_j), rounding to nearest, for `count` values.
+    static func narrow(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Self>, count: Int)
 }
 
 extension Float: TransportScalar {
@@ -57,6 +64,14 @@ extension Float: TransportScalar {
         to row: UnsafeMutablePointer<Float>, rowNorm: Float, columnNorms: UnsafePointer<Float>, count: Int
     ) {
         RowKernels.addSquaredNorms(to: row, rowNorm: rowNorm, columnNorms: columnNorms, count: count)
+    }
+
+    public static func widen(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Double>, count: Int) {
+        for j in 0..<count { target[j] = Double(source[j]) }
+    }
+
+    public static func narrow(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { target[j] = Float(source[j]) }
     }
 
     @inline(__always)
@@ -108,6 +123,14 @@ extension Double: TransportScalar {
         to row: UnsafeMutablePointer<Double>, rowNorm: Double, columnNorms: UnsafePointer<Double>, count: Int
     ) {
         RowKernels.addSquaredNorms(to: row, rowNorm: rowNorm, columnNorms: columnNorms, count: count)
+    }
+
+    public static func widen(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int) {
+        for j in 0..<count { target[j] = source[j] }
+    }
+
+    public static func narrow(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int) {
+        for j in 0..<count { target[j] = source[j] }
     }
 
     @inline(__always)

@@ -69,6 +69,11 @@ struct SinkhornBench: ParsableCommand {
 
     @OptionGroup var sinkhorn: SinkhornArguments
 
+    @OptionGroup var costArguments: CostArguments
+
+    @Option(help: "elastic_l1 / elastic_stvs: λ (1).")
+    var lambda = 1.0
+
     @Option(help: "float or double.")
     var precision: Precision = .float
 
@@ -83,18 +88,21 @@ struct SinkhornBench: ParsableCommand {
             guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
             let (x, y) = try readCloudPair(source: source, target: target)
             let options = try sinkhorn.options()
+            let cost = try costArguments.groundCost(lambda: lambda)
             switch precision {
-            case .float: try measure(x.converted(to: Float.self), y.converted(to: Float.self), options)
-            case .double: try measure(x, y, options)
+            case .float: try measure(x.converted(to: Float.self), y.converted(to: Float.self), options, cost)
+            case .double: try measure(x, y, options, cost)
             }
         }
     }
 
-    private func measure<Scalar: CommandScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions) throws {
+    private func measure<Scalar: CommandScalar>(
+        _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ options: SinkhornOptions, _ cost: GroundCost
+    ) throws {
         var seconds: [Double] = []
         var last: SinkhornResult<Scalar>?
         for _ in 0..<`repeat` {
-            let (result, elapsed) = try timed { try Scalar.sinkhorn(x, y, options, .squaredEuclidean) }
+            let (result, elapsed) = try timed { try Scalar.sinkhorn(x, y, options, cost) }
             last = result
             seconds.append(elapsed)
         }
@@ -107,7 +115,7 @@ struct SinkhornBench: ParsableCommand {
         }
         let fields: [(String, JSONValue)] = [
             ("n", .integer(x.rows)), ("m", .integer(y.rows)), ("d", .integer(x.cols)),
-            ("precision", .string(precision.rawValue)), ("mode", .string(resolvedMode)),
+            ("precision", .string(precision.rawValue)), ("cost", .string(cost.description)), ("mode", .string(resolvedMode)),
             ("epsilon", .number(result.epsilon)), ("threshold", .number(options.threshold)),
             ("seconds", .number(seconds.min() ?? 0)), ("seconds_all", .array(seconds.map { .number($0) })),
             ("iterations", .integer(result.iterations)), ("converged", .bool(result.converged)),

@@ -56,5 +56,12 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(decoded, m)
         let bad = Data(#"{"rows":2,"cols":2,"storage":[1,2,3]}"#.utf8)
         XCTAssertThrowsError(try JSONDecoder().decode(Matrix<Double>.self, from: bad))
+        let older = Data(#"{"rows":2,"cols":2,"storage":[1,2,3,4]}"#.utf8)
+        XCTAssertEqual(try JSONDecoder().decode(Matrix<Double>.self, from: older), m, "the number-array encoding still reads")
+        let floats = try Matrix<Float>([[0.1, -3e-38], [.greatestFiniteMagnitude, 7]])
+        XCTAssertEqual(try JSONDecoder().decode(Matrix<Float>.self, from: JSONEncoder().encode(floats)), floats, "bit-exact")
+        let short = Data(#"{"rows":2,"cols":2,"bytes":"AAAAAAAAAAA="}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(Matrix<Double>.self, from: short))
+        XCTAssertThrowsError(try JSONDecoder().decode(Matrix<Float>.self, from: Data(#"{"rows":1,"cols":1,"bytes":"%%"}"#.utf8)))
     }
 }

@@ -102,6 +102,8 @@ final class SpecParserTests: XCTestCase {
             ("drugs: [cisplatin, ixazomib]", "drugs: some", ["p.yaml:3:8: drugs must be 'all' or a non-empty list of drug names"]),
             ("metrics: [sinkhorn_divergence, mean_l2]", "metrics: [sinkhorn_divergence, wasserstein]",
              ["p.yaml:11:44: evaluate.metrics entry must be one of sinkhorn_divergence, mmd, mean_l2, map_mse, l2_uvp, got 'wasserstein'"]),
+            ("sinkhorn_epsilon: auto }", "sinkhorn_epsilon: auto, moved_threshold: -1 }",
+             ["p.yaml:11:95: evaluate.moved_threshold must be > 0, got -1.0"]),
             ("formats: [markdown, csv]", "formats: [markdown, pdf]",
              ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, got 'pdf'"]),
             ("  identity: { solver: identity }\n", "  identity: { steps: 3 }\n",

@@ -130,6 +130,28 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: both, components: components), 2)
     }
 
+    func testAbsoluteMovedRuleQuantileAndRecovery() throws {
+        let identity = Matrix<Double>.identity(3)
+        let control = try Matrix<Float>([[0, 0, 0], [1, 1, 1], [2, 2, 2], [3, 3, 3]])
+        // Cell i moves feature 0 by 2 and feature 1 by 0.5·i; the true map moves features 0 and 2 by 3.
+        let predicted = Matrix<Float>(rows: 4, cols: 3) { i, j in control[i, j] + (j == 0 ? 2 : (j == 1 ? 0.5 * Float(i) : 0)) }
+        let truth = Matrix<Float>(rows: 4, cols: 3) { i, j in control[i, j] + (j == 1 ? 0 : 3) }
+        let rule = Metrics.MovedRule.absolute(1)
+        XCTAssertEqual(Metrics.movedCounts(control: control, predicted: predicted, components: identity, rule: rule), [1, 1, 1, 2],
+                       "|Δ| > 1 counts feature 1 only in the last cell (0.5·3 = 1.5)")
+        XCTAssertEqual(Metrics.displacementDimensionality(control: control, predicted: predicted, components: identity, rule: rule), 1.25)
+        XCTAssertEqual(Metrics.quantile([1, 1, 1, 2], 0.75), 1.25, "NumPy: np.percentile([1, 1, 1, 2], 75) = 1.25")
+        XCTAssertEqual(Metrics.quantile([4, 1, 3, 2], 0.75), 3.25)
+        XCTAssertNil(Metrics.quantile([], 0.5))
+        let recovery = try Metrics.movedFeatureRecovery(control: control, predicted: predicted, truth: truth, rule: rule)
+        XCTAssertEqual(recovery.precision, 4.0 / 5.0, "4 of the 5 moves are feature 0, truly moved")
+        XCTAssertEqual(recovery.recall, 4.0 / 8.0, "feature 2 moves truly in every cell and never by the map")
+        let still = try Metrics.movedFeatureRecovery(control: control, predicted: control, truth: truth, rule: rule)
+        XCTAssertNil(still.precision, "a map that moves nothing has no precision")
+        XCTAssertEqual(still.recall, 0)
+        XCTAssertThrowsError(try Metrics.movedFeatureRecovery(control: control, predicted: predicted, truth: control.rows(at: [0]), rule: rule))
+    }
+
     func testMeanDistanceAndDivergence() throws {
         let x = try Matrix<Float>([[0, 0], [2, 0]]), y = try Matrix<Float>([[3, 4], [3, 4]])
         XCTAssertEqual(Metrics.meanDistance(x, y), (4.0 + 16.0).squareRoot(), accuracy: 1e-12)

@@ -129,13 +129,28 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
 /// Implementations are small structs, so the cost kernels are specialised for each of them.
 protocol CoordinateCost: Sendable {
     func value(_ z: Double) -> Double
+    /// φ on four lanes: what the cost-matrix kernel calls.
+    func values(_ z: SIMD4<Double>) -> SIMD4<Double>
     func derivative(_ z: Double) -> Double
     func conjugateDerivative(_ w: Double) -> Double
+}
+
+extension CoordinateCost {
+    /// Lane by lane through `value`.
+    @inline(__always) func values(_ z: SIMD4<Double>) -> SIMD4<Double> {
+        SIMD4(value(z[0]), value(z[1]), value(z[2]), value(z[3]))
+    }
+}
+
+/// |z| lane by lane (the sign bit cleared).
+@inline(__always) func magnitudes(_ z: SIMD4<Double>) -> SIMD4<Double> {
+    unsafeBitCast(unsafeBitCast(z, to: SIMD4<UInt64>.self) & 0x7FFF_FFFF_FFFF_FFFF, to: SIMD4<Double>.self)
 }
 
 /// φ(z) = z², the coordinates of the squared-Euclidean cost.
 struct SquaredDifference: CoordinateCost {
     @inline(__always) func value(_ z: Double) -> Double { z * z }
+    @inline(__always) func values(_ z: SIMD4<Double>) -> SIMD4<Double> { z * z }
     @inline(__always) func derivative(_ z: Double) -> Double { 2 * z }
     @inline(__always) func conjugateDerivative(_ w: Double) -> Double { w / 2 }
 }
@@ -169,6 +184,7 @@ struct ElasticL1Cost: CoordinateCost {
     let lambda: Double
 
     @inline(__always) func value(_ z: Double) -> Double { 0.5 * z * z + lambda * abs(z) }
+    @inline(__always) func values(_ z: SIMD4<Double>) -> SIMD4<Double> { 0.5 * z * z + lambda * magnitudes(z) }
 
     @inline(__always) func derivative(_ z: Double) -> Double {
         z > 0 ? z + lambda : (z < 0 ? z - lambda : 0)
@@ -194,6 +210,13 @@ struct ElasticSTVSCost: CoordinateCost {
         let root = (1 + s * s).squareRoot()
         let t = 1 / (root + s)  // e^{−σ}, without the cancellation of root − s
         return 0.5 * z * z + lambda * gamma * gamma * (Foundation.log(root + s) - 0.5 * t * t + 0.5)
+    }
+
+    @inline(__always) func values(_ z: SIMD4<Double>) -> SIMD4<Double> {
+        let s = magnitudes(z) / (2 * gamma)
+        let root = (1 + s * s).squareRoot()
+        let t = 1 / (root + s)
+        return 0.5 * z * z + lambda * gamma * gamma * (vectorLogarithm(root + s) - 0.5 * t * t + 0.5)
     }
 
     @inline(__always) func derivative(_ z: Double) -> Double {
@@ -272,11 +295,22 @@ struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCos
                     while j0 < m {
                         let width = Swift.min(tileColumns, m - j0)
                         sums.update(repeating: 0, count: count * tileColumns)
+                        let lanes = width & ~3
                         for k in 0..<d {
                             let run = columns + k * m + j0
                             for r in 0..<count {
                                 let xk = xTile[k * tileRows + r], row = sums + r * tileColumns
-                                for j in 0..<width { row[j] += cost.value(xk - run[j]) }
+                                var j = 0
+                                while j < lanes {
+                                    let z = SIMD4(repeating: xk) - UnsafeRawPointer(run + j).loadUnaligned(as: SIMD4<Double>.self)
+                                    let sum = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self) + cost.values(z)
+                                    UnsafeMutableRawPointer(row + j).storeBytes(of: sum, as: SIMD4<Double>.self)
+                                    j += 4
+                                }
+                                while j < width {
+                                    row[j] += cost.value(xk - run[j])
+                                    j += 1
+                                }
                             }
                         }
                         for r in 0..<count {

@@ -30,6 +30,56 @@ final class GroundCostTests: XCTestCase {
         for (a, b) in zip(generic.storage, gemm.storage) { XCTAssertEqual(a, b, accuracy: 1e-12) }
     }
 
+    func testVectorLogarithmMatchesLibm() {
+        var worst = 0.0
+        for i in 0..<20_000 {
+            let x = Foundation.pow(10, 300 * Double(i) / 20_000) * (1 + 1e-3 * Double(i % 7))
+            let inputs = SIMD4(x, 1 + 1e-9 * Double(i), 1.414_213_562_373_095 + 1e-6 * Double(i % 13), Foundation.exp(Double(i % 50)))
+            let lanes = vectorLogarithm(inputs)
+            for lane in 0..<4 {
+                let expected = Foundation.log(inputs[lane])
+                worst = max(worst, abs(lanes[lane] - expected) / Swift.max(abs(expected), 1e-300))
+            }
+        }
+        XCTAssertLessThan(worst, 1e-14)
+        XCTAssertEqual(vectorLogarithm(SIMD4(repeating: 1)), SIMD4(repeating: 0))
+    }
+
+    /// Shapes that cross the kernels' tiles (8 rows, 256 columns, 4 lanes) with remainders: the
+    /// tiled cost matrix is Σ_d φ entry by entry, and the tiled entropic map is the sum over j
+    /// written out.
+    func testTiledElasticKernelsMatchTheirEntryByEntryForms() throws {
+        let x = cloud(11, 5, seed: 3), y = cloud(263, 5, seed: 4, shift: 0.3)
+        let costs: [(GroundCost, any CoordinateCost)] = [
+            (.elasticL1(lambda: 0.7), ElasticL1Cost(lambda: 0.7)),
+            (.elasticSTVS(lambda: 1.5, gamma: 0.8), ElasticSTVSCost(lambda: 1.5, gamma: 0.8)),
+            (.pNorm(1.5), PNormCost(p: 1.5)),
+        ]
+        for (cost, coordinates) in costs {
+            let matrix = cost.matrix(x, y)
+            for i in 0..<x.rows {
+                for j in 0..<y.rows {
+                    let expected = (0..<5).reduce(0.0) { $0 + coordinates.value(x[i, $1] - y[j, $1]) }
+                    XCTAssertEqual(matrix[i, j], expected, accuracy: 1e-13 * Swift.max(1, expected), "\(cost) (\(i), \(j))")
+                }
+            }
+            let solution = try Sinkhorn.solve(source: y, target: y, options: SinkhornOptions(epsilon: .fixed(0.5)), cost: cost)
+            let map = EntropicMap(solution: solution, target: y, cost: cost)
+            let mapped = try map.transport(x)
+            for i in 0..<x.rows {
+                let weights = (0..<y.rows).map { j in (solution.g[j] - matrix[i, j]) / 0.5 }
+                let top = weights.max() ?? 0
+                let total = weights.reduce(0.0) { $0 + Foundation.exp($1 - top) }
+                for k in 0..<5 {
+                    let pull = (0..<y.rows).reduce(0.0) { sum, j in
+                        sum + Foundation.exp(weights[j] - top) / total * coordinates.derivative(x[i, k] - y[j, k])
+                    }
+                    XCTAssertEqual(mapped[i, k], x[i, k] - coordinates.conjugateDerivative(pull), accuracy: 1e-9, "\(cost) (\(i), \(k))")
+                }
+            }
+        }
+    }
+
     func testConjugateDerivativeInvertsTheDerivative() {
         for cost in [PNormCost(p: 1.5), PNormCost(p: 3)] {
             for z in [-2.5, -0.3, 0, 0.01, 1.7] {

@@ -152,13 +152,11 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
                         let y = targetRows + j * d
                         for r in 0..<count {
                             let weight = wide[r * m + j]
-                            let x = queries + (first + r) * d, sum = gradients + r * d
-                            for k in 0..<d { sum[k] += weight * coordinates.derivative(x[k] - y[k]) }
+                            coordinates.accumulateDerivatives(weight, queries + (first + r) * d, y, into: gradients + r * d, count: d)
                         }
                     }
                     for r in 0..<count {
-                        let x = queries + (first + r) * d, sum = gradients + r * d
-                        for k in 0..<d { moved[k] = x[k] - coordinates.conjugateDerivative(sum[k]) }
+                        coordinates.conjugateStep(queries + (first + r) * d, gradients + r * d, into: moved, count: d)
                         Scalar.narrow(moved, into: shared.value + (first + r) * d, count: d)
                     }
                     first += count

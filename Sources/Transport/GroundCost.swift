@@ -126,19 +126,55 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
 /// The per-coordinate function φ of a separable translation-invariant cost h(z) = Σ_d φ(z_d),
 /// with what the entropic map needs: φ' and the derivative of the convex conjugate, (φ*)' = (φ')⁻¹.
 ///
-/// Implementations are small structs, so the cost kernels are specialised for each of them.
+/// Implementations are small structs. The kernels reach them through the run requirements
+/// below, whose default implementations each conformance's witness gets specialised for that
+/// struct: the generic row code (`TranslationInvariantCostRows`, the entropic map) then pays one
+/// dynamic call per run of coordinates instead of one per element, which cost 10× at d = 3000.
 protocol CoordinateCost: Sendable {
     func value(_ z: Double) -> Double
-    /// φ on four lanes: what the cost-matrix kernel calls.
+    /// φ on four lanes.
     func values(_ z: SIMD4<Double>) -> SIMD4<Double>
     func derivative(_ z: Double) -> Double
     func conjugateDerivative(_ w: Double) -> Double
+
+    /// row_j += φ(x − run_j) for j < count, four lanes at a time.
+    func accumulateValues(_ x: Double, _ run: UnsafePointer<Double>, into row: UnsafeMutablePointer<Double>, count: Int)
+    /// sum_k += weight · φ'(x_k − y_k) for k < count.
+    func accumulateDerivatives(
+        _ weight: Double, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, into sum: UnsafeMutablePointer<Double>, count: Int)
+    /// moved_k = x_k − (φ*)'(sum_k) for k < count.
+    func conjugateStep(_ x: UnsafePointer<Double>, _ sum: UnsafePointer<Double>, into moved: UnsafeMutablePointer<Double>, count: Int)
 }
 
 extension CoordinateCost {
     /// Lane by lane through `value`.
     @inline(__always) func values(_ z: SIMD4<Double>) -> SIMD4<Double> {
         SIMD4(value(z[0]), value(z[1]), value(z[2]), value(z[3]))
+    }
+
+    func accumulateValues(_ x: Double, _ run: UnsafePointer<Double>, into row: UnsafeMutablePointer<Double>, count: Int) {
+        let lanes = count & ~3
+        var j = 0
+        while j < lanes {
+            let z = SIMD4(repeating: x) - UnsafeRawPointer(run + j).loadUnaligned(as: SIMD4<Double>.self)
+            let sum = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self) + values(z)
+            UnsafeMutableRawPointer(row + j).storeBytes(of: sum, as: SIMD4<Double>.self)
+            j += 4
+        }
+        while j < count {
+            row[j] += value(x - run[j])
+            j += 1
+        }
+    }
+
+    func accumulateDerivatives(
+        _ weight: Double, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, into sum: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        for k in 0..<count { sum[k] += weight * derivative(x[k] - y[k]) }
+    }
+
+    func conjugateStep(_ x: UnsafePointer<Double>, _ sum: UnsafePointer<Double>, into moved: UnsafeMutablePointer<Double>, count: Int) {
+        for k in 0..<count { moved[k] = x[k] - conjugateDerivative(sum[k]) }
     }
 }
 
@@ -255,8 +291,15 @@ struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCos
         self.y = y
         self.cost = cost
         var transposed = [Double](repeating: 0, count: y.rows * y.cols)
-        for j in 0..<y.rows {
-            for k in 0..<y.cols { transposed[k * y.rows + j] = Double(y[j, k]) }
+        var row = [Double](repeating: 0, count: y.cols)
+        y.withUnsafeBufferPointer { points in
+            row.withUnsafeMutableBufferPointer { row in
+                guard let points = points.baseAddress, let row = row.baseAddress else { return }
+                for j in 0..<y.rows {
+                    Scalar.widen(points + j * y.cols, into: row, count: y.cols)
+                    for k in 0..<y.cols { transposed[k * y.rows + j] = row[k] }
+                }
+            }
         }
         yByCoordinate = transposed
     }
@@ -295,22 +338,10 @@ struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCos
                     while j0 < m {
                         let width = Swift.min(tileColumns, m - j0)
                         sums.update(repeating: 0, count: count * tileColumns)
-                        let lanes = width & ~3
                         for k in 0..<d {
                             let run = columns + k * m + j0
                             for r in 0..<count {
-                                let xk = xTile[k * tileRows + r], row = sums + r * tileColumns
-                                var j = 0
-                                while j < lanes {
-                                    let z = SIMD4(repeating: xk) - UnsafeRawPointer(run + j).loadUnaligned(as: SIMD4<Double>.self)
-                                    let sum = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self) + cost.values(z)
-                                    UnsafeMutableRawPointer(row + j).storeBytes(of: sum, as: SIMD4<Double>.self)
-                                    j += 4
-                                }
-                                while j < width {
-                                    row[j] += cost.value(xk - run[j])
-                                    j += 1
-                                }
+                                cost.accumulateValues(xTile[k * tileRows + r], run, into: sums + r * tileColumns, count: width)
                             }
                         }
                         for r in 0..<count {

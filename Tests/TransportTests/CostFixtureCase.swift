@@ -18,13 +18,19 @@ struct CostFixtureCase {
     func checkSinkhorn(_ x: Matrix<Double>, _ y: Matrix<Double>, cost: GroundCost,
                        paired: Bool = false) throws -> (SinkhornResult<Double>, CouplingStatistics) {
         XCTAssertEqual(try cost.defaultEpsilon(x, y), try number("default_epsilon"), accuracy: 1e-12, name)
-        let solution = try Sinkhorn.solve(
-            source: x, target: y,
-            options: SinkhornOptions(epsilon: .fixed(try number("epsilon")), threshold: 1e-11, maxIterations: 200_000),
-            cost: cost)
-        XCTAssertTrue(solution.converged, name)
-        let regOTCost = try number("reg_ot_cost")
-        XCTAssertEqual(solution.regOTCost, regOTCost, accuracy: 1e-8 * abs(regOTCost), name)
+        // Dense keeps the cost matrix (computed once); online recomputes its row blocks every
+        // iteration: both must give OTT's value.
+        var solutions: [SinkhornResult<Double>] = []
+        for mode in [SinkhornOptions.Mode.dense, .online] {
+            var options = SinkhornOptions(epsilon: .fixed(try number("epsilon")), threshold: 1e-11, maxIterations: 200_000)
+            options.mode = mode
+            let solution = try Sinkhorn.solve(source: x, target: y, options: options, cost: cost)
+            XCTAssertTrue(solution.converged, "\(name) \(mode)")
+            let regOTCost = try number("reg_ot_cost")
+            XCTAssertEqual(solution.regOTCost, regOTCost, accuracy: 1e-8 * abs(regOTCost), "\(name) \(mode)")
+            solutions.append(solution)
+        }
+        let solution = solutions[0]
         let statistics = try CouplingStatistics.compute(source: x, target: y, solution: solution, cost: cost, paired: paired)
         XCTAssertEqual(statistics.transportCost, try number("transport_cost"), accuracy: 1e-7 * abs(try number("transport_cost")), name)
         return (solution, statistics)

@@ -18,21 +18,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-venv="${PERTURBOT_OT_VENV:-$repo/.venv-ot}"
-python="${PYTHON:-python3}"
-
-if ! JAX_PLATFORMS=cpu "$venv/bin/python" -c "import ot, jax, ott, numpy, scipy" 2>/dev/null; then
-    echo "creating benchmark venv at $venv" >&2
-    "$python" - "$repo/scripts/fixtures" "$venv" "$python" <<'PY'
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-from fixture_venv import ensure_venv
-from make_ot_fixtures import REQUIREMENTS, STAMP
-ensure_venv(Path(sys.argv[2]), REQUIREMENTS, sys.argv[3], reinstall=False, stamp_name=STAMP)
-PY
-fi
+# shellcheck source=../ot_venv.sh
+source "$here/../ot_venv.sh"
+ensure_ot_venv "import ot, jax, ott, numpy, scipy"
 
 export JAX_PLATFORMS=cpu
 exec "$venv/bin/python" "$here/bench.py" "$@"

@@ -115,7 +115,7 @@ public enum ReportWriter {
                 + "test control cells (data.true_map; a figure the sparsity paper does not report).",
             movedRecall: "Of the features the true map moves (same count), the fraction the map moves too, pooled over the "
                 + "test control cells.",
-            fitSeconds: "Fit time of the map in seconds (the solve task's wall time on this machine).",
+            fitSeconds: "Fit time of the map in seconds (how long its solve task took on the machine that ran it).",
         ]
     }
 

@@ -141,10 +141,10 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 2 drugs × 2 d × 2 seeds × (4 methods × (3 metrics + the displacement dimensionality)
+        // 2 drugs × 2 d × 2 seeds × (4 methods × (3 metrics + the displacement dimensionality and its 75th percentile)
         // + eot's 3 diagnostics (epsilon, epsilon_scale, iterations) + progot's 2 (step_iterations,
         // steps_unconverged))
-        XCTAssertEqual(rows.count, 2 * 2 * 2 * (4 * 4 + 3 + 2))
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * (4 * 5 + 3 + 2))
 
         // steps.csv: every Sinkhorn run of every fit — per eot fit the 10 ε-search scales and the
         // final solve, per progot fit the 10 scales and its 3 steps — and the report's summary.
@@ -244,7 +244,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try ResultsReport.parseResultsCSV(try String(
             contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8))
-        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 4)
+        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 5)
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         // A second run decodes the cached ICNN maps instead of training again.
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
@@ -261,10 +261,11 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 3 metrics, the displacement dimensionality and each solver's 3 diagnostics.
-        XCTAssertEqual(rows.filter { $0.method == "monge_gap" }.count, 2 * 2 * 2 * 7)
-        XCTAssertEqual(rows.filter { $0.method == "sparse" }.count, 2 * 2 * 2 * 7)
-        XCTAssertEqual(Set(rows.filter { $0.method == "sparse" }.map(\.metric)).subtracting(["sinkhorn_divergence", "mmd", "mean_l2", "displacement_dimensionality"]),
+        // 3 metrics, the displacement dimensionality and its 75th percentile, and each solver's 3 diagnostics.
+        XCTAssertEqual(rows.filter { $0.method == "monge_gap" }.count, 2 * 2 * 2 * 8)
+        XCTAssertEqual(rows.filter { $0.method == "sparse" }.count, 2 * 2 * 2 * 8)
+        XCTAssertEqual(Set(rows.filter { $0.method == "sparse" }.map(\.metric)).subtracting(
+            ["sinkhorn_divergence", "mmd", "mean_l2", "displacement_dimensionality", "displacement_dimensionality_p75"]),
                        ["final_lambda", "sliced_w2", "moved_coordinates"])
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)

@@ -83,8 +83,10 @@ public struct EpsilonTuning: Sendable, Codable, Equatable {
     ) throws -> Selection {
         let prepared = Sinkhorn.preparedCost(fitting, fitting, cost, sinkhorn)
         let baseEpsilon = try EpsilonChoice.auto.resolve(for: prepared)
-        // Every scale maps the same held-out points: without a gemm path, their cost rows once.
-        let evaluationCost = cost == .squaredEuclidean ? nil : cost.rows(evaluation, fitting).matrix()
+        // Every scale maps the same held-out points: without a gemm path (and within the dense
+        // limit), their cost rows once.
+        let evaluationCost = cost == .squaredEuclidean || !Sinkhorn.keepsDense(rows: evaluation.rows, cols: fitting.rows, sinkhorn)
+            ? nil : cost.rows(evaluation, fitting).matrix()
         var errors: [Double] = []
         var runs: [SolverStep] = []
         for (index, scale) in scales.enumerated() {

@@ -14,8 +14,9 @@ struct PCAOutput: Codable {
 /// The points solve and evaluate work on: PCA scores, or the features themselves (`pca: none`).
 struct SolverSpace {
     let points: Matrix<Float>
-    /// Rows: the directions of the solver's coordinates in feature space (the identity without PCA).
-    let components: Matrix<Double>
+    /// Rows: the directions of the solver's coordinates in feature space; nil without PCA, where
+    /// the coordinates are the features.
+    let components: Matrix<Double>?
     let featureNames: [String]
     /// Each cell's true image T₀(x) (`data.true_map`), only without PCA.
     let trueMap: Matrix<Float>?
@@ -188,8 +189,8 @@ struct StageExecutor: Sendable {
     }
 
     /// The points a solve or evaluate task works on, read from its input `index`: a pca task's
-    /// scores, or (with `pca: none`) a load task's features as they are, whose "components" are
-    /// then the identity and which may carry the true images.
+    /// scores, or (with `pca: none`) a load task's features as they are, with no components and
+    /// perhaps the true images.
     private func solverSpace(_ task: PlannedTask, plan: Plan, input index: Int) throws -> SolverSpace {
         guard index < task.inputs.count, let source = plan.task(task.inputs[index]) else {
             throw PipelineError.plan("task \(task.id) lacks input \(index)")
@@ -200,7 +201,7 @@ struct StageExecutor: Sendable {
             return SolverSpace(points: pca.scores, components: pca.model.components, featureNames: pca.featureNames, trueMap: nil)
         case .load:
             let loaded = try JSONDecoder().decode(LoadedData.self, from: cache.read(source.key, file: "loaded.json"))
-            return SolverSpace(points: loaded.features, components: .identity(loaded.features.cols),
+            return SolverSpace(points: loaded.features, components: nil,
                                featureNames: loaded.featureNames, trueMap: loaded.trueMap)
         default:
             throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")

@@ -57,12 +57,13 @@ public enum Metrics {
     }
 
     /// Mean over cells of how many features the map moves noticeably: the displacement
-    /// T(x) − x is taken back to feature space through the PCA components (scores·V), and
+    /// T(x) − x is taken back to feature space through the PCA components (scores·V; nil when
+    /// the points are features already, `pca: none`), and
     /// feature j counts as moved by `rule`. With the default (0.1 × the standard deviation of
     /// feature j over the control cells' PCA reconstruction) the identity moves 0 features and a
     /// translation moves every feature it shifts by a tenth of its spread.
     public static func displacementDimensionality(
-        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, rule: MovedRule = .default
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?, rule: MovedRule = .default
     ) -> Double {
         mean(of: movedCounts(control: control, predicted: predicted, components: components, rule: rule))
     }
@@ -74,7 +75,7 @@ public enum Metrics {
 
     /// How many features the map moves in each cell (`rule` as for `displacementDimensionality`).
     public static func movedCounts(
-        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, rule: MovedRule = .default
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?, rule: MovedRule = .default
     ) -> [Int] {
         guard control.rows > 0 else { return [] }
         let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
@@ -106,9 +107,8 @@ public enum Metrics {
             throw StageError.invalidInput("moved features: the control cells are \(control.rows) × \(control.cols), "
                 + "the prediction \(predicted.rows) × \(predicted.cols), the true images \(truth.rows) × \(truth.cols)")
         }
-        let identity = Matrix<Double>.identity(control.cols)
-        let (estimated, spreads) = featureDisplacement(control: control, predicted: predicted, components: identity)
-        let (actual, _) = featureDisplacement(control: control, predicted: truth, components: identity)
+        let (estimated, spreads) = featureDisplacement(control: control, predicted: predicted, components: nil)
+        let (actual, _) = featureDisplacement(control: control, predicted: truth, components: nil)
         let limits = movedLimits(rule, spreads: spreads)
         var both = 0, movedByMap = 0, movedTruly = 0
         for i in 0..<control.rows {
@@ -133,7 +133,7 @@ public enum Metrics {
     /// The `count` features with the largest mean |Δ_j| / std_j over the cells (the same
     /// displacement and spread as `displacementDimensionality`), largest first, with that value.
     public static func mostMovedFeatures(
-        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>, names: [String], count: Int
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?, names: [String], count: Int
     ) -> [MovedFeature] {
         guard control.rows > 0 else { return [] }
         let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
@@ -146,22 +146,33 @@ public enum Metrics {
     }
 
     /// T(x) − x in feature space (cells × features) and each feature's standard deviation over
-    /// the control cells' PCA reconstruction. Identity components (`pca: none`) are not multiplied.
+    /// the control cells' PCA reconstruction. nil or identity components (`pca: none`): the
+    /// points are already in feature space, and nothing is multiplied.
     private static func featureDisplacement(
-        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>
+        control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?
     ) -> (Matrix<Double>, [Double]) {
-        precondition(control.rows == predicted.rows && control.cols == components.rows)
+        precondition(control.rows == predicted.rows && control.cols == (components?.rows ?? control.cols))
+        let projection = components.flatMap { isIdentity($0) ? nil : $0 }
         let scores = control.converted(to: Double.self)
-        let identity = components.rows == components.cols && components == .identity(components.rows)
         let difference = predicted.converted(to: Double.self) - scores
-        let displacement = identity ? difference : difference.multiplied(by: components)
-        let reconstructed = identity ? scores : scores.multiplied(by: components)
+        let displacement = projection.map { difference.multiplied(by: $0) } ?? difference
+        let reconstructed = projection.map { scores.multiplied(by: $0) } ?? scores
         let means = reconstructed.columnMeans()
         var spreads = [Double](repeating: 0, count: reconstructed.cols)
         for i in 0..<reconstructed.rows {
             for j in 0..<reconstructed.cols { spreads[j] += pow(reconstructed[i, j] - means[j], 2) }
         }
         return (displacement, spreads.map { ($0 / Double(reconstructed.rows)).squareRoot() })
+    }
+
+    /// Whether `matrix` is a square identity, read until the first entry that says no (no
+    /// identity matrix is built to compare with: at 3,000 genes that would be 72 MB a call).
+    private static func isIdentity(_ matrix: Matrix<Double>) -> Bool {
+        guard matrix.rows == matrix.cols else { return false }
+        for i in 0..<matrix.rows {
+            for j in 0..<matrix.cols where matrix[i, j] != (i == j ? 1 : 0) { return false }
+        }
+        return true
     }
 
     private static func squaredDistances(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Double> {

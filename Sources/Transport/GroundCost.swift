@@ -272,8 +272,8 @@ struct ElasticSTVSCost: CoordinateCost {
 }
 
 /// Rows of the cost matrix h(x_i − y_j) for a separable cost, built coordinate by coordinate:
-/// Σ_d φ(x_id − y_jd) accumulates over contiguous runs of j (y is kept transposed), a loop the
-/// compiler vectorises. Tiles of `tileRows` rows × `tileColumns` columns keep the accumulators in
+/// Σ_d φ(x_id − y_jd) accumulates over contiguous runs of j (y is kept transposed), four lanes at
+/// a time (`CoordinateCost.accumulateValues`). Tiles of `tileRows` rows × `tileColumns` columns keep the accumulators in
 /// L1 and read each run of y once per tile rather than once per row: at d = 3000 the transposed y
 /// of 2,000 points is 48 MB, and streaming it per row made the fill memory-bound.
 struct TranslationInvariantCostRows<Scalar: TransportScalar, Cost: CoordinateCost>: CostRowSource, @unchecked Sendable {

@@ -73,7 +73,7 @@ def ott_worker(argv: list[str]) -> None:
             blocks = jax.lax.map(lambda xb: cost_fn.all_pairs(xb, y), x.reshape(-1, rows, x.shape[1]))
             geom = geometry.Geometry(cost_matrix=jnp.reshape(blocks, (x.shape[0], y.shape[0])), epsilon=float(eps))
         out = solver(linear_problem.LinearProblem(geom))
-        return out.reg_ot_cost, out.n_iters, out.converged, out.errors
+        return out.reg_ot_cost, out.n_iters, out.converged
 
     t0 = time.perf_counter()
     first = jax.block_until_ready(solve(x, y))
@@ -83,7 +83,7 @@ def ott_worker(argv: list[str]) -> None:
         t0 = time.perf_counter()
         result = jax.block_until_ready(solve(x, y))
         seconds.append(time.perf_counter() - t0)
-    cost_value, iterations, converged, _ = result
+    cost_value, iterations, converged = result
     print(json.dumps({"seconds": min(seconds), "seconds_all": seconds, "first_call_seconds": first_seconds,
                       "iterations": int(iterations), "converged": bool(converged),
                       "reg_ot_cost": float(cost_value), "peak_rss_bytes": peak_rss_bytes(),

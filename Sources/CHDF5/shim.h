@@ -13,6 +13,8 @@ static inline unsigned phdf5_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline size_t phdf5_variable(void) { return H5T_VARIABLE; }
 static inline hid_t phdf5_plist_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t phdf5_plist_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t phdf5_plist_group_create(void) { return H5P_GROUP_CREATE; }
+static inline hid_t phdf5_plist_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t phdf5_plist_file_access(void) { return H5P_FILE_ACCESS; }
 
 static inline hid_t phdf5_native_float(void) { return H5T_NATIVE_FLOAT; }

@@ -41,6 +41,20 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(siblings, ["round.h5ad"])
     }
 
+    /// The pipeline cache keys a data file by its bytes, so the same data written twice must give
+    /// the same file (HDF5 stamps object headers with the time of writing unless told not to).
+    func testSameDataWrittenTwiceGivesIdenticalBytes() throws {
+        let original = try sample()
+        let folder = try TestPaths.scratchDirectory()
+        let first = folder.appendingPathComponent("first.h5ad").path
+        let second = folder.appendingPathComponent("second.h5ad").path
+        try AnnDataWriter.write(original, to: first)
+        Thread.sleep(forTimeInterval: 1.1)  // object header times have a resolution of one second
+        try AnnDataWriter.write(original, to: second)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first)),
+                       try Data(contentsOf: URL(fileURLWithPath: second)))
+    }
+
     func testSparseRoundTrip() throws {
         var data = try sample()
         let dense = try XCTUnwrap(data.X).densified()

@@ -41,7 +41,11 @@ enum H5File {
     /// Creates (truncating) an HDF5 file at `path` and returns its root group.
     /// `displayName` is the name used in messages (the final path when writing to a temp file).
     static func createRoot(_ path: String, displayName: String) throws -> H5Node {
-        let fileID = H5Fcreate(path, phdf5_acc_trunc(), phdf5_default(), phdf5_default())
+        // The root group's header would carry the creation time (see H5Node.createGroup).
+        let creation = H5Pcreate(phdf5_plist_file_create())
+        if creation >= 0 { H5Pset_obj_track_times(creation, false) }
+        let fileID = H5Fcreate(path, phdf5_acc_trunc(), creation >= 0 ? creation : phdf5_default(), phdf5_default())
+        if creation >= 0 { H5Pclose(creation) }
         if fileID < 0 {
             let message = HDF5Library.takeErrorMessage()
             throw AnnDataError(.writeFailed, file: displayName, detail: "cannot create the file (HDF5: \(message))")

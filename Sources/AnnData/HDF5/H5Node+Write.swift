@@ -10,8 +10,21 @@ extension H5Node {
                             detail: "could not \(action)\(message.isEmpty ? "" : " (HDF5: \(message))")")
     }
 
+    /// A creation property list of `plistClass` that records no modification times: HDF5 stamps
+    /// every object header with the time of writing by default, so the same data written twice
+    /// gave different bytes, and a regenerated data file missed the whole content-addressed cache.
+    private func untimedCreationList(_ plistClass: hid_t, for object: String) throws -> H5Handle {
+        let listID = H5Pcreate(plistClass)
+        if listID < 0 || H5Pset_obj_track_times(listID, false) < 0 {
+            if listID >= 0 { H5Pclose(listID) }
+            throw writeFailure("prepare the creation of '\(object)'")
+        }
+        return H5Handle(listID)
+    }
+
     func createGroup(_ name: String) throws -> H5Node {
-        let groupID = H5Gcreate2(id, name, phdf5_default(), phdf5_default(), phdf5_default())
+        let creation = try untimedCreationList(phdf5_plist_group_create(), for: name)
+        let groupID = H5Gcreate2(id, name, phdf5_default(), creation.id, phdf5_default())
         if groupID < 0 { throw writeFailure("create group '\(name)'") }
         return H5Node(handle: H5Handle(groupID), path: childPath(name), file: file)
     }
@@ -50,7 +63,8 @@ extension H5Node {
         bytes: UnsafeRawPointer?
     ) throws -> H5Node {
         let space = try makeSpace(shape)
-        let datasetID = H5Dcreate2(id, name, fileType, space.id, phdf5_default(), phdf5_default(), phdf5_default())
+        let creation = try untimedCreationList(phdf5_plist_dataset_create(), for: name)
+        let datasetID = H5Dcreate2(id, name, fileType, space.id, phdf5_default(), creation.id, phdf5_default())
         if datasetID < 0 { throw writeFailure("create dataset '\(name)'") }
         let node = H5Node(handle: H5Handle(datasetID), path: childPath(name), file: file)
         if shape.reduce(1, *) > 0,

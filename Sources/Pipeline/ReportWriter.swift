@@ -2,6 +2,7 @@ import AnnData
 import Crypto
 import Foundation
 import Reports
+import Stages
 import Transport
 
 /// Writes a run's `results.csv`, `table.csv` and `report.md` into the spec's report folder, each
@@ -94,7 +95,10 @@ public enum ReportWriter {
                                                       descriptive: descriptive,
                                                       descriptiveDescriptions: descriptions(movedThreshold: spec.evaluate.movedThreshold),
                                                       movedFeatures: movedFeatures(evaluations),
-                                                      diagnostics: diagnostics, solverRuns: solverRuns).render()))
+                                                      diagnostics: diagnostics, solverRuns: solverRuns,
+                                                      stochasticMethods: spec.methods.filter {
+                                                          SolverRegistry.solver(named: $0.solver)?.stochastic == true
+                                                      }.map(\.name)).render()))
         }
         for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
         if spec.report.savePredictions {

@@ -2,6 +2,7 @@ import AnnData
 import Crypto
 import Foundation
 import Stages
+import Transport
 
 /// What happened to one task in a run.
 public struct TaskOutcome: Sendable, Equatable {
@@ -96,7 +97,10 @@ public struct Runner: Sendable {
         if cache.contains(task.key) { return TaskOutcome(id: task.id, status: .cached, seconds: 0) }
         let start = DispatchTime.now().uptimeNanoseconds
         do {
-            let files = try executor.run(task, plan: plan)
+            let progress = self.progress
+            let files = try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
+                try executor.run(task, plan: plan)
+            }
             try cache.store(task.key, task: task.id, stage: task.stage.rawValue, files: files)
             return TaskOutcome(id: task.id, status: .ran, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         } catch {
@@ -172,13 +176,22 @@ private final class RunState: @unchecked Sendable {
 }
 
 /// The progress line on stderr: redrawn in place on a terminal, one plain line per task otherwise.
+///
+/// A long fit adds its training status (`training`): appended to the task line on a terminal,
+/// and otherwise a line of its own at most every `plainTrainingInterval` seconds, so a log shows
+/// a fit is alive without one line per step.
 public final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let start = DispatchTime.now().uptimeNanoseconds
     private let interactive: Bool
+    private let plainTrainingInterval: Double
+    private var taskLine = ""
+    private var lastPlainTraining: UInt64 = 0
+    private var drawn = false
 
-    public init(interactive: Bool = isatty(STDERR_FILENO) != 0) {
+    public init(interactive: Bool = isatty(STDERR_FILENO) != 0, plainTrainingInterval: Double = 30) {
         self.interactive = interactive
+        self.plainTrainingInterval = plainTrainingInterval
     }
 
     func update(done: Int, total: Int, current: String) {
@@ -186,11 +199,34 @@ public final class ProgressLine: @unchecked Sendable {
         defer { lock.unlock() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let line = String(format: "[%d/%d] %@  elapsed %.0fs  eta %.0fs", done, total, current, elapsed, eta)
-        FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        taskLine = String(format: "[%d/%d] %@  elapsed %.0fs  eta %.0fs", done, total, current, elapsed, eta)
+        write(taskLine)
     }
 
-    func finish() {
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    /// A fit's status, from `TrainingProgress` (any thread).
+    public func training(_ status: TrainingStatus, task: String? = nil) {
+        lock.lock()
+        defer { lock.unlock() }
+        let label = task.map { "\($0): " } ?? ""
+        if interactive {
+            write((taskLine.isEmpty ? "" : taskLine + "  ·  ") + label + status.summary)
+        } else {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard status.step == status.steps || Double(now - lastPlainTraining) / 1e9 >= plainTrainingInterval else { return }
+            lastPlainTraining = now
+            write(label + status.summary)
+        }
+    }
+
+    public func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if interactive && drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn = false
+    }
+
+    private func write(_ line: String) {
+        drawn = true
+        FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 }

@@ -48,11 +48,15 @@ public struct MarkdownReport: Sendable {
     /// Every Sinkhorn run of every fit, for the convergence section.
     public let solverRuns: SolverRunsReport?
 
+    /// Methods whose maps draw samples (egnot), named under the header.
+    public let stochasticMethods: [String]
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
                 descriptiveDescriptions: [String: String] = [:], movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
-                solverRuns: SolverRunsReport? = nil) {
+                solverRuns: SolverRunsReport? = nil, stochasticMethods: [String] = []) {
         self.solverRuns = solverRuns
+        self.stochasticMethods = stochasticMethods
         self.report = report
         self.metadata = metadata
         self.failures = failures
@@ -76,6 +80,8 @@ public struct MarkdownReport: Sendable {
         "steps_unconverged": "ProgOT steps whose Sinkhorn run did not meet its threshold (the runs are listed under Solver runs)",
         "step_iterations": "Sinkhorn iterations of all ProgOT steps together (the ε search not included)",
         "unconverged_steps": "Monge gap training steps whose Sinkhorn solves hit their iteration limit",
+        "final_loss": "energy-guided EOT's training loss −mean u(y_data) + mean u(y_Langevin), averaged over its last 100 steps (near 0 once the Langevin samples match the data)",
+        "langevin_steps_test": "Langevin steps energy-guided EOT takes to draw each predicted cell",
     ]
 
     public func render() -> String {
@@ -89,6 +95,11 @@ public struct MarkdownReport: Sendable {
         out += "Values are mean ± standard deviation over seeds (lower is better), computed in "
         out += metadata.featureSpace ? "feature space (no PCA; d is the feature dimension); " : "PCA space; "
         out += "the best method of each column is in bold, and † marks a result whose solver did not converge.\n"
+        if !stochasticMethods.isEmpty {
+            out += "\nStochastic maps: \(stochasticMethods.joined(separator: ", ")). Their predicted cells are draws y ~ π(· | x), one per "
+            out += "test control cell, by Langevin sampling from a seeded generator: the distribution metrics compare the sampled cloud, "
+            out += "and the per-cell figures (displacement, map MSE) measure single draws, not a conditional mean.\n"
+        }
         for metric in report.metrics {
             out += "\n## \(metric)\n"
             for drug in report.drugs {

@@ -98,11 +98,15 @@ public enum SolverRegistry {
         public let make: @Sendable ([String: ParameterValue]) -> any MapEstimator
         /// What is wrong with a combination of individually valid parameters, or nil.
         public let check: @Sendable ([String: ParameterValue]) -> String?
+        /// Whether its maps draw samples (`TransportMap.isStochastic`), which the report says.
+        public let stochastic: Bool
 
         init(name: String, summary: String, parameters: [ParameterSchema], mapType: any TransportMap<Float>.Type,
+             stochastic: Bool = false,
              check: @escaping @Sendable ([String: ParameterValue]) -> String? = { _ in nil },
              make: @escaping @Sendable ([String: ParameterValue]) -> any MapEstimator) {
             self.name = name
+            self.stochastic = stochastic
             self.summary = summary
             self.parameters = parameters
             self.mapType = mapType
@@ -248,6 +252,50 @@ public enum SolverRegistry {
             estimator.epsilon = epsilonChoice(parameters["epsilon"])
             if case .integer(let value)? = parameters["width"] { estimator.hiddenUnits = [2 * value, value, value] }
             if case .integer(let value)? = parameters["max_iterations"] { estimator.sinkhornMaxIterations = value }
+            return estimator
+        },
+        Solver(
+            name: "egnot",
+            summary: "energy-guided entropic neural OT (Mokrov et al. 2024): a stochastic map, y ~ π(· | x) drawn by Langevin sampling",
+            parameters: [
+                ParameterSchema(name: "epsilon", kind: .choiceOrPositiveNumber(["auto"]),
+                                help: "ε for the cost ½‖x − y‖² (eot's plan at 2ε): auto (0.05 × std of ½‖x − y‖², the default) or a number"),
+                ParameterSchema(name: "step_size", kind: .positiveNumber, help: "Langevin step η, below 2ε (ε/10)"),
+                ParameterSchema(name: "noise", kind: .positiveNumber, help: "std of each Langevin step's noise (√η; another value samples the plan of ε·noise²/η)"),
+                ParameterSchema(name: "langevin_steps", kind: .integer(minimum: 1), help: "Langevin steps per training batch (100)"),
+                ParameterSchema(name: "test_langevin_steps", kind: .integer(minimum: 1), help: "Langevin steps to sample the fitted map (700)"),
+                ParameterSchema(name: "iterations", kind: .integer(minimum: 1), help: "training steps (20000)"),
+                ParameterSchema(name: "batch_size", kind: .integer(minimum: 1), help: "minibatch size (1024)"),
+                ParameterSchema(name: "hidden", kind: .integer(minimum: 1), help: "units of each hidden layer (256)"),
+                ParameterSchema(name: "layers", kind: .integer(minimum: 1), help: "hidden layers (3)"),
+                ParameterSchema(name: "learning_rate", kind: .positiveNumber, help: "Adam learning rate (2e-4; β 0.2, 0.99)"),
+                ParameterSchema(name: "chain_start", kind: .choice(EnergyGuidedOTEstimator.ChainStart.allCases.map(\.rawValue)),
+                                help: "where new chains begin: noise (N(0, I), the paper) or source (at their x)"),
+            ], mapType: EnergyGuidedMap<Float>.self, stochastic: true,
+            check: { parameters in
+                guard let step = parameters["step_size"]?.number, let epsilon = parameters["epsilon"]?.number, step >= 2 * epsilon else {
+                    return nil
+                }
+                return "'step_size' must be below 2·epsilon = \(2 * epsilon) (each Langevin step pulls a chain η/(2ε) of the way to its source point), got \(step)"
+            }
+        ) { parameters in
+            var estimator = EnergyGuidedOTEstimator()
+            estimator.epsilon = epsilonChoice(parameters["epsilon"])
+            if let value = parameters["step_size"]?.number { estimator.stepSize = value }
+            if let value = parameters["noise"]?.number { estimator.noise = value }
+            if case .integer(let value)? = parameters["langevin_steps"] { estimator.trainingSteps = value }
+            if case .integer(let value)? = parameters["test_langevin_steps"] { estimator.testSteps = value }
+            if case .integer(let value)? = parameters["iterations"] { estimator.iterations = value }
+            if case .integer(let value)? = parameters["batch_size"] { estimator.batchSize = value }
+            let width: Int
+            if case .integer(let value)? = parameters["hidden"] { width = value } else { width = estimator.hiddenUnits[0] }
+            let depth: Int
+            if case .integer(let value)? = parameters["layers"] { depth = value } else { depth = estimator.hiddenUnits.count }
+            estimator.hiddenUnits = Array(repeating: width, count: depth)
+            if let value = parameters["learning_rate"]?.number { estimator.learningRate = value }
+            if case .text(let name)? = parameters["chain_start"], let start = EnergyGuidedOTEstimator.ChainStart(rawValue: name) {
+                estimator.chainStart = start
+            }
             return estimator
         },
         Solver(

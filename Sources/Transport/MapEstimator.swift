@@ -13,6 +13,9 @@ public protocol TransportMap<Scalar>: Codable, Sendable {
     /// Every Sinkhorn run of the fit, in order (ε search, steps, final solve), so a map that did
     /// not converge can be traced to the run that failed; empty for maps that solve none.
     var solverSteps: [SolverStep] { get }
+    /// Whether `transport` draws samples (a stochastic map, e.g. an entropic plan sampled point
+    /// by point) rather than evaluating a function; false by default.
+    var isStochastic: Bool { get }
     /// Maps each row of `points`.
     /// - Throws: `TransportError` when the points have the wrong dimension or are not finite.
     func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar>
@@ -33,6 +36,7 @@ public protocol MapEstimator: Sendable {
 extension TransportMap {
     public var diagnostics: [String: Double] { [:] }
     public var solverSteps: [SolverStep] { [] }
+    public var isStochastic: Bool { false }
 
     /// Checks query points before mapping them: `dimension` columns, all finite.
     public func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LinearAlgebra
 import NeuralTransport
+import Pipeline
 import Stages
 import Transport
 
@@ -41,7 +42,7 @@ struct OT: ParsableCommand {
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
 
-    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn.")
+    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn, egnot (stochastic: each output row is a draw of π(· | x)).")
     var map: MapMethod?
 
     @Option(help: "Points to transport with the fitted map (needs --map).")
@@ -56,7 +57,7 @@ struct OT: ParsableCommand {
     @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .quad
 
-    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
+    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); egnot: training steps (20000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
     var iterations: Int?
 
     @Option(help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
@@ -68,8 +69,11 @@ struct OT: ParsableCommand {
     @Option(help: "sparse_icnn: keep the mean number of moved coordinates ≤ this (high-dimensional mode) instead of annealing λ.")
     var dimensionThreshold: Double?
 
-    @Option(help: "Seed for the held-out split that tunes ε (eot, progot).")
+    @Option(help: "Seed for the held-out split that tunes ε (eot, progot) and for the neural maps' initialisation, minibatches and samples.")
     var seed: UInt64 = 0
+
+    @Option(help: "egnot (a stochastic map): draws of π(· | x) written per --apply point, consecutive rows (1).")
+    var samplesPerPoint: Int = 1
 
     @Option(name: .customLong("set"),
             help: "A solver parameter as a pipeline file writes it, KEY=VALUE (repeatable; e.g. --set warm_start=true --set start_epsilon_scale=0.5). With --set the map is built from the pipeline's solver registry, so every parameter `perturbot validate` knows is available.")
@@ -81,6 +85,10 @@ struct OT: ParsableCommand {
     func validate() throws {
         if map != nil, apply == nil || out == nil {
             throw ValidationError("--map needs --apply QUERY and --out FILE")
+        }
+        if samplesPerPoint < 1 { throw ValidationError("--samples-per-point must be ≥ 1, got \(samplesPerPoint)") }
+        if samplesPerPoint > 1, map != .egnot {
+            throw ValidationError("--samples-per-point needs a stochastic map (--map egnot); \(map?.rawValue ?? "no map") gives one point per query")
         }
         if map == nil, apply != nil || out != nil {
             throw ValidationError("--apply and --out need --map METHOD")
@@ -199,16 +207,28 @@ struct OT: ParsableCommand {
                 estimator = solver.make(values)
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            let fitted = try Scalar.fit(estimator, xs, ys, &rng)
+            let progress = ProgressLine()
+            let fitted = try TrainingProgress.reporting(to: { progress.training($0) }) {
+                try Scalar.fit(estimator, xs, ys, &rng)
+            }
+            progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let moved = try fitted.transport(query)
+            let moved: Matrix<Scalar>
+            if samplesPerPoint > 1, let stochastic = fitted as? EnergyGuidedMap<Scalar> {
+                moved = try stochastic.sample(query, samplesPerPoint: samplesPerPoint, rng: &rng)
+            } else {
+                moved = try fitted.transport(query)
+            }
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
             let steps = fitted.solverSteps
-            fields.append(("map", .object([
+            var mapFields: [(String, JSONValue)] = [
                 ("method", .string(map.rawValue)), ("converged", .bool(fitted.converged)),
-                ("points", .integer(query.rows)), ("out", .string(out)), ("fit_seconds", .number(seconds)),
-            ] + fitted.diagnostics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }
-              + (steps.isEmpty || !json ? [] : [("steps", .array(steps.map(\.json)))]))))
+                ("points", .integer(query.rows)), ("rows_written", .integer(moved.rows)),
+                ("stochastic", .bool(fitted.isStochastic)), ("out", .string(out)), ("fit_seconds", .number(seconds)),
+            ]
+            mapFields += fitted.diagnostics.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.number($0.value)) }
+            if !steps.isEmpty && json { mapFields.append(("steps", .array(steps.map(\.json)))) }
+            fields.append(("map", .object(mapFields)))
             if !json { stepLines = steps.map(\.line) }
             for step in steps where !step.converged {
                 warnings.append("\(step.role.rawValue) \(step.index) (ε \(step.epsilon)) did not converge in \(step.iterations) iterations (marginal error \(step.marginalError.map { String($0) } ?? "not finite"), threshold \(step.threshold))")
@@ -273,7 +293,7 @@ extension AlphaSchedule: ExpressibleByArgument {}
 
 /// The map estimators the command line offers, by pipeline name.
 enum MapMethod: String, ExpressibleByArgument, CaseIterable {
-    case eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn
+    case eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn, egnot
 
     /// `eot` and `mbo` tune ε unless one is given; `untuned` always uses OTT's default; the neural
     /// methods train for `iterations` (nil: their defaults). `cost` is the ground cost of the
@@ -317,6 +337,11 @@ enum MapMethod: String, ExpressibleByArgument, CaseIterable {
             return estimator
         case .monge_gap:
             var estimator = MongeGapEstimator()
+            if let iterations { estimator.iterations = iterations }
+            estimator.epsilon = epsilon
+            return estimator
+        case .egnot:
+            var estimator = EnergyGuidedOTEstimator()
             if let iterations { estimator.iterations = iterations }
             estimator.epsilon = epsilon
             return estimator

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Where a long fit is: its step out of its steps, its latest loss and the seconds since it began.
+public struct TrainingStatus: Sendable, Equatable {
+    public let method: String
+    public let step: Int
+    public let steps: Int
+    public let loss: Double
+    public let elapsedSeconds: Double
+
+    public init(method: String, step: Int, steps: Int, loss: Double, elapsedSeconds: Double) {
+        self.method = method
+        self.step = step
+        self.steps = steps
+        self.loss = loss
+        self.elapsedSeconds = elapsedSeconds
+    }
+
+    /// "egnot step 120/2000 loss -0.0312 12s", the form the progress line appends.
+    public var summary: String {
+        String(format: "%@ step %d/%d loss %.4g %.0fs", method, step, steps, loss, elapsedSeconds)
+    }
+}
+
+/// Progress from inside a fit, without threading a callback through every estimator's
+/// signature: the caller (the pipeline runner, `perturbot ot`) installs a sink for the fit it
+/// runs on its thread, and a trainer reports to whatever sink its thread has (none: nothing
+/// happens). Fits run their training loop on the calling thread, so the sink is per thread and
+/// concurrent tasks (`run --jobs 2`) each reach their own.
+public enum TrainingProgress {
+    public typealias Sink = @Sendable (TrainingStatus) -> Void
+
+    private final class SinkBox: NSObject, @unchecked Sendable {
+        let sink: Sink
+        init(_ sink: @escaping Sink) { self.sink = sink }
+    }
+
+    private static let key = "perturbot.TrainingProgress.sink"
+
+    /// Runs `body` with `sink` receiving this thread's training reports.
+    public static func reporting<T>(to sink: @escaping Sink, _ body: () throws -> T) rethrows -> T {
+        let dictionary = Thread.current.threadDictionary
+        let previous = dictionary[key]
+        dictionary[key] = SinkBox(sink)
+        defer { dictionary[key] = previous }
+        return try body()
+    }
+
+    /// Whether this thread has a sink (a trainer can skip computing a report's loss otherwise).
+    public static var isObserved: Bool { Thread.current.threadDictionary[key] is SinkBox }
+
+    /// Hands `status` to this thread's sink, if any.
+    public static func report(_ status: TrainingStatus) {
+        (Thread.current.threadDictionary[key] as? SinkBox)?.sink(status)
+    }
+}
+
+/// Decides when a training loop reports: its first and last step, and in between at most once
+/// per `interval` seconds, so a sink never slows the loop.
+public struct TrainingReporter: Sendable {
+    public let method: String
+    public let steps: Int
+    public let interval: Double
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var lastReport: UInt64 = 0
+
+    public init(method: String, steps: Int, interval: Double = 1) {
+        self.method = method
+        self.steps = steps
+        self.interval = interval
+    }
+
+    public var elapsedSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    /// Whether step `step` (1-based) should be reported; cheap when nobody listens.
+    public func isDue(_ step: Int) -> Bool {
+        guard TrainingProgress.isObserved else { return false }
+        if step == 1 || step == steps { return true }
+        return Double(DispatchTime.now().uptimeNanoseconds - lastReport) / 1e9 >= interval
+    }
+
+    public mutating func report(step: Int, loss: Double) {
+        lastReport = DispatchTime.now().uptimeNanoseconds
+        TrainingProgress.report(TrainingStatus(method: method, step: step, steps: steps, loss: loss, elapsedSeconds: elapsedSeconds))
+    }
+}

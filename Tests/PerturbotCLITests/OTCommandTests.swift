@@ -144,6 +144,34 @@ final class OTCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--lambda must be a number ≥ 0"), bad.stderr)
     }
 
+    func testEgnotDrawsSamplesPerPointAndShowsProgress() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        let out = scratch.appendingPathComponent("egnot.csv").path
+        let base = ["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"), "--map", "egnot",
+                    "--iterations", "4", "--set", "langevin_steps=5", "--set", "test_langevin_steps=10",
+                    "--set", "batch_size=32", "--set", "hidden=8", "--set", "iterations=4",
+                    "--apply", fixture("medium_query.csv"), "--out", out]
+        let result = try CLI.run(base + ["--samples-per-point", "3", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let printed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let map = try XCTUnwrap(printed["map"] as? [String: Any])
+        XCTAssertEqual(map["stochastic"] as? Bool, true)
+        XCTAssertEqual(map["rows_written"] as? Int, 15)
+        XCTAssertTrue(Set(["final_loss", "epsilon", "langevin_steps_test"]).isSubset(of: Set(map.keys)), "\(map)")
+        let rows = try TestPaths.numericCSV(URL(fileURLWithPath: out))
+        XCTAssertEqual(rows.count, 15)
+        XCTAssertTrue(rows.allSatisfy { $0.count == 8 && $0.allSatisfy(\.isFinite) })
+        // Three draws for the same point differ: the map samples.
+        XCTAssertNotEqual(rows[0], rows[1])
+        // Training reports its progress on stderr (first and last step when not a terminal).
+        XCTAssertTrue(result.stderr.contains("egnot step 1/4"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("egnot step 4/4"), result.stderr)
+        let deterministic = try CLI.run(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
+                                         "--map", "eot", "--samples-per-point", "2", "--apply", fixture("medium_query.csv"), "--out", out])
+        XCTAssertNotEqual(deterministic.status, 0)
+        XCTAssertTrue(deterministic.stderr.contains("--samples-per-point needs a stochastic map (--map egnot)"), deterministic.stderr)
+    }
+
     func testProgOTPrintsEveryStepAndTakesPipelineParameters() throws {
         let scratch = try TestPaths.scratchDirectory()
         let out = scratch.appendingPathComponent("progot.csv").path

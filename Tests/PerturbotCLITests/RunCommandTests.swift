@@ -281,4 +281,30 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(moved.contains("| identity | — |"), moved)
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
     }
+
+    func testEgnotRunsInThePipelineAndTheReportSaysItIsStochastic() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: """
+              identity: { solver: identity }
+              egnot: { solver: egnot, iterations: 5, langevin_steps: 5, test_langevin_steps: 10, batch_size: 32, hidden: 8, layers: 2 }
+            """)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let reports = folder.appendingPathComponent("reports/small")
+        let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
+        // 3 metrics, the displacement dimensionality and its 75th percentile, and 3 diagnostics.
+        XCTAssertEqual(rows.filter { $0.method == "egnot" }.count, 2 * 2 * 2 * 8)
+        XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
+        let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("Stochastic maps: egnot."), markdown)
+        XCTAssertTrue(markdown.contains("### final_loss"), markdown)
+        XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
+        // A Langevin step that would overshoot is refused at its line, before anything runs.
+        let bad = try pipeline(in: try TestPaths.scratchDirectory(), methods: """
+              egnot: { solver: egnot, epsilon: 0.1, step_size: 0.5 }
+            """)
+        let refused = try CLI.run(["validate", bad])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("'step_size' must be below 2·epsilon = 0.2"), refused.stderr)
+    }
 }

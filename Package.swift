@@ -22,6 +22,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(name: "CAllocator"),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
@@ -38,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "Stages", "Pipeline", "Reports",
+                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "Stages", "Pipeline", "Reports", "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

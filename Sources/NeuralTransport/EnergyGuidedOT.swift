@@ -4,7 +4,8 @@ import Transport
 
 /// The stochastic map of a trained energy-guided EOT potential: `transport` draws one
 /// y ~ π(· | x) per point by `testSteps` Langevin steps from y₀ (N(0, σ₀²I), or x itself), with
-/// a generator seeded from the fit, so the same map gives the same samples.
+/// a generator seeded from the fit, so the same map gives the same samples. (y₀ and the steps
+/// are in the fit's standardised coordinates: N(0, I) there is N(c, s²I) in data units.)
 public struct EnergyGuidedMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// The potential and the sampler work in standardised coordinates z = (v − center)/scale
     /// (see `EnergyGuidedOTEstimator`); `sampler.epsilon` and its step are in those units.
@@ -102,7 +103,7 @@ public struct EnergyGuidedMap<Scalar: TransportScalar>: TransportMap, Equatable 
 /// K = 100, Adam lr 2e-4 with β (0.2, 0.99), buffer 10,000, p = 0.95, σ₀ = 1), their Gaussian
 /// benchmark's 700 Langevin steps to sample a fitted map and its step count (200 epochs × 100
 /// batches). The Langevin step η is the benchmark's 0.01 (σ = 0.1) in standardised units (see
-/// below), or ε/10 there when that is smaller (their toy at ε = 0.001 uses η = 1e-4): at most 5 %
+/// above), or ε/10 there when that is smaller (their toy at ε = 0.001 uses η = 1e-4): at most 5 %
 /// of the way to x per step. Short budgets at large ε mix faster with a larger η: the closed-form
 /// tests (300 steps) use η = ε/10, and at ε = 1 the default η = 0.01 left their D = 2 plan at
 /// 7.1 % BW₂-UVP. On the 4i demo (ε ≈ 0.28 standardised) η = ε/10 instead made training diverge

@@ -58,18 +58,6 @@ struct EgnotBench: ParsableCommand {
         }
     }
 
-    /// Seconds of each timed training run, after one untimed step (page faults, BLAS buffers).
-    private func measure<Scalar: CommandScalar>(_ estimator: EnergyGuidedOTEstimator, _ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws -> [Double] {
-        var warmUp = estimator
-        warmUp.iterations = 1
-        var rng = SeededRNG(seed: 0)
-        _ = try Scalar.fit(warmUp, x, y, &rng)
-        return try (0..<`repeat`).map { run in
-            var rng = SeededRNG(seed: UInt64(run))
-            return try timed { try Scalar.fit(estimator, x, y, &rng) }.1
-        }
-    }
-
     func run() throws {
         try reportingErrors {
             let (x, y) = try readCloudPair(source: source, target: target)
@@ -82,10 +70,12 @@ struct EgnotBench: ParsableCommand {
             estimator.stepSize = stepSize
             // Sampling the fitted map is not training: one test step keeps it out of the time.
             estimator.testSteps = 1
+            var warmUp = estimator
+            warmUp.iterations = 1
             let seconds: [Double]
             switch precision {
-            case .float: seconds = try measure(estimator, x.converted(to: Float.self), y.converted(to: Float.self))
-            case .double: seconds = try measure(estimator, x, y)
+            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
+            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x, y, repeats: `repeat`)
             }
             let best = seconds.min() ?? 0
             let fields: [(String, JSONValue)] = [

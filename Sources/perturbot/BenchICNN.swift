@@ -45,19 +45,6 @@ struct ICNNBench: ParsableCommand {
         }
     }
 
-    /// Seconds of each timed training run, after one untimed step: page faults and OpenBLAS's
-    /// buffers are not training.
-    private func measure<Scalar: CommandScalar>(_ estimator: ICNNOTEstimator, _ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws -> [Double] {
-        var warmUp = estimator
-        warmUp.iterations = 1
-        var rng = SeededRNG(seed: 0)
-        _ = try Scalar.fit(warmUp, x, y, &rng)
-        return try (0..<`repeat`).map { run in
-            var rng = SeededRNG(seed: UInt64(run))
-            return try timed { try Scalar.fit(estimator, x, y, &rng) }.1
-        }
-    }
-
     func run() throws {
         try reportingErrors {
             let (x, y) = try readCloudPair(source: source, target: target)
@@ -66,10 +53,12 @@ struct ICNNBench: ParsableCommand {
             estimator.innerIterations = innerIterations
             estimator.batchSize = batchSize
             estimator.hiddenUnits = Array(repeating: width, count: 4)
+            var warmUp = estimator
+            warmUp.iterations = 1
             let seconds: [Double]
             switch precision {
-            case .float: seconds = try measure(estimator, x.converted(to: Float.self), y.converted(to: Float.self))
-            case .double: seconds = try measure(estimator, x, y)
+            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
+            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x, y, repeats: `repeat`)
             }
             let best = seconds.min() ?? 0
             let fields: [(String, JSONValue)] = [
@@ -85,5 +74,19 @@ struct ICNNBench: ParsableCommand {
             ]
             printFields(fields, json: json)
         }
+    }
+}
+
+/// Seconds of each of `repeats` timed fits of `estimator` (generator seeded with the run's
+/// index), after one untimed fit of `warmUp` (one step): page faults and BLAS buffers are not
+/// training.
+func timedTrainingRuns<Scalar: CommandScalar>(
+    _ estimator: any MapEstimator, warmUp: any MapEstimator, _ x: Matrix<Scalar>, _ y: Matrix<Scalar>, repeats: Int
+) throws -> [Double] {
+    var rng = SeededRNG(seed: 0)
+    _ = try Scalar.fit(warmUp, x, y, &rng)
+    return try (0..<repeats).map { run in
+        var rng = SeededRNG(seed: UInt64(run))
+        return try timed { try Scalar.fit(estimator, x, y, &rng) }.1
     }
 }

@@ -74,7 +74,7 @@ public struct MarkdownReport: Sendable {
         "moved_coordinates": "mean number of solver-space (PCA) coordinates the sparse ICNN moves by more than its moved_tolerance",
         "fitting_divergence": "Sinkhorn divergence S_ε(T#x, y) of the Monge gap map on its last training batch",
         "monge_gap": "Monge gap of the Monge gap map on its last training batch (0 for an optimal map, up to entropic bias)",
-        "epsilon": "ε of the entropic map's final Sinkhorn run (for eot, the tuned one)",
+        "epsilon": "ε of the entropic map's final Sinkhorn run (for eot, the tuned one); for egnot, its ε for the cost ½‖x − y‖² (the plan of eot at 2ε)",
         "epsilon_scale": "multiple of OTT's default ε of the (y, y) problem that eot's held-out search chose",
         "iterations": "Sinkhorn iterations of the entropic map's final run",
         "steps_unconverged": "ProgOT steps whose Sinkhorn run did not meet its threshold (the runs are listed under Solver runs)",

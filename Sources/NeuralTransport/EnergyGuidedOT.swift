@@ -146,34 +146,17 @@ public struct EnergyGuidedOTEstimator: MapEstimator, Equatable {
         try train(source, target, &rng)
     }
 
-    /// ε for these clouds: the fixed value, or 0.05 × std of ½‖x − y‖² over (up to) the first
-    /// 1,000 points of each cloud.
+    /// ε for these clouds: the fixed value, or the rule of `epsilon` on the cost ½‖x − y‖² over
+    /// (up to) the first 1,000 points of each cloud: half its value on ‖x − y‖², since both
+    /// rules scale with the cost.
     func resolvedEpsilon<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws -> Double {
-        let value: Double
-        switch epsilon {
-        case .fixed(let fixed):
-            value = fixed
-        case .auto, .relativeToMean:
-            let n = Swift.min(x.rows, 1000), m = Swift.min(y.rows, 1000)
-            var sum = 0.0, squares = 0.0
-            for i in 0..<n {
-                for j in 0..<m {
-                    var distance = 0.0
-                    for k in 0..<x.cols {
-                        let difference = Double(x[i, k]) - Double(y[j, k])
-                        distance += difference * difference
-                    }
-                    let cost = distance / 2
-                    sum += cost
-                    squares += cost * cost
-                }
-            }
-            let count = Double(n * m), mean = sum / count
-            let std = Swift.max(0, squares / count - mean * mean).squareRoot()
-            if case .relativeToMean(let scale) = epsilon { value = scale * mean } else { value = 0.05 * std }
+        if case .fixed(let value) = epsilon {
+            guard value.isFinite, value > 0 else { throw TransportError.invalidEpsilon(value) }
+            return value
         }
-        guard value.isFinite, value > 0 else { throw TransportError.invalidEpsilon(value) }
-        return value
+        let source = x.rows(at: Array(0..<Swift.min(x.rows, 1000))).converted(to: Double.self)
+        let target = y.rows(at: Array(0..<Swift.min(y.rows, 1000))).converted(to: Double.self)
+        return try GroundCost.squaredEuclidean.epsilon(epsilon, source, target) / 2
     }
 
     func validate<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) throws {

@@ -371,7 +371,13 @@ extension GroundCost {
     /// OTT-JAX's default ε for the (x, y) problem under this cost: 0.05 × the std of the cost
     /// matrix's entries.
     public func defaultEpsilon(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> Double {
-        try EpsilonChoice.auto.resolve(for: try validated().rows(x, y))
+        try epsilon(.auto, x, y)
+    }
+
+    /// The value of `choice` for the (x, y) problem under this cost (a fixed value as it is; the
+    /// rules computed from the cost matrix's entries, in blocks).
+    public func epsilon(_ choice: EpsilonChoice, _ x: Matrix<Double>, _ y: Matrix<Double>) throws -> Double {
+        try choice.resolve(for: try validated().rows(x, y))
     }
 
     /// The whole n × m cost matrix between the rows of `x` and of `y`.

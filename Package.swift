@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "AnnData", "LinearAlgebra"]),
+        .target(name: "InverseTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
         .target(name: "Reports"),
         .target(
             name: "Pipeline",
@@ -39,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "Stages", "Pipeline", "Reports", "CAllocator",
+                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "InverseTransport", "Stages", "Pipeline", "Reports", "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "AnnDataTests", dependencies: ["AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "Transport", "LinearAlgebra"]),
+        .testTarget(name: "InverseTransportTests", dependencies: ["InverseTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "Transport", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "TestSupport"]),

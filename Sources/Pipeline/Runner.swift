@@ -125,7 +125,7 @@ public struct Runner: Sendable {
 }
 
 /// Hands out task indices 0 ..< count to the worker threads, each once.
-private final class TaskQueue: @unchecked Sendable {
+final class TaskQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var cursor = 0
     private let count: Int

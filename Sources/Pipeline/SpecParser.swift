@@ -243,7 +243,7 @@ struct NodeReader {
         return PipelineSpec.EvaluateSpec(metrics: metrics, sinkhornEpsilon: epsilon, movedThreshold: movedThreshold)
     }
 
-    private mutating func reportSection(_ node: Node?, name: String) -> PipelineSpec.ReportSpec? {
+    mutating func reportSection(_ node: Node?, name: String) -> PipelineSpec.ReportSpec? {
         let defaults = PipelineSpec.ReportSpec(out: "reports/\(name)", formats: PipelineSpec.ReportFormat.allCases, savePredictions: false)
         guard let node else { return defaults }
         guard let fields = mapping(node, "report", allowed: ["out", "formats", "save_predictions"], required: []) else { return nil }
@@ -262,7 +262,7 @@ struct NodeReader {
 
     /// The entries of a mapping keyed by their string keys, after checking for unknown and
     /// missing keys.
-    private mutating func mapping(_ node: Node, _ what: String, allowed: [String], required: [String]) -> [String: Node]? {
+    mutating func mapping(_ node: Node, _ what: String, allowed: [String], required: [String]) -> [String: Node]? {
         guard case .mapping(let entries) = node else {
             issue("\(what) must be a mapping with keys \(allowed.joined(separator: ", "))", at: node)
             return nil
@@ -280,7 +280,7 @@ struct NodeReader {
         return fields
     }
 
-    private mutating func string(_ node: Node, _ what: String) -> String? {
+    mutating func string(_ node: Node, _ what: String) -> String? {
         guard case .scalar = node, let text = node.string, !text.isEmpty, node.null == nil else {
             issue("\(what) must be a non-empty text value", at: node)
             return nil
@@ -288,12 +288,12 @@ struct NodeReader {
         return text
     }
 
-    private mutating func locatedString(_ node: Node, _ what: String) -> Located<String>? {
+    mutating func locatedString(_ node: Node, _ what: String) -> Located<String>? {
         string(node, what).map { Located(value: $0, location: Self.location(node) ?? SourceLocation(line: 1, column: 1)) }
     }
 
     /// One text value, or a non-empty list of distinct ones.
-    private mutating func locatedStrings(_ node: Node, _ what: String) -> [Located<String>]? {
+    mutating func locatedStrings(_ node: Node, _ what: String) -> [Located<String>]? {
         guard case .sequence(let items) = node else { return locatedString(node, what).map { [$0] } }
         guard !items.isEmpty else {
             issue("\(what) must be a text value or a non-empty list of them", at: node)
@@ -312,7 +312,7 @@ struct NodeReader {
     }
 
     /// Names that end up in file names and report columns: letters, digits, `_`, `-`, `.`.
-    private mutating func identifier(_ node: Node, _ what: String) -> String? {
+    mutating func identifier(_ node: Node, _ what: String) -> String? {
         guard let text = string(node, what) else { return nil }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_-."))
         guard text.unicodeScalars.allSatisfy(allowed.contains), text.first != "." else {
@@ -322,14 +322,14 @@ struct NodeReader {
         return text
     }
 
-    private mutating func number(_ node: Node, _ what: String) -> Double? {
+    mutating func number(_ node: Node, _ what: String) -> Double? {
         if case .scalar = node, let value = node.int { return Double(value) }
         if case .scalar = node, let value = node.float, value.isFinite { return value }
         issue("\(what) must be a number, got '\(node.string ?? "a collection")'", at: node)
         return nil
     }
 
-    private mutating func positiveNumber(_ node: Node, _ what: String) -> Double? {
+    mutating func positiveNumber(_ node: Node, _ what: String) -> Double? {
         guard let value = number(node, what) else { return nil }
         guard value > 0 else {
             issue("\(what) must be > 0, got \(value)", at: node)
@@ -338,13 +338,13 @@ struct NodeReader {
         return value
     }
 
-    private mutating func flag(_ node: Node, _ what: String) -> Bool? {
+    mutating func flag(_ node: Node, _ what: String) -> Bool? {
         if case .scalar = node, let value = node.bool { return value }
         issue("\(what) must be true or false, got '\(node.string ?? "a collection")'", at: node)
         return nil
     }
 
-    private mutating func choice<Choice: RawRepresentable & CaseIterable>(
+    mutating func choice<Choice: RawRepresentable & CaseIterable>(
         _ node: Node, _ what: String, _: Choice.Type
     ) -> Choice? where Choice.RawValue == String {
         if case .scalar = node, let text = node.string, let value = Choice(rawValue: text) { return value }
@@ -354,7 +354,7 @@ struct NodeReader {
     }
 
     /// A non-empty list of words, each one of `Choice`'s cases.
-    private mutating func choiceList<Choice: RawRepresentable & CaseIterable>(
+    mutating func choiceList<Choice: RawRepresentable & CaseIterable>(
         _ node: Node, _ what: String, _: Choice.Type
     ) -> [Choice]? where Choice.RawValue == String {
         guard case .sequence(let items) = node, !items.isEmpty else {
@@ -367,7 +367,7 @@ struct NodeReader {
     }
 
     /// One integer or a non-empty list of distinct integers ≥ `minimum`.
-    private mutating func integerList(_ node: Node, _ what: String, minimum: Int) -> [Located<Int>]? {
+    mutating func integerList(_ node: Node, _ what: String, minimum: Int) -> [Located<Int>]? {
         let items: [Node]
         switch node {
         case .sequence(let sequence): items = Array(sequence)
@@ -392,7 +392,7 @@ struct NodeReader {
         return values
     }
 
-    private func parameterValue(_ node: Node) -> ParameterValue {
+    func parameterValue(_ node: Node) -> ParameterValue {
         guard case .scalar(let scalar) = node else { return .text("a collection") }
         if scalar.style == .plain {
             if let value = node.int { return .integer(value) }

@@ -132,10 +132,17 @@ public enum Sinkhorn {
             }
         }
         let cost = preparedCost(x, y, groundCost, options)
-        let epsilon = try options.epsilon.resolve(for: cost)
+        return try iterate(cost, epsilon: try options.epsilon.resolve(for: cost), options, warmStart: warmStart)
+    }
+
+    /// The Sinkhorn loop on a prepared cost with uniform weights, from `warmStart` or zero.
+    static func iterate<Scalar: TransportScalar>(
+        _ cost: any CostRowSource<Scalar>, epsilon: Double, _ options: SinkhornOptions,
+        warmStart: SinkhornPotentials<Scalar>?
+    ) throws -> SinkhornResult<Scalar> {
         let rowsOfC = costRows(cost, options)
         let rowsOfCT = costRows(cost.transposedSource, options)
-        let n = x.rows, m = y.rows
+        let n = cost.rows, m = cost.cols
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
         // The first update recomputes f from g; a warm f only serves as its log-sum-exp guess.
         var f = warmStart?.f ?? [Scalar](repeating: 0, count: n)

@@ -1,12 +1,13 @@
 import AnnData
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Stages
 
 /// `perturbot generate`: synthetic datasets for demos and tests.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, ScRNASparse.self, MapBenchmark.self])
+        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, ScRNASparse.self, MapBenchmark.self, IOTGraph.self])
 }
 
 /// `perturbot generate 4i-like --out FILE`.
@@ -153,3 +154,70 @@ struct MapBenchmark: ParsableCommand {
         }
     }
 }
+
+/// `perturbot generate iot-graph --nodes N --graph G --delta δ --epsilon ε --pairs n --seed S --out FILE`.
+struct IOTGraph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iot-graph",
+        abstract: "Observed pairs for inverse OT (seed 004's graph experiment): A* = δI + diag(G1) − G for a graph G, and pairs from the entropic coupling of N(0, I) with N(0, I) under c(x, y) = −xᵀA*y.",
+        discussion: """
+            The pairs are exact draws (the coupling is Gaussian in closed form: cross-covariance \
+            U·diag(b)·Vᵀ for A* = U·diag(s)·Vᵀ, b/(1 − b²) = s/ε; no Sinkhorn). --out .h5ad writes X = \
+            [x y], obsm 'x' and 'y' and uns 'iot_graph' (the settings); --out .csv writes one pair per \
+            row, x then y. A* goes to --truth-out (default: next to --out, <stem>.A_star.csv). \
+            Graphs: circular (the cycle), erdos_renyi (edge probability 3/(N − 1), from the seed), \
+            planar (the ⌈√N⌉-column grid).
+            """)
+
+    @Option(help: "Number of graph nodes N (x and y have N coordinates).")
+    var nodes = IOTGraphDataset.Options().nodes
+
+    @Option(help: "circular, erdos_renyi or planar.")
+    var graph: IOTGraphDataset.Graph = .circular
+
+    @Option(help: "δ > 0 of A* = δI + diag(G1) − G.")
+    var delta = IOTGraphDataset.Options().delta
+
+    @Option(help: "Entropic regularisation ε of the coupling.")
+    var epsilon = IOTGraphDataset.Options().epsilon
+
+    @Option(help: "Number of observed pairs n.")
+    var pairs = IOTGraphDataset.Options().pairs
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Where to write the pairs: .h5ad or .csv.")
+    var out: String
+
+    @Option(help: "Where to write A* as CSV (default <stem of --out>.A_star.csv).")
+    var truthOut: String?
+
+    func run() throws {
+        try reportingErrors {
+            let options = IOTGraphDataset.Options(nodes: nodes, graph: graph, delta: delta, epsilon: epsilon, pairs: pairs, seed: seed)
+            let (truth, x, y) = try IOTGraphDataset.make(options)
+            let truthPath = truthOut ?? (URL(fileURLWithPath: out).deletingPathExtension().path + ".A_star.csv")
+            let joined = Matrix<Double>(rows: pairs, cols: 2 * nodes) { i, j in j < nodes ? x[i, j] : y[i, j - nodes] }
+            if out.lowercased().hasSuffix(".h5ad") {
+                var variables = DataFrame(index: (1...nodes).map { "x\($0)" } + (1...nodes).map { "y\($0)" })
+                try variables.setColumn("half", .categorical(Categorical(values: (0..<(2 * nodes)).map { $0 < nodes ? "x" : "y" })))
+                let data = AnnData<Double>(
+                    X: .dense(joined), obs: DataFrame(index: (0..<pairs).map { "pair\($0)" }), var: variables,
+                    obsm: ["x": x, "y": y],
+                    uns: ["iot_graph": .dictionary([
+                        "graph": .string(graph.rawValue), "nodes": .integer(Int64(nodes)), "delta": .double(delta),
+                        "epsilon": .double(epsilon), "seed": .integer(Int64(bitPattern: seed)), "truth": .string(truthPath),
+                    ])])
+                try AnnDataWriter.write(data, to: out)
+            } else {
+                try PointCloudFile.writeCSV(joined, to: out)
+            }
+            try PointCloudFile.writeCSV(truth, to: truthPath)
+            let edges = truth.storage.enumerated().filter { $0.element != 0 && $0.offset / nodes < $0.offset % nodes }.count
+            print("\(out): \(pairs) pairs (x, y in R^\(nodes)) from the ε = \(epsilon) coupling of the \(graph.rawValue) graph's A* (\(edges) edges, δ \(delta)); A* in \(truthPath)")
+        }
+    }
+}
+
+extension IOTGraphDataset.Graph: ExpressibleByArgument {}

@@ -15,6 +15,16 @@ struct Report: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if InverseOTExperiment.declares(file: file) {
+                let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
+                let records = tasks.map { InverseOTExperiment.cachedRecord($0, in: taskCache) }
+                let missing = zip(tasks, records).filter { $0.1 == nil }
+                    .map { (task: $0.0.id, message: "not in the cache (not run yet, or failed)") }
+                let folder = try InverseOTReportWriter.write(spec: spec, pipelineFile: file, records: records.compactMap { $0 },
+                                                             failures: missing, wallSeconds: nil)
+                print(folder.appendingPathComponent("report.md").path)
+                return
+            }
             let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
             let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: 1, progress: nil)
             let cached = runner.cachedTaskIDs()
@@ -39,6 +49,16 @@ struct Cache: ParsableCommand {
 
         @Option(help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
         var cache: String?
+
+        /// Every planned task's id and key, and the cache, for either kind of pipeline file.
+        func plannedTasks() throws -> ([(id: String, key: String)], TaskCache) {
+            if InverseOTExperiment.declares(file: file) {
+                let (_, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
+                return (tasks.map { ($0.id, $0.key) }, taskCache)
+            }
+            let (_, plan, taskCache, _) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
+            return (plan.tasks.map { ($0.id, $0.key) }, taskCache)
+        }
     }
 
     struct List: ParsableCommand {
@@ -49,9 +69,9 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let (_, plan, taskCache, _) = try preparing { try Runner.prepare(file: location.file, cacheDirectory: location.cache) }
-                let planned = Set(plan.tasks.map(\.key))
-                for task in plan.tasks {
+                let (tasks, taskCache) = try location.plannedTasks()
+                let planned = Set(tasks.map(\.key))
+                for task in tasks {
                     print("\(taskCache.contains(task.key) ? "cached " : "missing")  \(task.key.prefix(12))  \(task.id)")
                 }
                 let unused = taskCache.listing().filter { !planned.contains($0.key) }
@@ -70,8 +90,8 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let (_, plan, taskCache, _) = try preparing { try Runner.prepare(file: location.file, cacheDirectory: location.cache) }
-                let removed = try taskCache.collectGarbage(keeping: Set(plan.tasks.map(\.key)))
+                let (tasks, taskCache) = try location.plannedTasks()
+                let removed = try taskCache.collectGarbage(keeping: Set(tasks.map(\.key)))
                 print("removed \(removed) entr\(removed == 1 ? "y" : "ies") from \(taskCache.root.path)")
             }
         }

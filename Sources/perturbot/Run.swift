@@ -24,6 +24,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if InverseOTExperiment.declares(file: file) { return try runInverseOTExperiment() }
             let start = DispatchTime.now().uptimeNanoseconds
             let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
             let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: jobs,
@@ -53,6 +54,32 @@ struct Run: ParsableCommand {
             if !failures.isEmpty {
                 throw CommandError("\(failures.count) task(s) failed or were skipped; see the Failures section of the report")
             }
+        }
+    }
+}
+
+extension Run {
+    /// An `experiment: inverse_ot` file: its grid of tasks against the same cache, then its report.
+    func runInverseOTExperiment() throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
+        if dryRun {
+            let cached = tasks.filter { taskCache.contains($0.key) }.map(\.id)
+            for task in tasks { print("\(cached.contains(task.id) ? "cached" : "to-run")  \(task.id)") }
+            print("\(cached.count) cached, \(tasks.count - cached.count) to run")
+            return
+        }
+        let outcomes = InverseOTExperiment.execute(spec, tasks: tasks, cache: taskCache, jobs: jobs,
+                                                   progress: quiet ? nil : ProgressLine())
+        let failures = outcomes.compactMap { outcome in outcome.error.map { (task: outcome.task.id, message: $0) } }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let written = try InverseOTReportWriter.write(spec: spec, pipelineFile: file, records: outcomes.compactMap(\.record),
+                                                      failures: failures, wallSeconds: wall)
+        let ran = outcomes.filter { $0.ran && $0.error == nil }.count
+        print("\(ran) task(s) run, \(outcomes.count - ran - failures.count) reused, \(failures.count) failed")
+        print(written.appendingPathComponent("report.md").path)
+        if !failures.isEmpty {
+            throw CommandError("\(failures.count) task(s) failed; see the Failures section of the report")
         }
     }
 }

@@ -16,6 +16,11 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if InverseOTExperiment.declares(file: file) {
+                let spec = try preparing { try InverseOTExperimentParser.parse(file: file) }
+                print("\(file): ok — inverse-OT experiment, \(spec.graph.rawValue) graph (\(spec.nodes) nodes) × \(spec.pairs.count) pair count(s) × \(spec.epsilons.count) ε × \(spec.seeds.count) seed(s)")
+                return
+            }
             let spec = try preparing {
                 skipData ? try SpecParser.parse(file: file) : try Runner.prepare(file: file, cacheDirectory: nil).0
             }

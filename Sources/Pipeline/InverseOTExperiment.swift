@@ -20,13 +20,25 @@ public struct InverseOTExperimentSpec: Sendable, Equatable {
     public let epsilons: [Double]
     public let seeds: [UInt64]
     public let penalty: InverseOTPenalty
-    /// λ₀ of λ = λ₀·√(log n / n) (seed 004: support recovery for 1 ≳ λ ≳ √((t + log n)/n)).
-    public let lambdaScale: Double
+    /// The λ₀ values of λ = λ₀·√(log n / n) (seed 004: support recovery for
+    /// 1 ≳ λ ≳ √((t + log n)/n)), one grid dimension.
+    public let lambdaScales: [Double]
+    /// Grid cells (n, ε) the file leaves out, with its reason in a comment (e.g. too slow).
+    public let skipped: [Cell]
     public let options: InverseOTOptions
     public let report: PipelineSpec.ReportSpec
 
-    public func lambda(pairs n: Int) -> Double {
-        lambdaScale * (Foundation.log(Double(n)) / Double(n)).squareRoot()
+    public struct Cell: Sendable, Equatable {
+        public let pairs: Int
+        public let epsilon: Double
+    }
+
+    public static func lambda(scale: Double, pairs n: Int) -> Double {
+        scale * (Foundation.log(Double(n)) / Double(n)).squareRoot()
+    }
+
+    public func isSkipped(pairs: Int, epsilon: Double) -> Bool {
+        skipped.contains(Cell(pairs: pairs, epsilon: epsilon))
     }
 }
 
@@ -35,6 +47,7 @@ public struct InverseOTRecord: Sendable, Codable, Equatable {
     public let pairs: Int
     public let epsilon: Double
     public let seed: UInt64
+    public let lambdaScale: Double
     public let lambda: Double
     /// |supp Â Δ supp A*| over all dx·dy entries, and its two parts.
     public let wrongPositions: Int
@@ -59,7 +72,7 @@ public struct InverseOTRecord: Sendable, Codable, Equatable {
 public enum InverseOTExperiment {
     public static let stage = "inverse_ot"
     /// Bump when the task's code changes what it computes.
-    static let version = 1
+    static let version = 2  // 2: λ₀ a grid dimension, in the record
 
     /// Whether the YAML file declares `experiment: inverse_ot` at its top level.
     public static func declares(file path: String) -> Bool {
@@ -73,6 +86,7 @@ public enum InverseOTExperiment {
         public let key: String
         public let pairs: Int
         public let epsilon: Double
+        public let lambdaScale: Double
         public let seed: UInt64
     }
 
@@ -89,15 +103,16 @@ public enum InverseOTExperiment {
         (try? cache.read(task.key, file: "result.json")).flatMap { try? JSONDecoder().decode(InverseOTRecord.self, from: $0) }
     }
 
-    /// The grid in order n, then ε, then seed.
+    /// The grid in order n, then ε, then λ₀, then seed, without the skipped cells.
     public static func plan(_ spec: InverseOTExperimentSpec) throws -> [Task] {
         var tasks: [Task] = []
         for n in spec.pairs {
-            for epsilon in spec.epsilons {
+            for epsilon in spec.epsilons where !spec.isSkipped(pairs: n, epsilon: epsilon) {
+                for lambdaScale in spec.lambdaScales {
                 for seed in spec.seeds {
                     let parameters: [String: any Encodable] = [
                         "graph": spec.graph.rawValue, "nodes": spec.nodes, "delta": spec.delta, "pairs": n,
-                        "epsilon": epsilon, "seed": seed, "penalty": spec.penalty.rawValue, "lambda": spec.lambda(pairs: n),
+                        "epsilon": epsilon, "seed": seed, "penalty": spec.penalty.rawValue, "lambda": InverseOTExperimentSpec.lambda(scale: lambdaScale, pairs: n),
                         "tolerance": spec.options.tolerance, "max_iterations": spec.options.maxIterations,
                         "support_tolerance": spec.options.supportTolerance, "sinkhorn_threshold": spec.options.sinkhorn.threshold,
                         "sinkhorn_max_iterations": spec.options.sinkhorn.maxIterations,
@@ -105,8 +120,10 @@ public enum InverseOTExperiment {
                     let canonical = try canonicalJSON(parameters)
                     var hasher = SHA256()
                     hasher.update(data: Data("\(stage)\n\(version)\n\(canonical)\n".utf8))
-                    let id = "iot/\(spec.graph.rawValue)\(spec.nodes)/n\(n)/eps\(format(epsilon))/seed\(seed)"
-                    tasks.append(Task(id: id, key: hexDigest(hasher.finalize()), pairs: n, epsilon: epsilon, seed: seed))
+                    let id = "iot/\(spec.graph.rawValue)\(spec.nodes)/n\(n)/eps\(format(epsilon))/lambda0_\(format(lambdaScale))/seed\(seed)"
+                    tasks.append(Task(id: id, key: hexDigest(hasher.finalize()), pairs: n, epsilon: epsilon,
+                                      lambdaScale: lambdaScale, seed: seed))
+                }
                 }
             }
         }
@@ -122,7 +139,7 @@ public enum InverseOTExperiment {
         let problem = try InverseOTProblem(x: x, y: y, epsilon: task.epsilon)
         var options = spec.options
         options.penalty = spec.penalty
-        options.lambda = spec.lambda(pairs: task.pairs)
+        options.lambda = InverseOTExperimentSpec.lambda(scale: task.lambdaScale, pairs: task.pairs)
         let result = try InverseOTEstimator.fit(problem, options: options)
         let trueSupport = truth.storage.map { $0 != 0 }
         let falsePositives = zip(result.support, trueSupport).filter { $0 && !$1 }.count
@@ -134,7 +151,7 @@ public enum InverseOTExperiment {
             maxError = Swift.max(maxError, Swift.abs(estimate - exact))
         }
         return InverseOTRecord(
-            pairs: task.pairs, epsilon: task.epsilon, seed: task.seed, lambda: options.lambda,
+            pairs: task.pairs, epsilon: task.epsilon, seed: task.seed, lambdaScale: task.lambdaScale, lambda: options.lambda,
             wrongPositions: falsePositives + falseNegatives, falsePositives: falsePositives, falseNegatives: falseNegatives,
             supportSize: result.supportSize, trueSupportSize: trueSupport.filter { $0 }.count, rank: result.rank,
             maxAbsoluteError: maxError, relativeError: (squaredError / squaredTruth).squareRoot(),

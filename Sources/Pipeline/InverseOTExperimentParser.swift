@@ -27,7 +27,7 @@ public enum InverseOTExperimentParser {
 extension NodeReader {
     mutating func inverseOTExperiment(_ root: Node) -> InverseOTExperimentSpec? {
         guard let top = mapping(root, "the inverse-OT experiment file",
-                                allowed: ["name", "experiment", "graph", "pairs", "epsilon", "seeds", "estimator", "report"],
+                                allowed: ["name", "experiment", "graph", "pairs", "epsilon", "seeds", "estimator", "skip", "report"],
                                 required: ["name", "experiment", "graph", "pairs", "epsilon", "seeds"]) else { return nil }
         if let kind = top["experiment"], let text = string(kind, "experiment"), text != "inverse_ot" {
             issue("experiment must be inverse_ot (the only experiment kind), got '\(text)'", at: kind)
@@ -45,16 +45,14 @@ extension NodeReader {
         let epsilons = top["epsilon"].flatMap { positiveNumbers($0, "epsilon") }
         let seeds = top["seeds"].flatMap { integerList($0, "seeds", minimum: 0) }
         var penalty = InverseOTPenalty.l1
-        var lambdaScale = 1.0
+        var lambdaScales = [1.0]
         var options = InverseOTOptions()
         if let node = top["estimator"], let fields = mapping(
             node, "estimator",
             allowed: ["penalty", "lambda0", "tolerance", "max_iterations", "support_tolerance", "sinkhorn_threshold", "sinkhorn_max_iterations"],
             required: []) {
             if let value = fields["penalty"] { penalty = choice(value, "estimator.penalty", InverseOTPenalty.self) ?? penalty }
-            if let value = fields["lambda0"], let number = number(value, "estimator.lambda0") {
-                if number >= 0 { lambdaScale = number } else { issue("estimator.lambda0 must be ≥ 0, got \(number)", at: value) }
-            }
+            if let value = fields["lambda0"], let numbers = positiveNumbers(value, "estimator.lambda0") { lambdaScales = numbers }
             if let value = fields["tolerance"], let number = positiveNumber(value, "estimator.tolerance") { options.tolerance = number }
             if let value = fields["max_iterations"], let list = integerList(value, "estimator.max_iterations", minimum: 1) {
                 options.maxIterations = list[0].value
@@ -71,11 +69,25 @@ extension NodeReader {
                 options.sinkhorn.maxIterations = list[0].value
             }
         }
+        var skipped: [InverseOTExperimentSpec.Cell] = []
+        if let node = top["skip"] {
+            if case .sequence(let items) = node {
+                for item in items {
+                    guard let fields = mapping(item, "skip entry", allowed: ["pairs", "epsilon"], required: ["pairs", "epsilon"]),
+                          let n = fields["pairs"].flatMap({ integerList($0, "skip.pairs", minimum: 2) }),
+                          let e = fields["epsilon"].flatMap({ positiveNumbers($0, "skip.epsilon") }) else { continue }
+                    for p in n { for value in e { skipped.append(.init(pairs: p.value, epsilon: value)) } }
+                }
+            } else {
+                issue("skip must be a list of { pairs, epsilon } entries", at: node)
+            }
+        }
         let report = reportSection(top["report"], name: name ?? "iot")
         guard let name, let graph, let pairs, let epsilons, let seeds, let report else { return nil }
         return InverseOTExperimentSpec(
             name: name, graph: graph.0, nodes: graph.1, delta: graph.2, pairs: pairs.map(\.value), epsilons: epsilons,
-            seeds: seeds.map { UInt64($0.value) }, penalty: penalty, lambdaScale: lambdaScale, options: options, report: report)
+            seeds: seeds.map { UInt64($0.value) }, penalty: penalty, lambdaScales: lambdaScales, skipped: skipped,
+            options: options, report: report)
     }
 
     /// One positive number or a non-empty list of distinct ones.

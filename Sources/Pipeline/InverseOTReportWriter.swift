@@ -16,6 +16,8 @@ public enum InverseOTReportWriter {
     struct Cell {
         let pairs: Int
         let epsilon: Double
+        let lambdaScale: Double
+        let skipped: Bool
         let records: [InverseOTRecord]
 
         var lambda: Double { records.first?.lambda ?? .nan }
@@ -33,7 +35,12 @@ public enum InverseOTReportWriter {
 
     static func cells(_ spec: InverseOTExperimentSpec, _ records: [InverseOTRecord]) -> [Cell] {
         spec.epsilons.flatMap { epsilon in
-            spec.pairs.map { n in Cell(pairs: n, epsilon: epsilon, records: records.filter { $0.pairs == n && $0.epsilon == epsilon }) }
+            spec.lambdaScales.flatMap { scale in
+                spec.pairs.map { n in
+                    Cell(pairs: n, epsilon: epsilon, lambdaScale: scale, skipped: spec.isSkipped(pairs: n, epsilon: epsilon),
+                         records: records.filter { $0.pairs == n && $0.epsilon == epsilon && $0.lambdaScale == scale })
+                }
+            }
         }
     }
 
@@ -59,11 +66,11 @@ public enum InverseOTReportWriter {
     }
 
     static func resultsCSV(_ records: [InverseOTRecord]) -> String {
-        var lines = ["pairs,epsilon,seed,lambda,wrong_positions,false_positives,false_negatives,support_size,true_support_size,rank,"
+        var lines = ["pairs,epsilon,lambda0,seed,lambda,wrong_positions,false_positives,false_negatives,support_size,true_support_size,rank,"
                      + "max_abs_error,relative_error,loss,objective,outer_iterations,sinkhorn_iterations,unconverged_sinkhorn_runs,"
                      + "converged,relative_gradient_mapping,seconds"]
         for r in records {
-            lines.append([String(r.pairs), number(r.epsilon), String(r.seed), number(r.lambda), String(r.wrongPositions),
+            lines.append([String(r.pairs), number(r.epsilon), number(r.lambdaScale), String(r.seed), number(r.lambda), String(r.wrongPositions),
                           String(r.falsePositives), String(r.falseNegatives), String(r.supportSize), String(r.trueSupportSize),
                           String(r.rank), number(r.maxAbsoluteError), number(r.relativeError), number(r.loss), number(r.objective),
                           String(r.outerIterations), String(r.sinkhornIterations), String(r.unconvergedSinkhornRuns),
@@ -73,10 +80,10 @@ public enum InverseOTReportWriter {
     }
 
     static func tableCSV(_ table: [Cell]) -> String {
-        var lines = ["epsilon,pairs,lambda,seeds,wrong_positions_mean,wrong_positions_sd,exact_recoveries,false_positives_mean,"
+        var lines = ["epsilon,lambda0,pairs,lambda,seeds,wrong_positions_mean,wrong_positions_sd,exact_recoveries,false_positives_mean,"
                      + "false_negatives_mean,relative_error_mean,outer_iterations_mean,sinkhorn_iterations_mean,converged,seconds_mean"]
         for cell in table where !cell.records.isEmpty {
-            lines.append([number(cell.epsilon), String(cell.pairs), number(cell.lambda), String(cell.records.count),
+            lines.append([number(cell.epsilon), number(cell.lambdaScale), String(cell.pairs), number(cell.lambda), String(cell.records.count),
                           number(cell.mean { Double($0.wrongPositions) }), number(cell.standardDeviation { Double($0.wrongPositions) }),
                           String(cell.exact), number(cell.mean { Double($0.falsePositives) }), number(cell.mean { Double($0.falseNegatives) }),
                           number(cell.mean(\.relativeError)), number(cell.mean { Double($0.outerIterations) }),
@@ -87,12 +94,12 @@ public enum InverseOTReportWriter {
     }
 
     static func chart(_ spec: InverseOTExperimentSpec, _ table: [Cell]) -> String {
-        let series = spec.epsilons.map { epsilon in
-            (name: "ε = \(InverseOTExperiment.format(epsilon))",
-             points: table.filter { $0.epsilon == epsilon && !$0.records.isEmpty }.map { cell in
+        let series = spec.epsilons.flatMap { epsilon in spec.lambdaScales.map { scale in
+            (name: "ε = \(InverseOTExperiment.format(epsilon))" + (spec.lambdaScales.count > 1 ? ", λ₀ = \(InverseOTExperiment.format(scale))" : ""),
+             points: table.filter { $0.epsilon == epsilon && $0.lambdaScale == scale && !$0.records.isEmpty }.map { cell in
                  (x: Foundation.log10(Double(cell.pairs)), y: cell.mean { Double($0.wrongPositions) }, label: "n=\(cell.pairs)")
              })
-        }
+        } }
         return SVGCharts.lines(title: "\(spec.name): wrongly estimated positions of supp A* (mean over seeds)",
                                xLabel: "log10 n (observed pairs)", yLabel: "wrong positions", series: series)
     }
@@ -104,7 +111,7 @@ public enum InverseOTReportWriter {
             "# \(spec.name)", "",
             "Inverse OT (Andrade, Peyré & Poon, ICLR 2024): \(spec.penalty.rawValue)-regularised estimate of A in c(x, y) = −xᵀAy "
                 + "from n pairs drawn exactly from the entropic coupling of N(0, I) and N(0, I) under A* = δI + diag(G1) − G "
-                + "(\(spec.graph.rawValue) graph, \(spec.nodes) nodes, δ = \(number(spec.delta))), with λ = \(number(spec.lambdaScale))·√(log n / n). "
+                + "(\(spec.graph.rawValue) graph, \(spec.nodes) nodes, δ = \(number(spec.delta))), with λ = λ₀·√(log n / n), λ₀ ∈ {\(spec.lambdaScales.map(number).joined(separator: ", "))}. "
                 + "A wrong position is an entry of the \(spec.nodes) × \(spec.nodes) matrix (\(entries) entries) in one support and not the other.",
             "",
             "- perturbot \(perturbotVersion), \(ISO8601DateFormatter().string(from: Date())); pipeline file SHA-256 \(digest.prefix(16))…",
@@ -116,15 +123,16 @@ public enum InverseOTReportWriter {
         ]
         for epsilon in spec.epsilons {
             lines += ["## ε = \(InverseOTExperiment.format(epsilon))", "",
-                      "| n | λ | wrong positions (mean ± sd) | exact recoveries | false pos. | false neg. | ‖Â − A*‖_F / ‖A*‖_F | outer steps | Sinkhorn iterations | converged | seconds |",
-                      "|---|---|---|---|---|---|---|---|---|---|---|"]
+                      "| λ₀ | n | λ | wrong positions (mean ± sd) | exact recoveries | false pos. | false neg. | ‖Â − A*‖_F / ‖A*‖_F | outer steps | Sinkhorn iterations | converged | seconds |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|---|"]
             for cell in table where cell.epsilon == epsilon {
+                let scale = InverseOTExperiment.format(cell.lambdaScale)
                 guard !cell.records.isEmpty else {
-                    lines.append("| \(cell.pairs) | — | no result | | | | | | | | |")
+                    lines.append("| \(scale) | \(cell.pairs) | — | \(cell.skipped ? "skipped (the pipeline file's skip list)" : "no result") | | | | | | | | |")
                     continue
                 }
                 let s = cell.records.count
-                lines.append("| \(cell.pairs) | \(String(format: "%.4f", cell.lambda)) | "
+                lines.append("| \(scale) | \(cell.pairs) | \(String(format: "%.4f", cell.lambda)) | "
                              + String(format: "%.1f ± %.1f", cell.mean { Double($0.wrongPositions) }, cell.standardDeviation { Double($0.wrongPositions) })
                              + " | \(cell.exact)/\(s) | " + String(format: "%.1f", cell.mean { Double($0.falsePositives) })
                              + " | " + String(format: "%.1f", cell.mean { Double($0.falseNegatives) })

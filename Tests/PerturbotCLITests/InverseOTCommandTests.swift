@@ -74,7 +74,7 @@ final class InverseOTCommandTests: XCTestCase {
         XCTAssertEqual(validated.stdout, "\(file): ok — inverse-OT experiment, circular graph (5 nodes) × 2 pair count(s) × 1 ε × 2 seed(s)\n",
                        validated.stderr)
         let dry = try CLI.run(["run", file, "--dry-run"])
-        XCTAssertTrue(dry.stdout.hasPrefix("to-run  iot/circular5/n200/eps10/seed0\n"), dry.stdout)
+        XCTAssertTrue(dry.stdout.hasPrefix("to-run  iot/circular5/n200/eps10/lambda0_0.7/seed0\n"), dry.stdout)
         XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 4 to run\n"), dry.stdout)
         let first = try CLI.run(["run", file, "--quiet"])
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -83,8 +83,8 @@ final class InverseOTCommandTests: XCTestCase {
         let table = try String(contentsOf: report.appendingPathComponent("table.csv"), encoding: .utf8)
         let rows = table.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         XCTAssertEqual(rows.count, 3, table)
-        XCTAssertEqual(rows[2][1], "3000")
-        XCTAssertEqual(rows[2][6], "2", "both seeds recover the support exactly at n = 3000: \(table)")
+        XCTAssertEqual(rows[2][2], "3000")
+        XCTAssertEqual(rows[2][7], "2", "both seeds recover the support exactly at n = 3000: \(table)")
         let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains("## ε = 10") && markdown.contains("| 3000 |"), markdown)
         XCTAssertTrue(FileManager.default.fileExists(atPath: report.appendingPathComponent("wrong_positions.svg").path))
@@ -101,6 +101,12 @@ final class InverseOTCommandTests: XCTestCase {
         let text = try String(contentsOfFile: file, encoding: .utf8)
         try Data(text.replacingOccurrences(of: "lambda0: 0.7", with: "lambda0: 0.8").utf8).write(to: URL(fileURLWithPath: file))
         XCTAssertTrue(try CLI.run(["run", file, "--dry-run"]).stdout.hasSuffix("0 cached, 4 to run\n"))
+        // A skipped cell is planned out, and the report says so.
+        try Data((text + "skip:\n  - { pairs: 200, epsilon: 10 }\n").utf8).write(to: URL(fileURLWithPath: file))
+        XCTAssertTrue(try CLI.run(["run", file, "--dry-run"]).stdout.hasSuffix("2 cached, 0 to run\n"))
+        XCTAssertEqual(try CLI.run(["report", file]).status, 0)
+        let skippedReport = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(skippedReport.contains("| 0.7 | 200 | — | skipped (the pipeline file's skip list)"), skippedReport)
         try Data(text.replacingOccurrences(of: "lambda0: 0.7", with: "lamda0: 0.7").utf8).write(to: URL(fileURLWithPath: file))
         try CLI.assertOneLineError(["validate", file], ["\(file):7:27: estimator: unknown key 'lamda0'"])
     }

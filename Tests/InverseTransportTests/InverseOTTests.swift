@@ -109,3 +109,37 @@ struct InverseOTTests {
         #expect(unpenalised.rank == 6)
     }
 }
+
+@Suite("Inverse OT certificate")
+struct GaussianCertificateTests {
+    @Test("the population Hessian matches finite differences of the gradient on a large sample")
+    func hessianMatchesSampleCurvature() throws {
+        let truth = try Matrix<Double>([[2.0, -0.5], [-0.5, 1.5]])
+        let epsilon = 2.0
+        let m = try GaussianCertificate.hessian(interaction: truth, epsilon: epsilon)
+        var rng = SeededRNG(seed: 21)
+        let (x, y) = try GaussianBilinearPlan(interaction: truth, epsilon: epsilon).sample(3000, rng: &rng)
+        let problem = try InverseOTProblem(x: x, y: y, epsilon: epsilon)
+        let h = 0.05
+        for k in 0..<4 {
+            var plus = truth, minus = truth
+            plus[k / 2, k % 2] += h
+            minus[k / 2, k % 2] -= h
+            let column = combine(try problem.evaluate(plus).gradient, 1 / (2 * h), try problem.evaluate(minus).gradient, -1 / (2 * h))
+            for r in 0..<4 {
+                #expect(Swift.abs(column.storage[r] - m[r, k]) < 0.1 * Swift.max(0.05, Swift.abs(m[k, k])),
+                        "M[\(r),\(k)]: population \(m[r, k]), sample \(column.storage[r])")
+            }
+        }
+    }
+
+    @Test("the ℓ1 certificate equals sign(A*) on the support")
+    func certificateOnSupport() throws {
+        let truth = circularLaplacian(nodes: 6, delta: 1)
+        let (z, off, _) = try GaussianCertificate.l1(interaction: truth, epsilon: 10)
+        for k in truth.storage.indices where truth.storage[k] != 0 {
+            #expect(Swift.abs(z.storage[k] - (truth.storage[k] > 0 ? 1 : -1)) < 1e-9)
+        }
+        #expect(off.isFinite && off >= 0)
+    }
+}

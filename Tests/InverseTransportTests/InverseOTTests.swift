@@ -141,5 +141,9 @@ struct GaussianCertificateTests {
             #expect(Swift.abs(z.storage[k] - (truth.storage[k] > 0 ? 1 : -1)) < 1e-9)
         }
         #expect(off.isFinite && off >= 0)
+        for epsilon in [1.0, 10, 100] {
+            let value = try GaussianCertificate.l1(interaction: circularLaplacian(nodes: 10, delta: 1), epsilon: epsilon).offSupportMaximum
+            print("certificate, 10-node circular graph, ε = \(epsilon): ‖ẑ_Ic‖∞ = \(value)")
+        }
     }
 }

@@ -118,6 +118,7 @@ public enum InverseOTReportWriter {
             "",
             "- perturbot \(perturbotVersion), \(ISO8601DateFormatter().string(from: Date())); pipeline file SHA-256 \(digest.prefix(16))…",
             wallSeconds.map { String(format: "- wall time of this run: %.1f s (cached tasks cost nothing)", $0) } ?? "- wall time: not recorded",
+            String(format: "- the tasks' own fit times, cached or not: %.1f s in all", table.flatMap(\.records).map(\.seconds).reduce(0, +)),
             "- estimator: FISTA with backtracking and gradient restarts; stop when ‖gradient mapping‖_F ≤ \(number(spec.options.tolerance)) × ‖XᵀY/n‖_F "
                 + "(at most \(spec.options.maxIterations) steps); support = |Â_ij| > \(number(spec.options.supportTolerance)) × max|Â|; "
                 + "inner Sinkhorn to an L1 marginal error of \(number(spec.options.sinkhorn.threshold)), warm-started.",

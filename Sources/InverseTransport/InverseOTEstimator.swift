@@ -9,7 +9,7 @@ public struct InverseOTOptions: Sendable, Codable, Equatable {
     public var lambda: Double = 0
     /// Outer (proximal-gradient) steps at most.
     public var maxIterations: Int = 2000
-    /// Stop when ‖G_s(Y)‖_F ≤ tolerance · ‖(1/n)XᵀY‖_F, with G_s(Y) = (Y − prox_{sλR}(Y − s∇L(Y)))/s
+    /// Stop when ‖G_s(Y)‖_F ≤ tolerance · ‖E_π̂[c]‖_F (‖(1/n)XᵀY‖_F for the bilinear family), with G_s(Y) = (Y − prox_{sλR}(Y − s∇L(Y)))/s
     /// the gradient mapping at the extrapolated point (zero exactly at a minimiser).
     public var tolerance: Double = 1e-5
     /// An entry belongs to the support when |A_ij| > supportTolerance · max|A|; a singular value
@@ -41,7 +41,8 @@ public struct InverseOTOptions: Sendable, Codable, Equatable {
 
 /// What the estimator found, and how.
 public struct InverseOTResult: Sendable, Codable, Equatable {
-    /// Â, dx × dy (the cost is c(x, y) = −xᵀÂy).
+    /// θ̂: Â, dx × dy, for the bilinear family (the cost is c(x, y) = −xᵀÂy); the K × 1
+    /// weights of c_θ = Σ_k θ_k c_k for a basis.
     public let interaction: Matrix<Double>
     /// Entries of Â above the support tolerance, row-major flags.
     public let support: [Bool]
@@ -65,29 +66,29 @@ public struct InverseOTResult: Sendable, Codable, Equatable {
     public let penalty: InverseOTPenalty
 }
 
-/// The ℓ1- or nuclear-norm regularised inverse-OT estimator Â = argmin_A L(A) + λR(A)
+/// The ℓ1- or nuclear-norm regularised inverse-OT estimator θ̂ = argmin_θ L(θ) + λR(θ)
 /// (Andrade, Peyré & Poon, ICLR 2024, seed 004 "Sample complexity for iUOT").
 ///
 /// The paper's optimiser is not public (REFERENCES Part A §3.1: UNVERIFIED). This one is FISTA
 /// (Beck & Teboulle 2009) with backtracking on the step and O'Donoghue & Candès' (2015)
 /// gradient restart: L is smooth and convex, R has a closed-form prox, and each outer step costs
-/// one or two warm-started Sinkhorn solves, fewer than a joint L-BFGS over (A, f, g) needs in
-/// memory and tuning. The first step is ε/(λ_max(Σ_x)·λ_max(Σ_y)), the inverse curvature of L
-/// at A = 0, where its Hessian is Σ_x ⊗ Σ_y / ε.
+/// one or two warm-started Sinkhorn solves, fewer than a joint L-BFGS over (θ, f, g) needs in
+/// memory and tuning. The first step is the family's `initialStep()`, the inverse curvature of
+/// L at θ = 0 (for c_A, whose Hessian there is Σ_x ⊗ Σ_y / ε, it is ε/(λ_max(Σ_x)·λ_max(Σ_y))).
 public enum InverseOTEstimator {
-    public static func fit(
-        _ problem: InverseOTProblem, options rawOptions: InverseOTOptions = InverseOTOptions(),
+    public static func fit<Family: InverseOTCostFamily>(
+        _ problem: Family, options rawOptions: InverseOTOptions = InverseOTOptions(),
         initial: Matrix<Double>? = nil
     ) throws -> InverseOTResult {
         let options = try rawOptions.validated()
-        let dx = problem.x.cols, dy = problem.y.cols
-        if let initial, initial.rows != dx || initial.cols != dy {
-            throw TransportError.invalidParameter("the initial interaction is \(initial.rows)×\(initial.cols), expected \(dx)×\(dy)")
+        let rows = problem.observedMoments.rows, cols = problem.observedMoments.cols
+        if let initial, initial.rows != rows || initial.cols != cols {
+            throw TransportError.invalidParameter("the initial parameters are \(initial.rows)×\(initial.cols), expected \(rows)×\(cols)")
         }
         let lambda = options.penalty == .none ? 0 : options.lambda
-        let scale = Swift.max(frobenius(problem.observedCrossMoment), .leastNormalMagnitude)
-        var step = problem.epsilon / (try largestVarianceDirection(problem.x) * largestVarianceDirection(problem.y))
-        var current = initial ?? Matrix(rows: dx, cols: dy)
+        let scale = Swift.max(frobenius(problem.observedMoments), .leastNormalMagnitude)
+        var step = try problem.initialStep()
+        var current = initial ?? Matrix(rows: rows, cols: cols)
         var previous = current
         var momentum = 1.0
         var sinkhornIterations = 0, unconverged = 0
@@ -111,7 +112,7 @@ public enum InverseOTEstimator {
             let nextMomentum = (1 + (1 + 4 * momentum * momentum).squareRoot()) / 2
             let weight = (momentum - 1) / nextMomentum
             let point = weight == 0 ? current : combine(current, 1 + weight, previous, -weight)
-            let atPoint: InverseOTProblem.Evaluation
+            let atPoint: InverseOTEvaluation
             if weight == 0, let cached = atCurrent {
                 atPoint = try problem.evaluation(point, loss: cached.loss, cached.result)
             } else {
@@ -163,13 +164,6 @@ public enum InverseOTEstimator {
             sinkhornIterations: sinkhornIterations, converged: converged, relativeGradientMapping: relativeMapping,
             unconvergedSinkhornRuns: unconverged, epsilon: problem.epsilon, lambda: lambda, penalty: options.penalty)
     }
-
-    /// λ_max of the empirical covariance of the (centred) rows.
-    static func largestVarianceDirection(_ m: Matrix<Double>) throws -> Double {
-        let covariance = m.multiplied(by: m, transposeSelf: true, scale: 1 / Double(m.rows))
-        let largest = try covariance.symmetricEigen().values.last ?? 0
-        return Swift.max(largest, .leastNormalMagnitude)
-    }
 }
 
 /// αA + βB.
@@ -177,6 +171,15 @@ func combine(_ a: Matrix<Double>, _ alpha: Double, _ b: Matrix<Double>, _ beta: 
     var result = a
     result.withUnsafeMutableBufferPointer { values in
         for k in values.indices { values[k] = alpha * a.storage[k] + beta * b.storage[k] }
+    }
+    return result
+}
+
+/// αA.
+func scaled(_ a: Matrix<Double>, _ alpha: Double) -> Matrix<Double> {
+    var result = a
+    result.withUnsafeMutableBufferPointer { values in
+        for k in values.indices { values[k] *= alpha }
     }
     return result
 }

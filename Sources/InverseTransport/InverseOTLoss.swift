@@ -11,12 +11,12 @@ import Transport
 /// one by a function of x plus a function of y, which the potentials absorb, so the coupling and
 /// A are those of the raw data.
 ///
-/// The loss of Andrade, Peyré & Poon (ICLR 2024; REFERENCES Part A §3.1) on the empirical
-/// coupling π̂ = (1/n)Σδ_(x_i, y_i) and its marginals is
+/// The loss (`InverseOTCostFamily`) of Andrade, Peyré & Poon (ICLR 2024; REFERENCES Part A §3.1)
+/// on the empirical coupling π̂ = (1/n)Σδ_(x_i, y_i) is
 ///   L(A) = inf_{f,g} (1/n)Σ_i [C_ii − f_i − g_i] + (ε/n²)Σ_ij exp((f_i + g_j − C_ij)/ε),
-/// i.e. ⟨c_A, π̂⟩ − W_ε(c_A) up to a constant; it is convex in A and its gradient (Danskin, at the
-/// Sinkhorn potentials of C_A) is ∇L(A) = E_{π_A}[x yᵀ] − E_π̂[x yᵀ] = Xᵀ P_A Y − (1/n)XᵀY.
-public struct InverseOTProblem: Sendable {
+/// with gradient ∇L(A) = E_{π_A}[x yᵀ] − E_π̂[x yᵀ] = Xᵀ P_A Y − (1/n)XᵀY; the cost rows come from
+/// one gemm per block (`BilinearSinkhorn`), so no n × n matrix is held.
+public struct InverseOTProblem: InverseOTCostFamily {
     /// Centred source halves of the pairs, n × dx.
     public let x: Matrix<Double>
     /// Centred target halves, n × dy.
@@ -24,6 +24,8 @@ public struct InverseOTProblem: Sendable {
     public let epsilon: Double
     /// E_π̂[x yᵀ] = (1/n)XᵀY of the centred pairs, dx × dy.
     public let observedCrossMoment: Matrix<Double>
+    /// E_π̂[c_ij] = −E_π̂[x_i y_j], the observed moments of the basis costs c_ij = −x_i·y_j.
+    public let observedMoments: Matrix<Double>
 
     public var pairs: Int { x.rows }
 
@@ -41,6 +43,7 @@ public struct InverseOTProblem: Sendable {
         self.y = InverseOTProblem.centred(y)
         self.epsilon = epsilon
         self.observedCrossMoment = self.x.multiplied(by: self.y, transposeSelf: true, scale: 1 / Double(x.rows))
+        self.observedMoments = scaled(observedCrossMoment, -1)
     }
 
     static func centred(_ m: Matrix<Double>) -> Matrix<Double> {
@@ -54,57 +57,32 @@ public struct InverseOTProblem: Sendable {
         return result
     }
 
-    /// The loss at A, its gradient, and the Sinkhorn run behind them.
-    public struct Evaluation: Sendable {
-        public let loss: Double
-        public let gradient: Matrix<Double>
-        public let potentials: SinkhornPotentials<Double>
-        public let sinkhornIterations: Int
-        public let sinkhornConverged: Bool
-        public let marginalError: Double
+
+    public typealias Evaluation = InverseOTEvaluation
+
+    public func sinkhorn(
+        _ a: Matrix<Double>, options: SinkhornOptions, warmStart: SinkhornPotentials<Double>?
+    ) throws -> SinkhornResult<Double> {
+        try BilinearSinkhorn.solve(source: x, target: y, interaction: a, epsilon: epsilon, options: options, warmStart: warmStart)
     }
 
-    /// L(A) only (no gradient), from warm potentials when given.
-    public func loss(
-        _ a: Matrix<Double>, sinkhorn options: SinkhornOptions = InverseOTProblem.defaultSinkhorn,
-        warmStart: SinkhornPotentials<Double>? = nil
-    ) throws -> (loss: Double, result: SinkhornResult<Double>) {
-        let result = try BilinearSinkhorn.solve(source: x, target: y, interaction: a, epsilon: epsilon,
-                                                options: options, warmStart: warmStart)
-        return (lossValue(a, result), result)
-    }
-
-    /// L(A) and ∇L(A).
-    public func evaluate(
-        _ a: Matrix<Double>, sinkhorn options: SinkhornOptions = InverseOTProblem.defaultSinkhorn,
-        warmStart: SinkhornPotentials<Double>? = nil
-    ) throws -> Evaluation {
-        let (loss, result) = try self.loss(a, sinkhorn: options, warmStart: warmStart)
-        return try evaluation(a, loss: loss, result)
-    }
-
-    /// The evaluation at A from a Sinkhorn run already made there: adds the gradient.
-    func evaluation(_ a: Matrix<Double>, loss: Double, _ result: SinkhornResult<Double>) throws -> Evaluation {
-        let potentials = SinkhornPotentials(f: result.f, g: result.g)
+    /// −Xᵀ P Y, without forming P.
+    public func planMoments(_ a: Matrix<Double>, potentials: SinkhornPotentials<Double>) throws -> Matrix<Double> {
         let moments = try BilinearSinkhorn.planMoments(source: x, target: y, interaction: a, epsilon: epsilon,
                                                        potentials: potentials)
-        var gradient = moments.crossMoment
-        for i in 0..<gradient.rows {
-            for j in 0..<gradient.cols { gradient[i, j] -= observedCrossMoment[i, j] }
-        }
-        return Evaluation(loss: loss, gradient: gradient, potentials: potentials, sinkhornIterations: result.iterations,
-                          sinkhornConverged: result.converged, marginalError: result.marginalError)
+        return scaled(moments.crossMoment, -1)
     }
 
-    /// F(A, f, g) at the returned potentials. f comes from the last row update, so the plan's
-    /// mass is 1 up to rounding and the exponential term is ε: F = ⟨C_A, π̂⟩ − ⟨f, a⟩ − ⟨g, b⟩ + ε,
-    /// with ⟨C_A, π̂⟩ = −⟨A, (1/n)XᵀY⟩.
-    func lossValue(_ a: Matrix<Double>, _ result: SinkhornResult<Double>) -> Double {
-        var observedCost = 0.0
-        for k in a.storage.indices { observedCost -= a.storage[k] * observedCrossMoment.storage[k] }
-        let meanF = result.f.reduce(0, +) / Double(result.f.count)
-        let meanG = result.g.reduce(0, +) / Double(result.g.count)
-        return observedCost - meanF - meanG + epsilon
+    /// ε/(λ_max(Σ_x)·λ_max(Σ_y)): the Hessian of L at A = 0 is Σ_x ⊗ Σ_y / ε.
+    public func initialStep() throws -> Double {
+        epsilon / (try InverseOTProblem.largestVariance(x) * InverseOTProblem.largestVariance(y))
+    }
+
+    /// λ_max of the empirical covariance of the (centred) rows.
+    static func largestVariance(_ m: Matrix<Double>) throws -> Double {
+        let covariance = m.multiplied(by: m, transposeSelf: true, scale: 1 / Double(m.rows))
+        let largest = try covariance.symmetricEigen().values.last ?? 0
+        return Swift.max(largest, .leastNormalMagnitude)
     }
 
     /// The inner Sinkhorn's settings: a tight marginal threshold, since the outer descent

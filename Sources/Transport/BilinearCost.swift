@@ -87,7 +87,7 @@ public enum BilinearSinkhorn {
                     for r in 0..<count {
                         let shift = (potentials.f[start + r]) * inverseEpsilon + logWeight
                         let row = base + r * m
-                        mass += exponentiate(row: row, count: m, shift: shift, g: potentials.g, inverseEpsilon: inverseEpsilon)
+                        mass += exponentiateRow(row, count: m, shift: shift, g: potentials.g, inverseEpsilon: inverseEpsilon)
                     }
                 }
                 // (P_block · Y) then x_blockᵀ · (P_block · Y).
@@ -114,33 +114,6 @@ public enum BilinearSinkhorn {
         }
         let (mass, moment) = partials.total()
         return (mass, try Matrix(rows: dx, cols: dy, storage: moment))
-    }
-
-    /// row_j ← exp(shift + (g_j − row_j)/ε) with the SIMD exponential; returns the row's sum.
-    private static func exponentiate(
-        row: UnsafeMutablePointer<Double>, count m: Int, shift: Double, g: [Double], inverseEpsilon: Double
-    ) -> Double {
-        g.withUnsafeBufferPointer { gs in
-            guard let gb = gs.baseAddress else { return 0 }
-            var sum = SIMD4<Double>(repeating: 0)
-            var j = 0
-            while j + 4 <= m {
-                let c = SIMD4<Double>(row[j], row[j + 1], row[j + 2], row[j + 3])
-                let gj = SIMD4<Double>(gb[j], gb[j + 1], gb[j + 2], gb[j + 3])
-                let p = Double.exponential(shift + (gj - c) * inverseEpsilon)
-                row[j] = p[0]; row[j + 1] = p[1]; row[j + 2] = p[2]; row[j + 3] = p[3]
-                sum += p
-                j += 4
-            }
-            var total = sum.sum()
-            while j < m {
-                let p = Foundation.exp(shift + (gb[j] - row[j]) * inverseEpsilon)
-                row[j] = p
-                total += p
-                j += 1
-            }
-            return total
-        }
     }
 
     /// The cost rows of −xᵀAy after checking shapes and values.

@@ -175,13 +175,25 @@ public enum InverseOTExperiment {
                     outcomes.set(index, (record, nil, false))
                 } else {
                     do {
-                        let record = try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
-                            try run(task, spec: spec)
+                        var computed: InverseOTRecord?
+                        let computation = try cache.computeOnce(task.key, task: task.id, stage: stage, wait: true) {
+                            let record = try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
+                                try run(task, spec: spec)
+                            }
+                            computed = record
+                            let encoder = JSONEncoder()
+                            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                            return ["result.json": try encoder.encode(record)]
                         }
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                        try cache.store(task.key, task: task.id, stage: stage, files: ["result.json": try encoder.encode(record)])
-                        outcomes.set(index, (record, nil, true))
+                        // Another process sharing the cache may have computed it meanwhile.
+                        guard let record = computed ?? cachedRecord(task, in: cache) else {
+                            throw PipelineError.cache("the cache entry of \(task.id) is missing after it was stored")
+                        }
+                        if case .computed = computation {
+                            outcomes.set(index, (record, nil, true))
+                        } else {
+                            outcomes.set(index, (record, nil, false))
+                        }
                     } catch {
                         outcomes.set(index, (nil, "\(error)", true))
                     }

@@ -50,7 +50,6 @@ public enum InverseOTReportWriter {
     public static func write(spec: InverseOTExperimentSpec, pipelineFile: String, records: [InverseOTRecord],
                              failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
         let folder = folder(spec, pipelineFile: pipelineFile)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let table = cells(spec, records)
         var files: [(String, String)] = []
         if spec.report.formats.contains(.csv) {
@@ -63,8 +62,7 @@ public enum InverseOTReportWriter {
             let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile))).map(TaskCache.sha256) ?? "unknown"
             files.append(("report.md", markdown(spec, table, failures: failures, wallSeconds: wallSeconds, digest: digest, chart: hasChart)))
         }
-        for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
-        return folder
+        return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder)
     }
 
     static func resultsCSV(_ records: [InverseOTRecord]) -> String {

@@ -12,10 +12,12 @@ import Stages
 /// the points the metrics were computed in and there is no `X_pca`; the file is then named
 /// after the feature dimension (`<drug>_d<D>.h5ad`).
 enum PredictionWriter {
+    static let folderName = "predictions"
+
     /// Writes `predictions/<drug>_d<k>.h5ad` under `folder`; returns the files written.
     @discardableResult
     static func write(spec: PipelineSpec, plan: Plan, cache: TaskCache, folder: URL) throws -> [URL] {
-        let output = folder.appendingPathComponent("predictions")
+        let output = folder.appendingPathComponent(folderName)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let decoder = JSONDecoder()
         func read<T: Decodable>(_ id: String, _ file: String, as _: T.Type) throws -> T {

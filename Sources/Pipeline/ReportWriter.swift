@@ -76,7 +76,6 @@ public enum ReportWriter {
             date: ISO8601DateFormatter().string(from: Date()), wallSeconds: wallSeconds,
             featureSpace: spec.pca == .disabled)
         let folder = folder(spec, pipelineFile: pipelineFile)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var files: [(String, String)] = []
         if spec.report.formats.contains(.csv) {
             files.append(("results.csv", report.resultsCSV()))
@@ -100,11 +99,11 @@ public enum ReportWriter {
                                                           SolverRegistry.solver(named: $0.solver)?.stochastic == true
                                                       }.map(\.name)).render()))
         }
-        for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path) }
-        if spec.report.savePredictions {
-            try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: folder)
+        return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in
+            guard spec.report.savePredictions else { return [] }
+            try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: temporary)
+            return [PredictionWriter.folderName]
         }
-        return folder
     }
 
     /// What each descriptive table shows, with the pipeline's rule for a moved feature.

@@ -76,13 +76,22 @@ public struct Runner: Sendable {
         // Stages in dependency order; tasks within one stage are independent of each other.
         for stage in PlannedTask.Stage.allCases {
             let tasks = plan.tasks.filter { $0.stage == stage }
-            let queue = TaskQueue(count: tasks.count)
-            DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, Swift.max(1, tasks.count))) { _ in
-                while let index = queue.next() {
-                    let task = tasks[index]
-                    let outcome = runOne(task, executor: executor, state: state)
-                    state.record(outcome)
-                    progress?.update(done: state.doneCount, total: state.total, current: task.id)
+            // First every task this process can claim; then, waiting, those another process
+            // sharing the cache was computing.
+            let deferred = DeferredTasks()
+            for waiting in [false, true] {
+                let batch = waiting ? deferred.indices : Array(tasks.indices)
+                let queue = TaskQueue(count: batch.count)
+                DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, Swift.max(1, batch.count))) { _ in
+                    while let position = queue.next() {
+                        let task = tasks[batch[position]]
+                        guard let outcome = runOne(task, executor: executor, state: state, wait: waiting) else {
+                            deferred.add(batch[position])
+                            continue
+                        }
+                        state.record(outcome)
+                        progress?.update(done: state.doneCount, total: state.total, current: task.id)
+                    }
                 }
             }
         }
@@ -90,21 +99,52 @@ public struct Runner: Sendable {
         return plan.tasks.compactMap { state.outcome(of: $0.id) }
     }
 
-    private func runOne(_ task: PlannedTask, executor: StageExecutor, state: RunState) -> TaskOutcome {
+    /// Runs exactly one planned task against the cache (what `perturbot run-task` and a cluster
+    /// job do): its inputs must be in the cache already; an entry already there is reused; a task
+    /// another process is computing is waited for.
+    public func runTask(_ id: String) throws -> TaskOutcome {
+        guard let task = plan.task(id) else {
+            throw PipelineError.plan("no task \(id) in this pipeline's plan (`perturbot run --dry-run` lists the task ids)")
+        }
+        for input in task.inputs {
+            guard let source = plan.task(input), cache.contains(source.key) else {
+                throw PipelineError.cache("task \(id) needs \(input), which is not in the cache \(cache.root.path) (run it first: perturbot run-task … --task \(input))")
+            }
+        }
+        let outcome = runOne(task, executor: StageExecutor(spec: spec, dataPath: dataPath, cache: cache),
+                             state: RunState(total: 1), wait: true)
+        progress?.finish()
+        guard let outcome else { throw PipelineError.cache("task \(id) was not run") }
+        return outcome
+    }
+
+    /// The task's outcome, or nil when another process is computing it and `wait` is false.
+    private func runOne(_ task: PlannedTask, executor: StageExecutor, state: RunState, wait: Bool) -> TaskOutcome? {
         if let failedInput = task.inputs.first(where: { state.failed($0) }) {
             return TaskOutcome(id: task.id, status: .skipped("input \(failedInput) failed"), seconds: 0)
         }
-        if cache.contains(task.key) { return TaskOutcome(id: task.id, status: .cached, seconds: 0) }
         let start = DispatchTime.now().uptimeNanoseconds
+        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         do {
             let progress = self.progress
-            let files = try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
-                try executor.run(task, plan: plan)
+            let computation = try cache.computeOnce(
+                task.key, task: task.id, stage: task.stage.rawValue, wait: wait,
+                waiting: { holder in
+                    progress?.update(done: state.doneCount, total: state.total,
+                                     current: "\(task.id) (computed by \(holder.map(\.description) ?? "another process"); waiting)")
+                }
+            ) {
+                try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
+                    try executor.run(task, plan: plan)
+                }
             }
-            try cache.store(task.key, task: task.id, stage: task.stage.rawValue, files: files)
-            return TaskOutcome(id: task.id, status: .ran, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            switch computation {
+            case .reused: return TaskOutcome(id: task.id, status: .cached, seconds: 0)
+            case .computed: return TaskOutcome(id: task.id, status: .ran, seconds: seconds())
+            case .heldElsewhere: return nil
+            }
         } catch {
-            return TaskOutcome(id: task.id, status: .failed("\(error)"), seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            return TaskOutcome(id: task.id, status: .failed("\(error)"), seconds: seconds())
         }
     }
 
@@ -138,6 +178,24 @@ final class TaskQueue: @unchecked Sendable {
         guard cursor < count else { return nil }
         cursor += 1
         return cursor - 1
+    }
+}
+
+/// Tasks of a stage left for the waiting pass because another process held them.
+private final class DeferredTasks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+
+    func add(_ index: Int) {
+        lock.lock()
+        list.append(index)
+        lock.unlock()
+    }
+
+    var indices: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return list.sorted()
     }
 }
 

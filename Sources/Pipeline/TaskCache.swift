@@ -7,7 +7,10 @@ import Foundation
 ///
 /// Entries are assembled in a temporary sibling directory and renamed into place, so a process
 /// killed at any moment leaves either a whole entry or none (plus, at worst, a stale temporary
-/// directory that `collectGarbage` removes).
+/// directory that `collectGarbage` removes). Many processes may share one cache (a cluster's
+/// jobs on a shared filesystem): a store that finds another process's complete entry keeps it,
+/// and `computeOnce` claims a key with a `TaskLock` so that the others wait instead of
+/// computing it again. Only renames within the cache folder are relied on, which NFS keeps atomic.
 public struct TaskCache: Sendable {
     public let root: URL
 
@@ -64,16 +67,30 @@ public struct TaskCache: Sendable {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(manifest).write(to: temporary.appendingPathComponent("manifest.json"))
             let target = entryURL(key)
-            if manager.fileExists(atPath: target.path) {
-                if contains(key) {  // another process finished the same task first
+            if contains(key) {  // another process finished the same task first
+                try? manager.removeItem(at: temporary)
+                return
+            }
+            if rename(temporary.path, target.path) == 0 { return }
+            var failure = errno
+            if failure == ENOTEMPTY || failure == EEXIST {
+                // Another process's entry landed between the check and the rename: keep it.
+                if contains(key) {
                     try? manager.removeItem(at: temporary)
                     return
                 }
-                try manager.removeItem(at: target)
+                // An incomplete entry (a damaged copy or an old format): move it aside in one
+                // rename, so that a racer never sees a half-removed folder, then try again.
+                let aside = root.appendingPathComponent(".tmp-stale-\(key)-\(UUID().uuidString)")
+                if rename(target.path, aside.path) == 0 { try? manager.removeItem(at: aside) }
+                if rename(temporary.path, target.path) == 0 { return }
+                failure = errno
+                if contains(key) {
+                    try? manager.removeItem(at: temporary)
+                    return
+                }
             }
-            guard rename(temporary.path, target.path) == 0 else {
-                throw PipelineError.cache("cannot move cache entry into \(target.path): \(String(cString: strerror(errno)))")
-            }
+            throw PipelineError.cache("cannot move cache entry into \(target.path): \(String(cString: strerror(failure)))")
         } catch {
             try? manager.removeItem(at: temporary)
             throw error
@@ -93,6 +110,11 @@ public struct TaskCache: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         var removed = 0
         for name in names where name.hasPrefix(".tmp-") || !keep.contains(name) || !contains(name) {
+            // A task another process is computing now keeps its lock.
+            if name.hasPrefix(".lock-") {
+                let path = root.appendingPathComponent(name).path
+                guard TaskLock.isStale(path, TaskLock.read(path)) else { continue }
+            }
             try FileManager.default.removeItem(at: root.appendingPathComponent(name))
             removed += 1
         }

@@ -252,7 +252,7 @@ public final class ProgressLine: @unchecked Sendable {
         self.plainTrainingInterval = plainTrainingInterval
     }
 
-    func update(done: Int, total: Int, current: String) {
+    public func update(done: Int, total: Int, current: String) {
         lock.lock()
         defer { lock.unlock() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -22,11 +22,28 @@ struct Run: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    enum Executor: String, ExpressibleByArgument, CaseIterable {
+        case local, slurm
+    }
+
+    @Option(help: "Where tasks run: local (this process) or slurm (sbatch job arrays per stage, polled with squeue).")
+    var executor: Executor = .local
+
+    @OptionGroup(title: "Slurm (with --executor slurm)")
+    var slurm: SlurmOptions
+
     func run() throws {
         try reportingErrors {
             if InverseOTExperiment.declares(file: file) { return try runInverseOTExperiment() }
             let start = DispatchTime.now().uptimeNanoseconds
             let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
+            if executor == .slurm {
+                return try runOnSlurm(plan.tasks.map { ($0.id, $0.key, $0.stage.rawValue) }, cache: taskCache, start: start) { failures, wall in
+                    let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: 1, progress: nil)
+                    return try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
+                                                  evaluations: runner.evaluations(), failures: failures, wallSeconds: wall)
+                }
+            }
             let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: jobs,
                                 progress: quiet || dryRun ? nil : ProgressLine())
             if dryRun {
@@ -63,6 +80,13 @@ extension Run {
     func runInverseOTExperiment() throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
+        if executor == .slurm {
+            return try runOnSlurm(tasks.map { ($0.id, $0.key, InverseOTExperiment.stage) }, cache: taskCache, start: start) { failures, wall in
+                try InverseOTReportWriter.write(spec: spec, pipelineFile: file,
+                                                records: tasks.compactMap { InverseOTExperiment.cachedRecord($0, in: taskCache) },
+                                                failures: failures, wallSeconds: wall)
+            }
+        }
         if dryRun {
             let cached = tasks.filter { taskCache.contains($0.key) }.map(\.id)
             for task in tasks { print("\(cached.contains(task.id) ? "cached" : "to-run")  \(task.id)") }
@@ -80,6 +104,67 @@ extension Run {
         print(written.appendingPathComponent("report.md").path)
         if !failures.isEmpty {
             throw CommandError("\(failures.count) task(s) failed; see the Failures section of the report")
+        }
+    }
+}
+
+extension Run {
+    /// The tasks not in the cache as Slurm job arrays, then the report from the cache.
+    func runOnSlurm(
+        _ tasks: [(id: String, key: String, stage: String)], cache taskCache: TaskCache, start: UInt64,
+        report: ([(task: String, message: String)], Double) throws -> URL
+    ) throws {
+        let slurmExecutor = try SlurmExecutor(options: slurm, pipelineFile: file, cacheRoot: taskCache.root)
+        let missing = tasks.filter { !taskCache.contains($0.key) }
+        var stages: [SlurmExecutor.Stage] = []
+        for name in missing.map(\.stage) where !stages.contains(where: { $0.name == name }) {
+            stages.append(SlurmExecutor.Stage(name: name, tasks: missing.filter { $0.stage == name }.map(\.id)))
+        }
+        let submissions = slurmExecutor.submissions(stages)
+        if dryRun {
+            for submission in submissions {
+                print("# \(submission.scriptPath.path): \(submission.tasks.count) task(s) of stage \(submission.stage)")
+                print(submission.script)
+            }
+            print("\(tasks.count - missing.count) cached, \(missing.count) to run")
+            return
+        }
+        var failures: [(task: String, message: String)] = []
+        if !missing.isEmpty {
+            let jobs = try slurmExecutor.submit(submissions)
+            if !quiet {
+                FileHandle.standardError.write(Data(("submitted \(missing.count) task(s) as Slurm job(s) \(jobs.joined(separator: ", ")); "
+                                                     + "logs in \(slurmExecutor.workFolder.appendingPathComponent("logs").path)\n").utf8))
+            }
+            let interrupt = CancelOnInterrupt(jobs: jobs)
+            let progress = quiet ? nil : ProgressLine()
+            var finished = Set<String>()
+            try slurmExecutor.wait(for: jobs) { pending, running in
+                for task in missing where !finished.contains(task.id) && taskCache.contains(task.key) { finished.insert(task.id) }
+                progress?.update(done: tasks.count - missing.count + finished.count, total: tasks.count,
+                                 current: "slurm: \(running) running, \(pending) pending")
+            }
+            progress?.finish()
+            interrupt.disarm()
+            let states = slurmExecutor.accountedStates(jobs)
+            let keys = Dictionary(missing.map { ($0.id, $0.key) }, uniquingKeysWith: { a, _ in a })
+            for (submission, job) in zip(submissions, jobs) {
+                for (element, id) in submission.tasks.enumerated() where !taskCache.contains(keys[id] ?? "") {
+                    let log = submission.logPath(ofElement: element)
+                    let state = states?["\(job)_\(element)"].map { " (\($0))" } ?? ""
+                    let lastLine = (try? String(contentsOfFile: log, encoding: .utf8))?
+                        .split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+                    let detail = lastLine.map { "; it ended with: \($0)" } ?? "; no log (cancelled before it ran: an input's job failed)"
+                    failures.append((id, "Slurm job \(job)_\(element)\(state) stored no result; log \(log)\(detail)"))
+                }
+            }
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let folder = try report(failures, wall)
+        print("\(missing.count - failures.count) task(s) run, \(tasks.count - missing.count) reused, \(failures.count) failed or skipped")
+        print(folder.appendingPathComponent("report.md").path)
+        if !failures.isEmpty {
+            throw CommandError("\(failures.count) task(s) failed or were skipped; see the Failures section of the report")
         }
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `perturbot run --executor slurm`: the scripts it would submit, and a real run through the
+/// single-node Slurm that `scripts/slurm/start` brings up (CI does; skipped with the daemons'
+/// own reason otherwise).
+final class SlurmExecutorTests: XCTestCase {
+    private func pipeline(in folder: URL, drugCells: Int = 60) throws -> String {
+        let data = folder.appendingPathComponent("demo.h5ad").path
+        let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "120",
+                                     "--cells-per-drug", "\(drugCells)", "--seed", "4"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let file = folder.appendingPathComponent("cluster.yaml").path
+        try Data("""
+            name: cluster
+            data: { path: demo.h5ad, condition_key: drug, control: control }
+            drugs: [cisplatin]
+            pca: { components: [4] }
+            split: { test_fraction: 0.25, seeds: [0, 1] }
+            methods:
+              identity: { solver: identity }
+              eot: { solver: eot }
+            report: { out: reports/cluster }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func testDryRunPrintsOneArrayPerStageWithTheResources() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder)
+        let dry = try CLI.run(["run", file, "--executor", "slurm", "--dry-run", "--partition", "debug", "--time", "10",
+                               "--mem", "2G", "--cpus", "2", "--account", "lab", "--max-jobs", "3"])
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        let scripts = dry.stdout.components(separatedBy: "#!/bin/bash").dropFirst()
+        XCTAssertEqual(scripts.count, 5, dry.stdout)  // load, split, pca, solve, evaluate: 1 + 2 + 1 + 4 + 4 tasks
+        XCTAssertTrue(dry.stdout.contains("#SBATCH --array=0-3%3"), dry.stdout)  // 2 seeds × 2 methods solve tasks
+        for flag in ["--partition=debug", "--time=10", "--mem=2G", "--cpus-per-task=2", "--account=lab"] {
+            XCTAssertTrue(dry.stdout.contains("#SBATCH \(flag)"), flag)
+        }
+        XCTAssertTrue(dry.stdout.contains("run-task '\(URL(fileURLWithPath: file).standardizedFileURL.path)' --task \"$task\""))
+        XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 12 to run\n"), dry.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".perturbot-slurm").path),
+                       "a dry run wrote its scripts")
+        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--cpus", "0"], ["--cpus", "at least 1"])
+    }
+
+    /// Why the Slurm daemons are not usable here, or nil when a node is idle.
+    private func slurmUnavailable() throws -> String? {
+        if let status = ProcessInfo.processInfo.environment["PERTURBOT_SLURM_STATUS"],
+           let text = try? String(contentsOfFile: status, encoding: .utf8), !text.hasPrefix("ok") {
+            return "scripts/slurm/start: " + text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sinfo") else { return "Slurm is not installed (no sinfo); CI starts it with scripts/slurm/start" }
+        let state = try ProcessRunner.run("/usr/bin/sinfo", ["-h", "-o", "%t"])
+        guard state.status == 0, ["idle", "mix", "alloc"].contains(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return "no idle Slurm node (sinfo: \(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) \(state.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))"
+        }
+        return nil
+    }
+
+    func testSlurmRunEqualsTheLocalRunByteForByte() throws {
+        if let reason = try slurmUnavailable() { throw XCTSkip(reason) }
+        let local = try TestPaths.scratchDirectory()
+        let localFile = try pipeline(in: local)
+        XCTAssertEqual(try CLI.run(["run", localFile, "--quiet"]).status, 0)
+
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder)
+        let cluster = try CLI.run(["run", file, "--executor", "slurm", "--poll", "0.5", "--quiet"])
+        XCTAssertEqual(cluster.status, 0, cluster.stdout + cluster.stderr)
+        XCTAssertTrue(cluster.stdout.hasPrefix("12 task(s) run, 0 reused"), cluster.stdout)
+        for name in ["table.csv", "results.csv"] {
+            let expected = try Data(contentsOf: local.appendingPathComponent("reports/cluster/\(name)"))
+            let actual = try Data(contentsOf: folder.appendingPathComponent("reports/cluster/\(name)"))
+            if name == "table.csv" { XCTAssertEqual(actual, expected, name) }
+            // results.csv differs only in its seconds column.
+            func cut(_ data: Data) -> [String] {
+                String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+            }
+            XCTAssertEqual(cut(actual), cut(expected), name)
+        }
+        // A second run submits nothing.
+        let again = try CLI.run(["run", file, "--executor", "slurm", "--quiet"])
+        XCTAssertTrue(again.stdout.hasPrefix("0 task(s) run, 12 reused"), again.stdout)
+    }
+
+    /// A failing job is reported with its log; its dependants are cancelled (afterok) and named;
+    /// a re-run submits only what is missing.
+    func testFailedJobsAreReportedAndARerunSubmitsOnlyWhatIsMissing() throws {
+        if let reason = try slurmUnavailable() { throw XCTSkip(reason) }
+        let folder = try TestPaths.scratchDirectory()
+        // 6 cells per drug: too few to hold any out for tuning eot's ε, so its solve jobs fail.
+        let file = try pipeline(in: folder, drugCells: 6)
+        let cluster = try CLI.run(["run", file, "--executor", "slurm", "--poll", "0.5", "--quiet"])
+        XCTAssertEqual(cluster.status, 1, cluster.stdout)
+        let report = try String(contentsOf: folder.appendingPathComponent("reports/cluster/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("`solve/cisplatin/d4/seed0/eot`: Slurm job"), report)
+        XCTAssertTrue(report.contains("tuning epsilon needs at least 1 held-out"), report)
+        XCTAssertTrue(report.contains("/logs/solve-"), report)
+        XCTAssertTrue(report.contains("`evaluate/cisplatin/d4/seed0/eot`: Slurm job"), report)
+        let dry = try CLI.run(["run", file, "--executor", "slurm", "--dry-run"])
+        let toRun = dry.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        // The 2 failed eot solves and the evaluate array they cancelled (identity's 2 as well:
+        // afterok waits on the whole solve array).
+        XCTAssertEqual(toRun, "6 cached, 6 to run", dry.stdout)
+        XCTAssertFalse(dry.stdout.contains("stage load") || dry.stdout.contains("stage split"), dry.stdout)
+    }
+}

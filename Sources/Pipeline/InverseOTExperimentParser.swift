@@ -14,8 +14,8 @@ public enum InverseOTExperimentParser {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
-        } catch {
-            throw PipelineSpecError(file: path, issues: [SpecIssue("YAML error: \(error)", at: nil)])
+        } catch let error as YamlError {
+            throw PipelineSpecError(file: path, issues: [SpecParser.syntaxIssue(error)])
         }
         var reader = NodeReader()
         let spec = root.flatMap { reader.inverseOTExperiment($0) }

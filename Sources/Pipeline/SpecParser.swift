@@ -26,11 +26,20 @@ public enum SpecParser {
         return spec
     }
 
-    private static func syntaxIssue(_ error: YamlError) -> SpecIssue {
+    /// One issue for a YAML error, at its line and column (never the whole file, which Yams
+    /// puts in some errors' text).
+    static func syntaxIssue(_ error: YamlError) -> SpecIssue {
         switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
             let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
             return SpecIssue("YAML syntax error: \(detail)", at: SourceLocation(line: mark.line, column: mark.column))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return SpecIssue("duplicate key \(keys) in one mapping (each key may appear once; the first is here)",
+                             at: SourceLocation(line: context.mark.line, column: context.mark.column))
+        case .reader(let problem, _, _, _):
+            return SpecIssue("YAML error: \(problem)", at: nil)
         default:
             return SpecIssue("YAML error: \(error)", at: nil)
         }

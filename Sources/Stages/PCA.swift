@@ -30,8 +30,12 @@ public struct PCAModel: Sendable, Codable, Equatable {
             throw StageError.invalidInput("PCA: \(count) components requested but the features have \(d) dimensions")
         }
         let (centered, mean) = data.converted(to: Double.self).centeredColumns()
-        let covariance = centered.multiplied(by: centered, transposeSelf: true, scale: 1 / Double(n - 1))
-        let eigen = try covariance.symmetricEigen()  // ascending
+        // On one BLAS thread (the command already runs so; this keeps library callers the same): a
+        // threaded gemm splits these long sums by thread count, which moved the components in their
+        // last digits between 1 and 2 threads, and every task downstream with them.
+        let eigen = try BLASThreads.withSingleThread {
+            try centered.multiplied(by: centered, transposeSelf: true, scale: 1 / Double(n - 1)).symmetricEigen()  // ascending
+        }
         let total = eigen.values.reduce(0) { $0 + Swift.max(0, $1) }
         var rows: [[Double]] = []
         var variances: [Double] = []

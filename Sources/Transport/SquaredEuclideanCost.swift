@@ -60,6 +60,12 @@ struct SquaredEuclideanCost<Scalar: TransportScalar>: CostRowSource, @unchecked 
     }
 }
 
+extension SquaredEuclideanCost {
+    /// The whole matrix by fixed row blocks on every core (one gemm each), so its values do not
+    /// depend on how many threads BLAS would have split one large gemm into.
+    func matrix() -> Matrix<Scalar> { matrixOnAllCores() }
+}
+
 /// The squared-Euclidean cost matrix between the rows of `x` and of `y`.
 public func squaredEuclideanCostMatrix(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Matrix<Double> {
     SquaredEuclideanCost(x, y).matrix()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CAllocator
 import Foundation
+import LinearAlgebra
 
 /// The `perturbot` command line.
 @main
@@ -14,6 +15,7 @@ struct Perturbot: ParsableCommand {
 
     static func main() {
         keepMidSizedBuffersOnTheHeap()
+        BLASThreads.useOneThread()
         do {
             var command = try parseAsRoot()
             try command.run()

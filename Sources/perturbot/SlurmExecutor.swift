@@ -14,7 +14,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(help: "Memory per task job (sbatch --mem, e.g. 4G).")
     var mem: String?
 
-    @Option(help: "CPUs per task job (sbatch --cpus-per-task); BLAS uses that many threads.")
+    @Option(help: "CPUs per task job (sbatch --cpus-per-task).")
     var cpus: Int?
 
     @Option(help: "Account to charge (sbatch --account).")
@@ -105,7 +105,6 @@ struct SlurmExecutor {
         if let account = options.account { lines.append("#SBATCH --account=\(account)") }
         lines += [
             "set -euo pipefail",
-            "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"",
             "task=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" \(quoted(tasksPath.path)))",
             "exec \(quoted(perturbot)) run-task \(quoted(pipelineFile)) --task \"$task\" --cache \(quoted(cacheRoot.path)) --quiet",
         ]

@@ -30,3 +30,29 @@ enum CLI {
         }
     }
 }
+
+extension CLI {
+    /// A generated 4i-like dataset (`demo.h5ad`) and a pipeline `<name>.yaml` on it in `folder`,
+    /// with 2 seeds and its report in `reports/<name>`; `methods` is the YAML of the methods map.
+    static func smallPipeline(
+        in folder: URL, name: String, drugs: [String], components: [Int], methods: [String],
+        controlCells: Int, drugCells: Int, dataSeed: Int
+    ) throws -> String {
+        let data = folder.appendingPathComponent("demo.h5ad").path
+        let generated = try run(["generate", "4i-like", "--out", data, "--control-cells", "\(controlCells)",
+                                 "--cells-per-drug", "\(drugCells)", "--seed", "\(dataSeed)"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let file = folder.appendingPathComponent("\(name).yaml").path
+        try Data("""
+            name: \(name)
+            data: { path: demo.h5ad, condition_key: drug, control: control }
+            drugs: [\(drugs.joined(separator: ", "))]
+            pca: { components: [\(components.map(String.init).joined(separator: ", "))] }
+            split: { test_fraction: 0.25, seeds: [0, 1] }
+            methods:
+            \(methods.map { "  " + $0 }.joined(separator: "\n"))
+            report: { out: reports/\(name) }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+}

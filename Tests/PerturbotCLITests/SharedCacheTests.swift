@@ -5,24 +5,9 @@ import XCTest
 /// Many `perturbot run` processes on one cache, and `perturbot run-task`.
 final class SharedCacheTests: XCTestCase {
     private func pipeline(in folder: URL) throws -> String {
-        let data = folder.appendingPathComponent("demo.h5ad").path
-        let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "160",
-                                     "--cells-per-drug", "80", "--seed", "2"])
-        XCTAssertEqual(generated.status, 0, generated.stderr)
-        let file = folder.appendingPathComponent("shared.yaml").path
-        try Data("""
-            name: shared
-            data: { path: demo.h5ad, condition_key: drug, control: control }
-            drugs: [cisplatin, sorafenib]
-            pca: { components: [4, 8] }
-            split: { test_fraction: 0.25, seeds: [0, 1] }
-            methods:
-              identity: { solver: identity }
-              eot: { solver: eot }
-              progot: { solver: progot, steps: 3 }
-            report: { out: reports/shared }
-            """.utf8).write(to: URL(fileURLWithPath: file))
-        return file
+        try CLI.smallPipeline(in: folder, name: "shared", drugs: ["cisplatin", "sorafenib"], components: [4, 8],
+                              methods: ["identity: { solver: identity }", "eot: { solver: eot }", "progot: { solver: progot, steps: 3 }"],
+                              controlCells: 160, drugCells: 80, dataSeed: 2)
     }
 
     private func ranCount(_ output: String) -> Int {

@@ -7,23 +7,9 @@ import XCTest
 /// own reason otherwise).
 final class SlurmExecutorTests: XCTestCase {
     private func pipeline(in folder: URL, drugCells: Int = 60) throws -> String {
-        let data = folder.appendingPathComponent("demo.h5ad").path
-        let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "120",
-                                     "--cells-per-drug", "\(drugCells)", "--seed", "4"])
-        XCTAssertEqual(generated.status, 0, generated.stderr)
-        let file = folder.appendingPathComponent("cluster.yaml").path
-        try Data("""
-            name: cluster
-            data: { path: demo.h5ad, condition_key: drug, control: control }
-            drugs: [cisplatin]
-            pca: { components: [4] }
-            split: { test_fraction: 0.25, seeds: [0, 1] }
-            methods:
-              identity: { solver: identity }
-              eot: { solver: eot }
-            report: { out: reports/cluster }
-            """.utf8).write(to: URL(fileURLWithPath: file))
-        return file
+        try CLI.smallPipeline(in: folder, name: "cluster", drugs: ["cisplatin"], components: [4],
+                              methods: ["identity: { solver: identity }", "eot: { solver: eot }"],
+                              controlCells: 120, drugCells: drugCells, dataSeed: 4)
     }
 
     func testDryRunPrintsOneArrayPerStageWithTheResources() throws {

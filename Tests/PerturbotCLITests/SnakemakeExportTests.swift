@@ -5,23 +5,9 @@ import XCTest
 /// `perturbot export snakemake`: the Snakefile, and Snakemake running it to the native table.
 final class SnakemakeExportTests: XCTestCase {
     private func pipeline(in folder: URL) throws -> String {
-        let data = folder.appendingPathComponent("demo.h5ad").path
-        let generated = try CLI.run(["generate", "4i-like", "--out", data, "--control-cells", "120",
-                                     "--cells-per-drug", "60", "--seed", "5"])
-        XCTAssertEqual(generated.status, 0, generated.stderr)
-        let file = folder.appendingPathComponent("smk.yaml").path
-        try Data("""
-            name: smk
-            data: { path: demo.h5ad, condition_key: drug, control: control }
-            drugs: [cisplatin, sorafenib]
-            pca: { components: [4] }
-            split: { test_fraction: 0.25, seeds: [0, 1] }
-            methods:
-              identity: { solver: identity }
-              eot: { solver: eot }
-            report: { out: reports/smk }
-            """.utf8).write(to: URL(fileURLWithPath: file))
-        return file
+        try CLI.smallPipeline(in: folder, name: "smk", drugs: ["cisplatin", "sorafenib"], components: [4],
+                              methods: ["identity: { solver: identity }", "eot: { solver: eot }"],
+                              controlCells: 120, drugCells: 60, dataSeed: 5)
     }
 
     func testSnakefileHasOneRulePerStageWithTheGridsWildcards() throws {

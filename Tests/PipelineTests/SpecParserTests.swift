@@ -113,6 +113,8 @@ final class SpecParserTests: XCTestCase {
             ("data: { path: demo.h5ad,", "data: { path: [demo.h5ad],",
              ["p.yaml:2:15: data.path must be a non-empty text value"]),
             ("pca: { components: [16, 32] }", "pca: { components: [16, 32]", ["p.yaml:5:1: YAML syntax error: while parsing a flow mapping, did not find expected ',' or '}'"]),
+            ("drugs: [cisplatin, ixazomib]\n", "drugs: [cisplatin, ixazomib]\ndrugs: [cisplatin]\n",
+             ["p.yaml:3:1: duplicate key 'drugs' in one mapping (each key may appear once; the first is here)"]),
         ]
         XCTAssertGreaterThanOrEqual(cases.count, 10)
         for (old, new, expected) in cases {

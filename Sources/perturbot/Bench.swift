@@ -20,7 +20,7 @@ struct H5adLoad: ParsableCommand {
     @Argument(help: "The .h5ad file.")
     var file: String
 
-    @Option(help: "Number of timed loads; the best is reported.")
+    @Option(parsing: .unconditional, help: "Number of timed loads; the best is reported.")
     var `repeat` = 3
 
     @Flag(help: "Print one JSON object.")
@@ -61,23 +61,23 @@ struct SinkhornBench: ParsableCommand {
         commandName: "sinkhorn",
         abstract: "Time Sinkhorn from --source to --target at a fixed ε; reports time, iterations and peak RSS.")
 
-    @Option(help: "Source point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Source point cloud (.npy, .csv or .h5ad).")
     var source: String
 
-    @Option(help: "Target point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Target point cloud (.npy, .csv or .h5ad).")
     var target: String
 
     @OptionGroup var sinkhorn: SinkhornArguments
 
     @OptionGroup var costArguments: CostArguments
 
-    @Option(help: "elastic_l1 / elastic_stvs: λ (1).")
+    @Option(parsing: .unconditional, help: "elastic_l1 / elastic_stvs: λ (1).")
     var lambda = 1.0
 
-    @Option(help: "float or double.")
+    @Option(parsing: .unconditional, help: "float or double.")
     var precision: Precision = .float
 
-    @Option(help: "Number of timed solves; the best is reported.")
+    @Option(parsing: .unconditional, help: "Number of timed solves; the best is reported.")
     var `repeat` = 3
 
     @Flag(help: "Print one JSON object.")

@@ -13,37 +13,37 @@ struct EgnotBench: ParsableCommand {
         commandName: "egnot",
         abstract: "Time energy-guided EOT training steps from --source to --target (Langevin sampling + one Adam step each).")
 
-    @Option(help: "Source point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Source point cloud (.npy, .csv or .h5ad).")
     var source: String
 
-    @Option(help: "Target point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Target point cloud (.npy, .csv or .h5ad).")
     var target: String
 
-    @Option(help: "Training steps per timed run.")
+    @Option(parsing: .unconditional, help: "Training steps per timed run.")
     var steps = 20
 
-    @Option(help: "Langevin steps per training step (the authors: 100).")
+    @Option(parsing: .unconditional, help: "Langevin steps per training step (the authors: 100).")
     var langevinSteps = 100
 
-    @Option(help: "Minibatch size (the authors: 1024).")
+    @Option(parsing: .unconditional, help: "Minibatch size (the authors: 1024).")
     var batchSize = 1024
 
-    @Option(help: "Units of each hidden layer.")
+    @Option(parsing: .unconditional, help: "Units of each hidden layer.")
     var hidden = 256
 
-    @Option(help: "Hidden layers.")
+    @Option(parsing: .unconditional, help: "Hidden layers.")
     var layers = 3
 
-    @Option(help: "ε for the cost ½‖x − y‖².")
+    @Option(parsing: .unconditional, help: "ε for the cost ½‖x − y‖².")
     var epsilon = 0.1
 
-    @Option(help: "Langevin step η in data units (noise √η).")
+    @Option(parsing: .unconditional, help: "Langevin step η in data units (noise √η).")
     var stepSize = 0.01
 
-    @Option(help: "float or double.")
+    @Option(parsing: .unconditional, help: "float or double.")
     var precision: Precision = .float
 
-    @Option(help: "Number of timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Number of timed runs; the best is reported.")
     var `repeat` = 3
 
     @Flag(help: "Print one JSON object.")

@@ -12,28 +12,28 @@ struct ICNNBench: ParsableCommand {
         commandName: "icnn",
         abstract: "Time ICNN-OT training steps from --source to --target (CellOT's network and losses).")
 
-    @Option(help: "Source point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Source point cloud (.npy, .csv or .h5ad).")
     var source: String
 
-    @Option(help: "Target point cloud (.npy, .csv or .h5ad).")
+    @Option(parsing: .unconditional, help: "Target point cloud (.npy, .csv or .h5ad).")
     var target: String
 
-    @Option(help: "Outer steps per timed run.")
+    @Option(parsing: .unconditional, help: "Outer steps per timed run.")
     var steps = 200
 
-    @Option(help: "g-steps per outer step (CellOT: 10).")
+    @Option(parsing: .unconditional, help: "g-steps per outer step (CellOT: 10).")
     var innerIterations = 10
 
-    @Option(help: "Minibatch size (CellOT: 256).")
+    @Option(parsing: .unconditional, help: "Minibatch size (CellOT: 256).")
     var batchSize = 256
 
-    @Option(help: "Units of each of the 4 hidden layers (CellOT: 64).")
+    @Option(parsing: .unconditional, help: "Units of each of the 4 hidden layers (CellOT: 64).")
     var width = 64
 
-    @Option(help: "float or double.")
+    @Option(parsing: .unconditional, help: "float or double.")
     var precision: Precision = .float
 
-    @Option(help: "Number of timed runs; the best is reported.")
+    @Option(parsing: .unconditional, help: "Number of timed runs; the best is reported.")
     var `repeat` = 3
 
     @Flag(help: "Print one JSON object.")

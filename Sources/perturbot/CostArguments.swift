@@ -4,13 +4,13 @@ import Transport
 /// The ground-cost options `perturbot ot` and `perturbot coupling` share; λ is each command's
 /// own `--lambda`, since `ot` also gives it to sparse_icnn.
 struct CostArguments: ParsableArguments {
-    @Option(help: "Ground cost: sqeuclidean (‖x−y‖², the default), pnorm (‖x−y‖_p^p/p), elastic_l1 (½‖x−y‖² + λ‖x−y‖₁) or elastic_stvs (½‖x−y‖² + λ·STVS_γ(x−y), λ ≤ 2).")
+    @Option(parsing: .unconditional, help: "Ground cost: sqeuclidean (‖x−y‖², the default), pnorm (‖x−y‖_p^p/p), elastic_l1 (½‖x−y‖² + λ‖x−y‖₁) or elastic_stvs (½‖x−y‖² + λ·STVS_γ(x−y), λ ≤ 2).")
     var cost = "sqeuclidean"
 
-    @Option(help: "pnorm: the exponent p > 1.")
+    @Option(parsing: .unconditional, help: "pnorm: the exponent p > 1.")
     var p = 1.5
 
-    @Option(help: "elastic_stvs: γ > 0 (displacements below λγ are shrunk to 0).")
+    @Option(parsing: .unconditional, help: "elastic_stvs: γ > 0 (displacements below λγ are shrunk to 0).")
     var gamma = 1.0
 
     /// The cost these options name, with the elastic costs' λ.

@@ -24,84 +24,84 @@ struct Coupling: ParsableCommand {
             report.md and cost_entropy.svg.
             """)
 
-    @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
+    @Option(parsing: .unconditional, help: "Source point cloud (.csv, .npy or .h5ad).")
     var source: String?
 
-    @Option(help: "Target point cloud (.csv, .npy or .h5ad).")
+    @Option(parsing: .unconditional, help: "Target point cloud (.csv, .npy or .h5ad).")
     var target: String?
 
-    @Option(help: "For .h5ad --source/--target: read this obsm entry instead of X.")
+    @Option(parsing: .unconditional, help: "For .h5ad --source/--target: read this obsm entry instead of X.")
     var obsm: String?
 
-    @Option(help: "An .h5ad file: source = cells labelled --control, target = cells labelled --drug.")
+    @Option(parsing: .unconditional, help: "An .h5ad file: source = cells labelled --control, target = cells labelled --drug.")
     var data: String?
 
-    @Option(help: "With --data: the obs column of the labels.")
+    @Option(parsing: .unconditional, help: "With --data: the obs column of the labels.")
     var conditionKey = "drug"
 
-    @Option(help: "With --data: the source label.")
+    @Option(parsing: .unconditional, help: "With --data: the source label.")
     var control = "control"
 
-    @Option(help: "With --data: the target label.")
+    @Option(parsing: .unconditional, help: "With --data: the target label.")
     var drug: String?
 
-    @Option(help: "With --data: X or an obsm key.")
+    @Option(parsing: .unconditional, help: "With --data: X or an obsm key.")
     var features = "X"
 
-    @Option(help: "Make the target by blurring each source image with a Gaussian of this σ (pixels); implies --paired.")
+    @Option(parsing: .unconditional, help: "Make the target by blurring each source image with a Gaussian of this σ (pixels); implies --paired.")
     var blur: Double?
 
-    @Option(help: "With --blur: image height x width, e.g. 8x8.")
+    @Option(parsing: .unconditional, help: "With --blur: image height x width, e.g. 8x8.")
     var imageShape = "8x8"
 
     @Flag(help: "Row i of the target is the true partner of row i of the source: also report Tr π and KL(Id/n ‖ π).")
     var paired = false
 
-    @Option(help: "Keep at most this many points of each cloud (a seeded random subset; the same rows of both when paired).")
+    @Option(parsing: .unconditional, help: "Keep at most this many points of each cloud (a seeded random subset; the same rows of both when paired).")
     var maxPoints: Int?
 
     @OptionGroup var costArguments: CostArguments
 
-    @Option(help: "elastic_l1 and elastic_stvs: λ ≥ 0.")
+    @Option(parsing: .unconditional, help: "elastic_l1 and elastic_stvs: λ ≥ 0.")
     var lambda = 1.0
 
-    @Option(help: "Sinkhorn's ε as multiples of OTT's default ε of (x, y), comma-separated.")
+    @Option(parsing: .unconditional, help: "Sinkhorn's ε as multiples of OTT's default ε of (x, y), comma-separated.")
     var epsilonScales = "0.0625,0.125,0.25,0.5,1,2"
 
     @Flag(help: "Leave out the Sinkhorn run at the held-out tuned ε.")
     var noTunedEpsilon = false
 
-    @Option(help: "ProgOT's numbers of steps K, comma-separated (none: 'none').")
+    @Option(parsing: .unconditional, help: "ProgOT's numbers of steps K, comma-separated (none: 'none').")
     var steps = "2,4,8,16"
 
-    @Option(help: "ProgOT's end ε as multiples of OTT's default ε of (x, y), or 'tuned' (on held-out target points), comma-separated; each is run for every K.")
+    @Option(parsing: .unconditional, help: "ProgOT's end ε as multiples of OTT's default ε of (x, y), or 'tuned' (on held-out target points), comma-separated; each is run for every K.")
     var progotEndScales = "tuned"
 
-    @Option(help: "ProgOT: the start ε as a multiple of OTT's default ε of (x, y).")
+    @Option(parsing: .unconditional, help: "ProgOT: the start ε as a multiple of OTT's default ε of (x, y).")
     var startEpsilonScale = 1.0
 
-    @Option(help: "ProgOT: step schedule lin, exp or quad.")
+    @Option(parsing: .unconditional, help: "ProgOT: step schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .quad
 
-    @Option(help: "ProgOT: first step's threshold, falling to --threshold at step K ('none': --threshold throughout).")
+    @Option(parsing: .unconditional, help: "ProgOT: first step's threshold, falling to --threshold at step K ('none': --threshold throughout).")
     var startThreshold = "0.01"
 
-    @Option(help: "ProgOT: warm-start each step from the last (true or false).")
+    @Option(parsing: .unconditional, help: "ProgOT: warm-start each step from the last (true or false).")
     var warmStart = true
 
-    @Option(help: "Stop each Sinkhorn run when the L1 error of the column marginal is below this.")
+    @Option(parsing: .unconditional, help: "Stop each Sinkhorn run when the L1 error of the column marginal is below this.")
     var threshold = 1e-3
 
-    @Option(help: "Sinkhorn iteration limit per run.")
+    @Option(parsing: .unconditional, help: "Sinkhorn iteration limit per run.")
     var maxIterations = 2000
 
-    @Option(help: "Seed of the subsets and of the held-out ε search.")
+    @Option(parsing: .unconditional, help: "Seed of the subsets and of the held-out ε search.")
     var seed: UInt64 = 0
 
-    @Option(help: "Folder for coupling.csv, report.md and cost_entropy.svg.")
+    @Option(parsing: .unconditional, help: "Folder for coupling.csv, report.md and cost_entropy.svg.")
     var out: String?
 
-    @Option(help: "Title of the report and the chart.")
+    @Option(parsing: .unconditional, help: "Title of the report and the chart.")
     var title: String?
 
     @Flag(help: "Print the rows as JSON.")

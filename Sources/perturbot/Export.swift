@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
         @Option(name: [.short, .customLong("output")], help: "The Snakefile to write.")
         var output: String = "Snakefile"
 
-        @Option(help: "Cache folder the jobs share (default: .perturbot-cache next to the pipeline file).")
+        @Option(parsing: .unconditional, help: "Cache folder the jobs share (default: .perturbot-cache next to the pipeline file).")
         var cache: String?
 
         func run() throws {

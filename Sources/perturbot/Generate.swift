@@ -16,16 +16,16 @@ struct FourILike: ParsableCommand {
         commandName: "4i-like",
         abstract: "A 4i-shaped .h5ad: 48 marker features, obs 'drug' (control + 5 drugs), each drug a non-linear displacement of 6 features.")
 
-    @Option(help: "Where to write the .h5ad.")
+    @Option(parsing: .unconditional, help: "Where to write the .h5ad.")
     var out: String
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Number of control cells.")
+    @Option(parsing: .unconditional, help: "Number of control cells.")
     var controlCells = 1500
 
-    @Option(help: "Number of cells per drug.")
+    @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = 600
 
     func run() throws {
@@ -43,19 +43,19 @@ struct ScRNALike: ParsableCommand {
         commandName: "scrna-like",
         abstract: "A sci-Plex-shaped .h5ad: raw negative-binomial counts in CSR X, obs 'drug' (control + belinostat, dacinostat, givinostat, hesperadin, quisinostat), each drug a cell-state-dependent change of its own gene program.")
 
-    @Option(help: "Where to write the .h5ad.")
+    @Option(parsing: .unconditional, help: "Where to write the .h5ad.")
     var out: String
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Number of genes (at least \(ScRNALikeDataset.minimumGenes)).")
+    @Option(parsing: .unconditional, help: "Number of genes (at least \(ScRNALikeDataset.minimumGenes)).")
     var genes = ScRNALikeDataset.Options().genes
 
-    @Option(help: "Number of control cells.")
+    @Option(parsing: .unconditional, help: "Number of control cells.")
     var controlCells = ScRNALikeDataset.Options().controlCells
 
-    @Option(help: "Number of cells per drug.")
+    @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = ScRNALikeDataset.Options().cellsPerDrug
 
     func run() throws {
@@ -77,25 +77,25 @@ struct ScRNASparse: ParsableCommand {
         commandName: "scrna-sparse",
         abstract: "The displacement-sparse ICNN paper's synthetic sc-RNA task: control genes U[0,1); treated = control + U[0,1)·shift on k genes + U[0,1) noise on other drawn genes; obs 'condition' (control, treated), obsm 'true_map' (each control cell's treated copy).")
 
-    @Option(help: "Where to write the .h5ad.")
+    @Option(parsing: .unconditional, help: "Where to write the .h5ad.")
     var out: String
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Number of cells n (each written as control and treated).")
+    @Option(parsing: .unconditional, help: "Number of cells n (each written as control and treated).")
     var cells = ScRNASparseDataset.Options().cells
 
-    @Option(help: "Number of genes G.")
+    @Option(parsing: .unconditional, help: "Number of genes G.")
     var genes = ScRNASparseDataset.Options().genes
 
-    @Option(help: "Genes the treatment moves, k.")
+    @Option(parsing: .unconditional, help: "Genes the treatment moves, k.")
     var perturbedGenes = ScRNASparseDataset.Options().perturbedGenes
 
-    @Option(help: "Genes that get U[0,1) noise (drawn independently of the k).")
+    @Option(parsing: .unconditional, help: "Genes that get U[0,1) noise (drawn independently of the k).")
     var noiseGenes = ScRNASparseDataset.Options().noiseGenes
 
-    @Option(help: "The k genes rise by U[0,1) × this.")
+    @Option(parsing: .unconditional, help: "The k genes rise by U[0,1) × this.")
     var shift = ScRNASparseDataset.Options().shift
 
     func run() throws {
@@ -124,16 +124,16 @@ struct MapBenchmark: ParsableCommand {
     @Option(name: .customLong("dim"), help: "A dimension D (repeat for several).")
     var dimensions: [Int]
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Where to write the .h5ad.")
+    @Option(parsing: .unconditional, help: "Where to write the .h5ad.")
     var out: String
 
-    @Option(help: "Number of source cells.")
+    @Option(parsing: .unconditional, help: "Number of source cells.")
     var sourceCells = 2500
 
-    @Option(help: "Number of target cells.")
+    @Option(parsing: .unconditional, help: "Number of target cells.")
     var targetCells = 2500
 
     func run() throws {
@@ -169,28 +169,28 @@ struct IOTGraph: ParsableCommand {
             planar (the ⌈√N⌉-column grid).
             """)
 
-    @Option(help: "Number of graph nodes N (x and y have N coordinates).")
+    @Option(parsing: .unconditional, help: "Number of graph nodes N (x and y have N coordinates).")
     var nodes = IOTGraphDataset.Options().nodes
 
-    @Option(help: "circular, erdos_renyi or planar.")
+    @Option(parsing: .unconditional, help: "circular, erdos_renyi or planar.")
     var graph: IOTGraphDataset.Graph = .circular
 
-    @Option(help: "δ > 0 of A* = δI + diag(G1) − G.")
+    @Option(parsing: .unconditional, help: "δ > 0 of A* = δI + diag(G1) − G.")
     var delta = IOTGraphDataset.Options().delta
 
-    @Option(help: "Entropic regularisation ε of the coupling.")
+    @Option(parsing: .unconditional, help: "Entropic regularisation ε of the coupling.")
     var epsilon = IOTGraphDataset.Options().epsilon
 
-    @Option(help: "Number of observed pairs n.")
+    @Option(parsing: .unconditional, help: "Number of observed pairs n.")
     var pairs = IOTGraphDataset.Options().pairs
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Where to write the pairs: .h5ad or .csv.")
+    @Option(parsing: .unconditional, help: "Where to write the pairs: .h5ad or .csv.")
     var out: String
 
-    @Option(help: "Where to write A* as CSV (default <stem of --out>.A_star.csv).")
+    @Option(parsing: .unconditional, help: "Where to write A* as CSV (default <stem of --out>.A_star.csv).")
     var truthOut: String?
 
     func run() throws {

@@ -22,46 +22,46 @@ struct InverseOT: ParsableCommand {
             warm-started Sinkhorn on the n × n cost.
             """)
 
-    @Option(help: "Observed pairs: .csv, .npy or .h5ad.")
+    @Option(parsing: .unconditional, help: "Observed pairs: .csv, .npy or .h5ad.")
     var pairs: String
 
-    @Option(help: "CSV/.npy: x's columns, FIRST:LAST (1-based, inclusive).")
+    @Option(parsing: .unconditional, help: "CSV/.npy: x's columns, FIRST:LAST (1-based, inclusive).")
     var xColumns: String?
 
-    @Option(help: "CSV/.npy: y's columns, FIRST:LAST (1-based, inclusive).")
+    @Option(parsing: .unconditional, help: "CSV/.npy: y's columns, FIRST:LAST (1-based, inclusive).")
     var yColumns: String?
 
-    @Option(help: ".h5ad: the obsm entry holding x (default x).")
+    @Option(parsing: .unconditional, help: ".h5ad: the obsm entry holding x (default x).")
     var obsmX: String?
 
-    @Option(help: ".h5ad: the obsm entry holding y (default y).")
+    @Option(parsing: .unconditional, help: ".h5ad: the obsm entry holding y (default y).")
     var obsmY: String?
 
-    @Option(help: "Entropic regularisation ε of the coupling (> 0).")
+    @Option(parsing: .unconditional, help: "Entropic regularisation ε of the coupling (> 0).")
     var epsilon: Double
 
-    @Option(help: "Penalty weight λ (≥ 0).")
+    @Option(parsing: .unconditional, help: "Penalty weight λ (≥ 0).")
     var lambda: Double
 
-    @Option(help: "l1 (sparse A), nuclear (low-rank A) or none.")
+    @Option(parsing: .unconditional, help: "l1 (sparse A), nuclear (low-rank A) or none.")
     var penalty: InverseOTPenalty = .l1
 
-    @Option(help: "Where to write Â (dx × dy) as CSV.")
+    @Option(parsing: .unconditional, help: "Where to write Â (dx × dy) as CSV.")
     var out: String
 
-    @Option(help: "A CSV with the true A: report the wrongly estimated positions of the support.")
+    @Option(parsing: .unconditional, help: "A CSV with the true A: report the wrongly estimated positions of the support.")
     var truth: String?
 
-    @Option(help: "Outer (FISTA) steps at most.")
+    @Option(parsing: .unconditional, help: "Outer (FISTA) steps at most.")
     var maxIterations = InverseOTOptions().maxIterations
 
-    @Option(help: "Stop when the gradient mapping's norm is below this × ‖(1/n)XᵀY‖_F.")
+    @Option(parsing: .unconditional, help: "Stop when the gradient mapping's norm is below this × ‖(1/n)XᵀY‖_F.")
     var tolerance = InverseOTOptions().tolerance
 
-    @Option(help: "An entry is in the support when |A_ij| > this × max|A| (and a singular value counts toward the rank when σ > this × σ_max).")
+    @Option(parsing: .unconditional, help: "An entry is in the support when |A_ij| > this × max|A| (and a singular value counts toward the rank when σ > this × σ_max).")
     var supportTolerance = InverseOTOptions().supportTolerance
 
-    @Option(help: "Inner Sinkhorn: L1 column-marginal threshold.")
+    @Option(parsing: .unconditional, help: "Inner Sinkhorn: L1 column-marginal threshold.")
     var sinkhornThreshold = InverseOTProblem.defaultSinkhorn.threshold
 
     @Flag(help: "Print one JSON object.")

@@ -23,56 +23,56 @@ struct OT: ParsableCommand {
             λ proposal; λ annealed, or raised to meet --dimension-threshold).
             """)
 
-    @Option(help: "Source point cloud (.csv, .npy or .h5ad).")
+    @Option(parsing: .unconditional, help: "Source point cloud (.csv, .npy or .h5ad).")
     var source: String
 
-    @Option(help: "Target point cloud (.csv, .npy or .h5ad).")
+    @Option(parsing: .unconditional, help: "Target point cloud (.csv, .npy or .h5ad).")
     var target: String
 
-    @Option(help: "For .h5ad inputs: read this obsm entry instead of X.")
+    @Option(parsing: .unconditional, help: "For .h5ad inputs: read this obsm entry instead of X.")
     var obsm: String?
 
     @OptionGroup var sinkhorn: SinkhornArguments
 
     @OptionGroup var costArguments: CostArguments
 
-    @Option(help: "float or double.")
+    @Option(parsing: .unconditional, help: "float or double.")
     var precision: Precision = .double
 
     @Flag(help: "Also compute the Sinkhorn divergence S(source, target).")
     var divergence = false
 
-    @Option(help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn, egnot (stochastic: each output row is a draw of π(· | x)).")
+    @Option(parsing: .unconditional, help: "Fit this map estimator on source → target: eot, untuned, debiased, progot, mbo, identity, mean_shift, icnn, monge_gap, sparse_icnn, egnot (stochastic: each output row is a draw of π(· | x)).")
     var map: MapMethod?
 
-    @Option(help: "Points to transport with the fitted map (needs --map).")
+    @Option(parsing: .unconditional, help: "Points to transport with the fitted map (needs --map).")
     var apply: String?
 
-    @Option(help: "Where to write the transported points as CSV (needs --map and --apply).")
+    @Option(parsing: .unconditional, help: "Where to write the transported points as CSV (needs --map and --apply).")
     var out: String?
 
-    @Option(help: "ProgOT: number of steps.")
+    @Option(parsing: .unconditional, help: "ProgOT: number of steps.")
     var steps = 4
 
-    @Option(help: "ProgOT: step-size schedule lin, exp or quad.")
+    @Option(parsing: .unconditional, help: "ProgOT: step-size schedule lin, exp or quad.")
     var alpha: AlphaSchedule = .quad
 
-    @Option(help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); egnot: training steps (20000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
+    @Option(parsing: .unconditional, help: "icnn: outer iterations (CellOT: 100000); monge_gap: training steps (OTT: 10000); egnot: training steps (20000); sparse_icnn: iterations at the initial λ (20000), with a tenth of that after each λ proposal and after each rejection (2000).")
     var iterations: Int?
 
-    @Option(help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
+    @Option(parsing: .unconditional, help: "sparse_icnn: the displacement penalty smoothed_l0 (σ 1), l1 or stvs (γ 1).")
     var penalty: SparsityPenalty = .smoothed_l0
 
-    @Option(help: "elastic_l1 and elastic_stvs costs (and --map mbo): λ ≥ 0 (1); sparse_icnn: initial sparsity strength λ > 0 (5e-4).")
+    @Option(parsing: .unconditional, help: "elastic_l1 and elastic_stvs costs (and --map mbo): λ ≥ 0 (1); sparse_icnn: initial sparsity strength λ > 0 (5e-4).")
     var lambda: Double?
 
-    @Option(help: "sparse_icnn: keep the mean number of moved coordinates ≤ this (high-dimensional mode) instead of annealing λ.")
+    @Option(parsing: .unconditional, help: "sparse_icnn: keep the mean number of moved coordinates ≤ this (high-dimensional mode) instead of annealing λ.")
     var dimensionThreshold: Double?
 
-    @Option(help: "Seed for the held-out split that tunes ε (eot, progot) and for the neural maps' initialisation, minibatches and samples.")
+    @Option(parsing: .unconditional, help: "Seed for the held-out split that tunes ε (eot, progot) and for the neural maps' initialisation, minibatches and samples.")
     var seed: UInt64 = 0
 
-    @Option(help: "egnot (a stochastic map): draws of π(· | x) written per --apply point, consecutive rows (1).")
+    @Option(parsing: .unconditional, help: "egnot (a stochastic map): draws of π(· | x) written per --apply point, consecutive rows (1).")
     var samplesPerPoint: Int = 1
 
     @Option(name: .customLong("set"),
@@ -248,16 +248,16 @@ struct OT: ParsableCommand {
 
 /// The Sinkhorn options `perturbot ot` and `perturbot bench sinkhorn` share.
 struct SinkhornArguments: ParsableArguments {
-    @Option(help: "ε: a positive number, or 'auto' (0.05 × std of the cost matrix, OTT's default).")
+    @Option(parsing: .unconditional, help: "ε: a positive number, or 'auto' (0.05 × std of the cost matrix, OTT's default).")
     var epsilon = "auto"
 
-    @Option(help: "Stop when the L1 error of the column marginal is below this.")
+    @Option(parsing: .unconditional, help: "Stop when the L1 error of the column marginal is below this.")
     var threshold = 1e-3
 
-    @Option(help: "Sinkhorn iteration limit.")
+    @Option(parsing: .unconditional, help: "Sinkhorn iteration limit.")
     var maxIterations = 2000
 
-    @Option(help: "automatic, dense or online (online never holds the n×m cost matrix).")
+    @Option(parsing: .unconditional, help: "automatic, dense or online (online never holds the n×m cost matrix).")
     var mode: SinkhornOptions.Mode = .automatic
 
     func validate() throws { _ = try options() }

@@ -10,7 +10,7 @@ struct Report: ParsableCommand {
     @Argument(help: "The pipeline YAML file.")
     var file: String
 
-    @Option(help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
+    @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
     var cache: String?
 
     func run() throws {
@@ -47,7 +47,7 @@ struct Cache: ParsableCommand {
         @Argument(help: "The pipeline YAML file.")
         var file: String
 
-        @Option(help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
+        @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
         var cache: String?
 
         /// Every planned task's id and key, and the cache, for either kind of pipeline file.

@@ -13,10 +13,10 @@ struct Run: ParsableCommand {
     @Flag(help: "List the tasks as cached or to-run, and run nothing.")
     var dryRun = false
 
-    @Option(help: "Tasks run at once (each solver already uses every core for its large products).")
+    @Option(parsing: .unconditional, help: "Tasks run at once (each solver already uses every core for its large products).")
     var jobs = 1
 
-    @Option(help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
+    @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
     var cache: String?
 
     @Flag(help: "No progress line.")
@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
         case local, slurm
     }
 
-    @Option(help: "Where tasks run: local (this process) or slurm (sbatch job arrays per stage, polled with squeue).")
+    @Option(parsing: .unconditional, help: "Where tasks run: local (this process) or slurm (sbatch job arrays per stage, polled with squeue).")
     var executor: Executor = .local
 
     @OptionGroup(title: "Slurm (with --executor slurm)")

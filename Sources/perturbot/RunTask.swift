@@ -12,10 +12,10 @@ struct RunTask: ParsableCommand {
     @Argument(help: "The pipeline YAML file.")
     var file: String
 
-    @Option(help: "The task id, as `perturbot run --dry-run` lists it (e.g. solve/cisplatin/d16/seed0/eot).")
+    @Option(parsing: .unconditional, help: "The task id, as `perturbot run --dry-run` lists it (e.g. solve/cisplatin/d16/seed0/eot).")
     var task: String
 
-    @Option(help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
+    @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
     var cache: String?
 
     @Flag(help: "No progress line.")

@@ -5,25 +5,25 @@ import Pipeline
 /// Where `perturbot run --executor slurm` sends its jobs (the Slurm executor plugin of
 /// Snakemake maps the same resources to the same sbatch flags; REFERENCES Part A §4.1).
 struct SlurmOptions: ParsableArguments {
-    @Option(help: "Slurm partition (sbatch --partition).")
+    @Option(parsing: .unconditional, help: "Slurm partition (sbatch --partition).")
     var partition: String?
 
-    @Option(help: "Time limit per task job (sbatch --time, e.g. 30 or 01:00:00).")
+    @Option(parsing: .unconditional, help: "Time limit per task job (sbatch --time, e.g. 30 or 01:00:00).")
     var time: String?
 
-    @Option(help: "Memory per task job (sbatch --mem, e.g. 4G).")
+    @Option(parsing: .unconditional, help: "Memory per task job (sbatch --mem, e.g. 4G).")
     var mem: String?
 
-    @Option(help: "CPUs per task job (sbatch --cpus-per-task).")
+    @Option(parsing: .unconditional, help: "CPUs per task job (sbatch --cpus-per-task).")
     var cpus: Int?
 
-    @Option(help: "Account to charge (sbatch --account).")
+    @Option(parsing: .unconditional, help: "Account to charge (sbatch --account).")
     var account: String?
 
-    @Option(help: "Jobs of one stage running at once (the array's %N throttle).")
+    @Option(parsing: .unconditional, help: "Jobs of one stage running at once (the array's %N throttle).")
     var maxJobs: Int?
 
-    @Option(help: "Seconds between squeue polls.")
+    @Option(parsing: .unconditional, help: "Seconds between squeue polls.")
     var poll: Double = 5
 
     func validated() throws -> SlurmOptions {

@@ -53,6 +53,8 @@ final class InverseOTCommandTests: XCTestCase {
                                     "--lambda", "0.1", "--out", out], ["--x-columns expects FIRST:LAST"])
         try CLI.assertOneLineError(["iot", "--pairs", csv, "--epsilon", "0", "--lambda", "0.1", "--out", out],
                                    ["--epsilon must be a positive number"])
+        try CLI.assertOneLineError(["iot", "--pairs", csv, "--epsilon", "-1", "--lambda", "0.1", "--out", out],
+                                   ["--epsilon must be a positive number", "-1"])
         try CLI.assertOneLineError(["generate", "iot-graph", "--nodes", "1", "--out", out], ["nodes must be ≥ 2"])
     }
 

@@ -272,6 +272,10 @@ final class OTCommandTests: XCTestCase {
               "--obsm", "X_umap"], ["obsm/X_umap", "no such entry", "X_pca"]),
         ]
         for (arguments, fragments) in cases { try CLI.assertOneLineError(arguments, fragments) }
+        // A negative number is the option's value (not a missing one), refused for what it is.
+        let negative = try CLI.run(["ot", "--source", good, "--target", good, "--epsilon", "-1"])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.stderr.contains("--epsilon must be a positive number or 'auto', got '-1'"), negative.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("never.csv").path))
     }
 }

@@ -82,6 +82,18 @@ public enum DataCheck {
                                        at: components.location))
             }
         }
+        // The PCA is fitted on the control cells and the selected drugs' cells; beyond n − 1
+        // components the covariance has no variance left and the axes would be arbitrary.
+        let counts = Dictionary(column.categoryCounts.map { ($0.name, $0.count) }, uniquingKeysWith: +)
+        let selected: [String]
+        if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = labels.filter { $0 != control.value } }
+        let fittedCells = (counts[control.value] ?? 0) + Set(selected).filter { $0 != control.value }.reduce(0) { $0 + (counts[$1] ?? 0) }
+        if spec.pca != .disabled, fittedCells > 0 {
+            for components in spec.pcaComponents where components.value > fittedCells - 1 {
+                found.append(SpecIssue("pca.components: \(components.value) components but the PCA is fitted on \(fittedCells) cells (the control and the selected drugs), so at most \(fittedCells - 1) carry variance",
+                                       at: components.location))
+            }
+        }
         if spec.pca == .disabled {
             for (index, entry) in dimensions.enumerated() {
                 if let earlier = dimensions[..<index].first(where: { $0.count == entry.count }) {

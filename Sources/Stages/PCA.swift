@@ -29,6 +29,9 @@ public struct PCAModel: Sendable, Codable, Equatable {
         guard count >= 1, count <= d else {
             throw StageError.invalidInput("PCA: \(count) components requested but the features have \(d) dimensions")
         }
+        guard count <= n - 1 else {
+            throw StageError.invalidInput("PCA: \(count) components requested but only \(n) cells to fit them on (at most \(n - 1) carry variance)")
+        }
         let (centered, mean) = data.converted(to: Double.self).centeredColumns()
         // On one BLAS thread (the command already runs so; this keeps library callers the same): a
         // threaded gemm splits these long sums by thread count, which moved the components in their

@@ -39,6 +39,25 @@ final class ValidateCommandTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("perturbot: error: \(file):3:20: drugs: no cells labelled 'imatinib'"), lines[1])
     }
 
+    /// 50 genes but 20 control + 2 × 4 treated cells: 40 components cannot all carry variance.
+    func testMoreComponentsThanFittedCellsIsOneLine() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let data = folder.appendingPathComponent("tiny.h5ad").path
+        XCTAssertEqual(try CLI.run(["generate", "scrna-like", "--out", data, "--genes", "50", "--control-cells", "20",
+                                    "--cells-per-drug", "4"]).status, 0)
+        let file = try pipeline("""
+            name: tiny
+            data: { path: \(data), condition_key: drug, control: control }
+            drugs: [belinostat, hesperadin]
+            pca: { components: [8, 40] }
+            split: { test_fraction: 0.25, seeds: [0] }
+            methods: { id: { solver: identity } }
+            """)
+        try CLI.assertOneLineError(["validate", file], [
+            "\(file):4:24: pca.components: 40 components but the PCA is fitted on 28 cells (the control and the selected drugs), so at most 27 carry variance",
+        ])
+    }
+
     func testMissingDataFileNamesThePathLine() throws {
         let file = try pipeline(text(control: "control", drugs: "all").replacingOccurrences(
             of: TestPaths.fixture("categorical_missing"), with: "nowhere.h5ad"))

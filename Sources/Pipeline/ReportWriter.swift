@@ -164,7 +164,8 @@ public enum ReportWriter {
     static func plots(_ report: ResultsReport, _ evaluations: [EvaluationRecord], spec: PipelineSpec) -> [(String, String)] {
         guard let metric = report.metrics.first else { return [] }
         var files: [(String, String)] = []
-        for drug in report.drugs {
+        // A drug whose every task failed has nothing to draw: the report's Failures section says why.
+        for drug in report.drugs where evaluations.contains(where: { $0.drug == drug }) {
             let bars = SVGCharts.bars(title: drug, metric: metric, methods: report.methods, components: report.components) { method, d in
                 report.cell(drug: drug, components: d, method: method, metric: metric).map { ($0.mean, $0.std) }
             }

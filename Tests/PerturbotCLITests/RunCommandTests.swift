@@ -118,6 +118,20 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(results.contains(",identity,") && results.contains(",mean_shift,") && !results.contains(",eot,"), results)
     }
 
+    /// Every task of every drug fails: the report says why and draws no empty charts.
+    func testDrugsWithoutResultsGetNoCharts() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: "  eot: { solver: eot }", drugCells: 6)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 1)
+        let reports = folder.appendingPathComponent("reports/small")
+        let files = try FileManager.default.contentsOfDirectory(atPath: reports.path)
+        XCTAssertEqual(files.filter { $0.hasSuffix(".svg") }, [], "\(files)")
+        let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("tuning epsilon needs at least 1 held-out"), markdown)
+        XCTAssertFalse(markdown.contains(".svg"), markdown)
+    }
+
     func testAnUnconvergedProgOTStepIsNamedInTheReport() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder, methods: "      progot: { solver: progot, steps: 3, max_iterations: 2, threshold: 1e-9 }")

@@ -22,8 +22,8 @@ public struct InverseOTBasisProblem: InverseOTCostFamily {
     public let epsilon: Double
     /// E_π̂[c̃_k] = (1/n)Σ_i C̃_k[i, i], K × 1.
     public let observedMoments: Matrix<Double>
-    /// G_kl = (1/n²)⟨C̃_k, C̃_l⟩, the covariance of the basis costs under a⊗b.
-    let gram: Matrix<Double>
+    /// λ_max of G, G_kl = (1/n²)⟨C̃_k, C̃_l⟩ (the covariance of the basis costs under a⊗b).
+    let largestCostVariance: Double
 
     public var pairs: Int { costs.first?.rows ?? 0 }
     public var basisSize: Int { costs.count }
@@ -50,7 +50,8 @@ public struct InverseOTBasisProblem: InverseOTCostFamily {
                 gram[l, k] = value
             }
         }
-        for k in 0..<count where gram[k, k] <= 1e-12 * Swift.max(1, (0..<count).map { gram[$0, $0] }.max() ?? 0) {
+        let largestDiagonal = (0..<count).map { gram[$0, $0] }.max() ?? 0
+        for k in 0..<count where gram[k, k] <= 1e-12 * Swift.max(1, largestDiagonal) {
             throw TransportError.invalidParameter(
                 "basis cost \(k) is a function of x plus a function of y on these pairs: the coupling cannot identify its weight")
         }
@@ -67,7 +68,7 @@ public struct InverseOTBasisProblem: InverseOTCostFamily {
         }
         self.costs = centred
         self.epsilon = epsilon
-        self.gram = gram
+        self.largestCostVariance = eigenvalues.last ?? 0
         self.observedMoments = moments
     }
 
@@ -115,8 +116,7 @@ public struct InverseOTBasisProblem: InverseOTCostFamily {
 
     /// ε/λ_max(G): the Hessian of L at θ = 0 is G/ε.
     public func initialStep() throws -> Double {
-        let largest = try gram.symmetricEigen().values.last ?? 0
-        return epsilon / Swift.max(largest, .leastNormalMagnitude)
+        epsilon / Swift.max(largestCostVariance, .leastNormalMagnitude)
     }
 
     static func doublyCentred(_ c: Matrix<Double>) -> Matrix<Double> {

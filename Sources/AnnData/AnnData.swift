@@ -24,6 +24,8 @@ public struct AnnData<Scalar: BLASScalar>: Sendable, Equatable {
     public var obsm: [String: Matrix<Scalar>]
     public var layers: [String: AnnMatrix<Scalar>]
     public var uns: [String: UnsValue]
+    /// `adata.raw` (scanpy keeps the full normalised matrix here), nil when the file has none.
+    public var raw: RawAnnData<Scalar>?
     /// Elements present in the file that this reader does not load, with the reason
     /// (e.g. `obsp/distances: sparse pairwise matrices are not loaded`).
     public var skippedElements: [String]
@@ -42,12 +44,24 @@ public struct AnnData<Scalar: BLASScalar>: Sendable, Equatable {
         self.obsm = obsm
         self.layers = layers
         self.uns = uns
+        self.raw = nil
         self.skippedElements = []
         self.source = nil
     }
 
     public var nObs: Int { obs.rowCount }
     public var nVars: Int { self.var.rowCount }
+}
+
+/// `adata.raw`: a matrix with the same cells as X over its own set of variables.
+public struct RawAnnData<Scalar: BLASScalar>: Sendable, Equatable {
+    public var X: AnnMatrix<Scalar>
+    public var `var`: DataFrame
+
+    public init(X: AnnMatrix<Scalar>, var variables: DataFrame) {
+        self.X = X
+        self.var = variables
+    }
 }
 
 extension AnnData {

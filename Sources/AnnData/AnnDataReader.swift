@@ -1,7 +1,8 @@
 import LinearAlgebra
 
-/// Reads `.h5ad` files written by anndata ≥ 0.8 and by anndata 0.7 (whose categoricals keep
-/// their categories under `obs/__categories/<column>`, referenced from the codes dataset).
+/// Reads `.h5ad` files written by anndata ≥ 0.8, by anndata 0.7 (whose categoricals keep
+/// their categories under `obs/__categories/<column>`, referenced from the codes dataset) and
+/// by anndata 0.6 (compound datasets; see `LegacyLayout`).
 public enum AnnDataReader {
     /// What to do with a sparse `X` or layer.
     public enum SparseHandling: Sendable {
@@ -36,15 +37,30 @@ public enum AnnDataReader {
                                    detail: "element is missing (the file has no X matrix)")
             }
 
-            let obs = try requiredDataFrame(root, "obs", skipped: &skipped)
-            let variables = try requiredDataFrame(root, "var", skipped: &skipped)
+            var obs = try requiredDataFrame(root, "obs", skipped: &skipped)
+            var variables = try requiredDataFrame(root, "var", skipped: &skipped)
+            let legacy = try LegacyLayout.isPresent(in: root)
+            var consumedUns: Set<String> = []
+            if legacy {
+                var frames = [obs, variables]
+                consumedUns = try LegacyLayout.applyCategories(LegacyLayout.categories(in: root), to: &frames, file: path)
+                obs = frames[0]
+                variables = frames[1]
+            }
             if let x, x.rows != obs.rowCount || x.cols != variables.rowCount {
                 throw AnnDataError(.invalidLayout, file: path, element: "X",
                                    detail: "shape \(x.rows)×\(x.cols) does not match obs (\(obs.rowCount)) × var (\(variables.rowCount))")
             }
 
             var obsm: [String: Matrix<Scalar>] = [:]
-            if let obsmNode = try root.child("obsm") {
+            if let obsmNode = try root.child("obsm"), try obsmNode.isCompoundDataset() {
+                for (name, matrix) in try obsmNode.readCompoundMatrices(as: Scalar.self) {
+                    guard matrix.rows == obs.rowCount else {
+                        throw obsmNode.layoutError("expected one row per observation (\(obs.rowCount)), found \(matrix.rows)")
+                    }
+                    obsm[name] = matrix
+                }
+            } else if let obsmNode = try root.child("obsm") {
                 for name in try obsmNode.childNames() {
                     guard let node = try obsmNode.child(name) else { continue }
                     guard node.isDataset, try node.elementEncoding() == .denseArray else {
@@ -71,9 +87,10 @@ public enum AnnDataReader {
                 }
             }
 
-            let uns = try root.child("uns").map { try $0.readUns(skipped: &skipped) } ?? [:]
+            let uns = try root.child("uns").map { try $0.readUns(skipped: &skipped, excluding: consumedUns) } ?? [:]
+            let raw = try readRaw(root, as: Scalar.self, rows: obs.rowCount, sparse: sparse, skipped: &skipped)
 
-            let known: Set<String> = ["X", "obs", "var", "obsm", "layers", "uns"]
+            let known: Set<String> = ["X", "obs", "var", "obsm", "layers", "uns", "raw", "raw.X", "raw.var"]
             for name in try root.childNames() where !known.contains(name) {
                 guard let node = try root.child(name) else { continue }
                 if node.isGroup, try node.childNames().isEmpty { continue }
@@ -82,10 +99,37 @@ public enum AnnDataReader {
 
             var result = AnnData(X: x, obs: obs, var: variables, obsm: obsm, layers: layers, uns: uns,
                                  xElementType: xElementType)
+            result.raw = raw
             result.skippedElements = skipped
             result.source = path
             return result
         }
+    }
+
+    /// `raw/X` + `raw/var` (anndata ≥ 0.7) or `raw.X` + `raw.var` (anndata 0.6); nil when absent.
+    private static func readRaw<Scalar: BLASScalar>(
+        _ root: H5Node, as _: Scalar.Type, rows: Int, sparse: SparseHandling, skipped: inout [String]
+    ) throws -> RawAnnData<Scalar>? {
+        let xNode: H5Node?, varNode: H5Node?
+        if let group = try root.child("raw"), group.isGroup {
+            xNode = try group.child("X")
+            varNode = try group.child("var")
+            for name in try group.childNames() where name != "X" && name != "var" {
+                skipped.append("raw/\(name): not loaded")
+            }
+        } else {
+            xNode = try root.child("raw.X")
+            varNode = try root.child("raw.var")
+            if try root.hasChild("raw.varm") { skipped.append("raw.varm: not loaded") }
+        }
+        guard let xNode else { return nil }
+        let matrix = try xNode.readMatrix(as: Scalar.self, sparse: sparse)
+        let variables = try varNode?.readDataFrame(skipped: &skipped)
+            ?? DataFrame(index: (0..<matrix.cols).map(String.init))
+        guard matrix.rows == rows, matrix.cols == variables.rowCount else {
+            throw xNode.layoutError("shape \(matrix.rows)×\(matrix.cols) does not match obs (\(rows)) × raw var (\(variables.rowCount))")
+        }
+        return RawAnnData(X: matrix, var: variables)
     }
 
     private static func requiredDataFrame(_ root: H5Node, _ name: String, skipped: inout [String]) throws -> DataFrame {

@@ -188,9 +188,15 @@ extension H5Node {
     // MARK: Dataframes (obs, var)
 
     func readDataFrame(skipped: inout [String]) throws -> DataFrame {
+        if try isCompoundDataset() { return try readCompoundDataFrame(skipped: &skipped) }
         let encoding = try elementEncoding()
         guard isGroup, encoding == .dataframe || encoding == .dictionary else {
-            throw unsupported(encoding, expected: "a dataframe group")
+            throw AnnDataError(
+                .unsupportedEncoding, file: file, element: displayPath,
+                detail: "a \(isGroup ? "group" : "dataset") encoded as '\(encoding.name)' is not an anndata dataframe "
+                    + "(perturbot reads the layouts of anndata 0.6 (compound datasets), 0.7 and ≥ 0.8 (dataframe groups)); "
+                    + "rewrite the file with current anndata: python -c \"import anndata; "
+                    + "anndata.read_h5ad('IN.h5ad').write_h5ad('OUT.h5ad')\"")
         }
         let indexName = try stringAttribute("_index") ?? "_index"
         guard let indexNode = try child(indexName) else { throw missing(indexName) }
@@ -212,19 +218,7 @@ extension H5Node {
 
     /// Strings, or numbers written as strings (a numeric index or numeric categories).
     func readLabels() throws -> [String] {
-        let source = try datasetSource()
-        switch source.elementType {
-        case .string:
-            return try source.readStrings()
-        case .integer:
-            return try source.readNumbers(as: Int64.self).map { String($0) }
-        case .float:
-            return try source.readNumbers(as: Double.self).map { String($0) }
-        case .bool:
-            return try source.readBools().map { $0 ? "True" : "False" }
-        default:
-            throw layoutError("expected labels, found \(source.elementType.numpyName)")
-        }
+        try datasetSource().labels()
     }
 
     /// One dataframe column; nil (and an entry in `skipped`) for encodings perturbot does not load.
@@ -254,16 +248,7 @@ extension H5Node {
                 skipped.append("\(displayPath): multi-dimensional column is not loaded")
                 return nil
             }
-            switch source.elementType {
-            case .bool: return .bool(try source.readBools())
-            case .integer(let bytes, let signed) where signed || bytes < 8:
-                return .integer(try source.readNumbers(as: Int64.self))
-            case .integer, .float: return .double(try source.readNumbers(as: Double.self))
-            case .string: return .string(try source.readStrings())
-            default:
-                skipped.append("\(displayPath): \(source.elementType.numpyName) column is not loaded")
-                return nil
-            }
+            return try source.column(displayPath: displayPath, skipped: &skipped)
         default:
             skipped.append("\(displayPath): column encoding '\(encoding.name)' is not loaded")
             return nil
@@ -280,9 +265,10 @@ extension H5Node {
 
     // MARK: uns
 
-    func readUns(skipped: inout [String]) throws -> [String: UnsValue] {
+    /// - Parameter excluding: names already used elsewhere (0.6's `<column>_categories`).
+    func readUns(skipped: inout [String], excluding: Set<String> = []) throws -> [String: UnsValue] {
         var result: [String: UnsValue] = [:]
-        for name in try childNames() {
+        for name in try childNames() where !excluding.contains(name) {
             guard let node = try child(name) else { continue }
             if let value = try node.readUnsValue(skipped: &skipped) { result[name] = value }
         }

@@ -24,31 +24,50 @@ struct Inspect: ParsableCommand {
     }
 
     static func json(_ summary: AnnDataSummary) -> JSONValue {
-        let obs = summary.obs.map { column -> (String, JSONValue) in
-            var members: [(String, JSONValue)] = [("type", .string(column.type))]
-            if column.type == "categorical" {
-                members.append(("categories", .object(column.categoryCounts.map { ($0.name, .integer($0.count)) })))
-            }
-            members.append(("missing", .integer(column.missing)))
-            return (column.name, .object(members))
+        func columns(_ described: [AnnDataSummary.ObsColumn]) -> JSONValue {
+            .object(described.map { column -> (String, JSONValue) in
+                var members: [(String, JSONValue)] = [("type", .string(column.type))]
+                if column.type == "categorical" {
+                    members.append(("categories", .object(column.categoryCounts.map { ($0.name, .integer($0.count)) })))
+                }
+                members.append(("missing", .integer(column.missing)))
+                return (column.name, .object(members))
+            })
         }
-        return .object([
+        func shapes(_ entries: [(key: String, shape: [Int])]) -> JSONValue {
+            .object(entries.map { ($0.key, .array($0.shape.map { .integer($0) })) })
+        }
+        var members: [(String, JSONValue)] = [
             ("n_obs", .integer(summary.nObs)),
             ("n_vars", .integer(summary.nVars)),
             ("x", .object([("encoding", .string(summary.xEncoding)), ("dtype", .string(summary.xDtype))])),
-            ("obs", .object(obs)),
-            ("obsm", .object(summary.obsm.map { ($0.key, .array($0.shape.map { .integer($0) })) })),
+            ("obs", columns(summary.obs)),
+            ("obsm", shapes(summary.obsm)),
             ("x_sum", .number(summary.xSum)),
-        ])
+            ("var", columns(summary.variables)),
+            ("varm", shapes(summary.varm)),
+        ]
+        if let raw = summary.raw {
+            members.append(("raw", .object([
+                ("n_vars", .integer(raw.nVars)),
+                ("x", .object([("encoding", .string(raw.xEncoding)), ("dtype", .string(raw.xDtype))])),
+            ])))
+        }
+        members.append(("layout", .string(summary.layout)))
+        return .object(members)
     }
 
     static func text(_ summary: AnnDataSummary, file: String) -> String {
         var lines = [
             file,
+            "  layout  \(summary.layout)",
             "  shape   \(summary.nObs) obs × \(summary.nVars) vars",
             "  X       \(summary.xEncoding) \(summary.xDtype), sum \(summary.xSum)",
-            "  obs",
         ]
+        if let raw = summary.raw {
+            lines.append("  raw     \(summary.nObs) obs × \(raw.nVars) vars, X \(raw.xEncoding) \(raw.xDtype)")
+        }
+        lines.append("  obs")
         let width = (summary.obs.map(\.name.count).max() ?? 0) + 2
         for column in summary.obs {
             let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -69,6 +88,21 @@ struct Inspect: ParsableCommand {
             lines.append("    \(paddedKey)\(shape.map(String.init).joined(separator: " × "))")
         }
         if summary.obsm.isEmpty { lines.append("    (none)") }
+        if !summary.variables.isEmpty {
+            let varWidth = (summary.variables.map(\.name.count).max() ?? 0) + 2
+            lines.append("  var")
+            for column in summary.variables {
+                let name = column.name.padding(toLength: varWidth, withPad: " ", startingAt: 0)
+                let categories = column.type == "categorical" ? ", \(column.categoryCounts.count) categories" : ""
+                lines.append("    \(name)\(column.type)\(categories), \(column.missing) missing")
+            }
+        }
+        if !summary.varm.isEmpty {
+            lines.append("  varm")
+            for (key, shape) in summary.varm {
+                lines.append("    \(key)  \(shape.map(String.init).joined(separator: " × "))")
+            }
+        }
         if !summary.skipped.isEmpty {
             lines.append("  not described")
             lines += summary.skipped.map { "    \($0)" }

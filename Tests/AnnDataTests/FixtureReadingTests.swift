@@ -21,23 +21,49 @@ final class FixtureReadingTests: XCTestCase {
             let xSum = try XCTUnwrap(expected["x_sum"] as? Double)
             XCTAssertEqual(summary.xSum, xSum, accuracy: 1e-6 * max(1, abs(xSum)), name)
 
-            let obs = try XCTUnwrap(expected["obs"] as? [String: [String: Any]])
-            XCTAssertEqual(Set(summary.obs.map(\.name)), Set(obs.keys), name)
-            for column in summary.obs {
-                let reference = try XCTUnwrap(obs[column.name])
-                XCTAssertEqual(column.type, reference["type"] as? String, "\(name) \(column.name)")
-                XCTAssertEqual(column.missing, reference["missing"] as? Int, "\(name) \(column.name)")
-                if let categories = reference["categories"] as? [String: Int] {
-                    XCTAssertEqual(column.categoryCounts.count, categories.count, "\(name) \(column.name)")
-                    for (category, count) in column.categoryCounts {
-                        XCTAssertEqual(categories[category], count, "\(name) \(column.name) \(category)")
-                    }
-                }
-            }
+            try Self.assertColumns(summary.obs, equal: expected["obs"], "\(name) obs")
             let obsm = try XCTUnwrap(expected["obsm"] as? [String: [Int]])
             XCTAssertEqual(summary.obsm.count, obsm.count, name)
             for (key, shape) in summary.obsm { XCTAssertEqual(obsm[key], shape, "\(name) obsm \(key)") }
+            // The fixtures written since var, varm, raw and the layout were described carry them.
+            if let variables = expected["var"] {
+                try Self.assertColumns(summary.variables, equal: variables, "\(name) var")
+            }
+            if let varm = expected["varm"] as? [String: [Int]] {
+                XCTAssertEqual(summary.varm.count, varm.count, name)
+                for (key, shape) in summary.varm { XCTAssertEqual(varm[key], shape, "\(name) varm \(key)") }
+            }
+            if let raw = expected["raw"] as? [String: Any] {
+                XCTAssertEqual(summary.raw?.nVars, raw["n_vars"] as? Int, "\(name) raw")
+                let x = try XCTUnwrap(raw["x"] as? [String: String])
+                XCTAssertEqual(summary.raw?.xEncoding, x["encoding"], "\(name) raw")
+                XCTAssertEqual(summary.raw?.xDtype, x["dtype"], "\(name) raw")
+            } else if expected["varm"] != nil {
+                XCTAssertNil(summary.raw, "\(name): anndata found no raw")
+            }
+            if let layout = expected["layout"] as? String { XCTAssertEqual(summary.layout, layout, name) }
         }
+    }
+
+    /// anndata 0.6 files (obs/var/obsm as compound datasets, categories in uns) are read as
+    /// anndata 0.12 reads them: the `_categories` entries become the columns' categories and
+    /// leave uns; raw comes from `raw.X`/`raw.var`.
+    func testAnndata06LayoutCategoriesAndRaw() throws {
+        let data = try AnnDataReader.read(TestPaths.fixture("v06_dense"), as: Double.self)
+        guard case .categorical(let drug) = try data.obsColumn("drug") else { return XCTFail("drug not categorical") }
+        XCTAssertEqual(drug.categories, ["control", "cisplatin", "ixazomib"])
+        XCTAssertEqual(drug.missingCount, 2)
+        XCTAssertEqual(data.obs.indexName, "index")
+        XCTAssertNil(data.uns["drug_categories"])
+        XCTAssertFalse(data.skippedElements.contains { $0.contains("drug_categories") }, "\(data.skippedElements)")
+        let raw = try XCTUnwrap(data.raw)
+        XCTAssertEqual(raw.var.index.suffix(3), ["EXTRA1", "EXTRA2", "EXTRA3"])
+        XCTAssertEqual(raw.X.rows, data.nObs)
+        XCTAssertEqual(try XCTUnwrap(data.obsm["X_pca"]).cols, 4)
+
+        let csr = try AnnDataReader.read(TestPaths.fixture("v06_csr"), as: Float.self, sparse: .keep)
+        guard case .categorical = try XCTUnwrap(csr.var["chromosome"]) else { return XCTFail("var categorical not applied") }
+        XCTAssertNil(csr.raw)
     }
 
     func testValuesMatchAnndataForEveryFixture() throws {
@@ -63,6 +89,12 @@ final class FixtureReadingTests: XCTestCase {
                 XCTAssertEqual(Set(data.layers.keys), Set(layers.keys), name)
                 for (key, layer) in data.layers {
                     try assertMatrix(layer.densified(), equals: layers[key], "\(name) layer \(key)")
+                }
+                if let raw = reference["raw"] as? [String: Any] {
+                    let rawData = try XCTUnwrap(data.raw, "\(name): raw not read")
+                    XCTAssertEqual(rawData.var.index, raw["var_names"] as? [String], name)
+                    let sum = try XCTUnwrap(raw["x_sum"] as? Double)
+                    XCTAssertEqual(rawData.X.densified().storage.reduce(0, +), sum, accuracy: 1e-9 * max(1, abs(sum)), name)
                 }
                 let uns = reference["uns"] as? [String: Any] ?? [:]
                 for (key, value) in uns {
@@ -105,7 +137,61 @@ final class FixtureReadingTests: XCTestCase {
         XCTAssertEqual(legacyDrug.missingCount, 4)
     }
 
+    /// scanpy's own file, value by value against what anndata 0.12 read from it.
+    func testScanpyBundledPBMCValuesMatchAnndata() throws {
+        guard let file = ScanpyBundledFile.pbmc68kReduced() else {
+            if ProcessRunner.isCI { return XCTFail(ScanpyBundledFile.skipReason) }
+            throw XCTSkip(ScanpyBundledFile.skipReason)
+        }
+        let reference = try XCTUnwrap(ScanpyBundledFile.expectation()["reference"] as? [String: Any])
+        let data = try AnnDataReader.read(file, as: Double.self, sparse: .keep)
+        XCTAssertEqual(data.obs.index, reference["obs_names"] as? [String])
+        XCTAssertEqual(data.var.index, reference["var_names"] as? [String])
+        try assertFrame(data.obs, equals: reference["obs"], "pbmc obs")
+        try assertFrame(data.var, equals: reference["var"], "pbmc var")
+        let rowSums = try XCTUnwrap(reference["x_row_sums"] as? [Double])
+        let x = try XCTUnwrap(data.X).densified()
+        for i in 0..<x.rows {
+            let sum = (0..<x.cols).reduce(0.0) { $0 + x[i, $1] }
+            XCTAssertEqual(sum, rowSums[i], accuracy: 1e-9 * max(1, abs(rowSums[i])), "X row \(i)")
+        }
+        let obsm = try XCTUnwrap(reference["obsm"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(data.obsm.keys), Set(obsm.keys))
+        for (key, matrix) in data.obsm {
+            let expected = try XCTUnwrap(obsm[key])
+            let sum = try XCTUnwrap(expected["sum"] as? Double)
+            XCTAssertEqual(matrix.storage.reduce(0, +), sum, accuracy: 1e-9 * max(1, abs(sum)), key)
+            let firstRow = try XCTUnwrap(expected["first_row"] as? [Double], key)
+            XCTAssertEqual(firstRow.count, matrix.cols, key)
+            for (j, value) in firstRow.enumerated() {
+                XCTAssertEqual(matrix[0, j], value, accuracy: 1e-12 * max(1e-300, abs(value)), "\(key)[0, \(j)]")
+            }
+        }
+        let raw = try XCTUnwrap(reference["raw"] as? [String: Any])
+        let rawData = try XCTUnwrap(data.raw)
+        XCTAssertEqual(rawData.var.index, raw["var_names"] as? [String])
+        guard case .sparse(let rawX) = rawData.X else { return XCTFail("raw.X should stay CSR") }
+        let rawSum = try XCTUnwrap(raw["x_sum"] as? Double)
+        XCTAssertEqual(rawX.data.reduce(0, +), rawSum, accuracy: 1e-9 * abs(rawSum))
+    }
+
     // MARK: helpers
+
+    static func assertColumns(_ columns: [AnnDataSummary.ObsColumn], equal reference: Any?, _ label: String) throws {
+        let expected = try XCTUnwrap(reference as? [String: [String: Any]], "\(label): no reference")
+        XCTAssertEqual(Set(columns.map(\.name)), Set(expected.keys), label)
+        for column in columns {
+            let described = try XCTUnwrap(expected[column.name], "\(label) \(column.name)")
+            XCTAssertEqual(column.type, described["type"] as? String, "\(label) \(column.name)")
+            XCTAssertEqual(column.missing, described["missing"] as? Int, "\(label) \(column.name)")
+            if let categories = described["categories"] as? [String: Int] {
+                XCTAssertEqual(column.categoryCounts.count, categories.count, "\(label) \(column.name)")
+                for (category, count) in column.categoryCounts {
+                    XCTAssertEqual(categories[category], count, "\(label) \(column.name) \(category)")
+                }
+            }
+        }
+    }
 
     private func assertMatrix(_ matrix: Matrix<Double>, equals reference: Any?, _ label: String) throws {
         let rows = try XCTUnwrap(reference as? [[Any]], "\(label): no reference")
@@ -137,7 +223,9 @@ final class FixtureReadingTests: XCTestCase {
                     XCTAssertEqual(Double(v[i]), (value as? NSNumber)?.doubleValue, "\(label).\(name)[\(i)]")
                 case .double(let v):
                     if value is NSNull { XCTAssertTrue(v[i].isNaN, "\(label).\(name)[\(i)]") } else {
-                        XCTAssertEqual(v[i], (value as? NSNumber)?.doubleValue, "\(label).\(name)[\(i)]")
+                        // Same IEEE numbers; the slack covers Foundation's JSON number parsing.
+                        let expected = try XCTUnwrap((value as? NSNumber)?.doubleValue, "\(label).\(name)[\(i)]")
+                        XCTAssertEqual(v[i], expected, accuracy: 1e-12 * max(1e-300, abs(expected)), "\(label).\(name)[\(i)]")
                     }
                 case .bool(let v):
                     XCTAssertEqual(v[i], (value as? NSNumber)?.boolValue, "\(label).\(name)[\(i)]")

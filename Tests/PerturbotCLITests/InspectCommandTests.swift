@@ -14,14 +14,39 @@ final class InspectCommandTests: XCTestCase {
             let printed = try XCTUnwrap(
                 JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], name)
             let expected = try XCTUnwrap(TestPaths.expectation(name)["inspect"] as? [String: Any])
-            XCTAssertEqual(Set(printed.keys), ["n_obs", "n_vars", "x", "obs", "obsm", "x_sum"], name)
-            let xSum = try XCTUnwrap(expected["x_sum"] as? Double)
-            XCTAssertEqual(try XCTUnwrap(printed["x_sum"] as? Double), xSum, accuracy: 1e-6 * max(1, abs(xSum)), name)
-            var exact = printed, reference = expected
-            exact["x_sum"] = nil
-            reference["x_sum"] = nil
-            XCTAssertEqual(NSDictionary(dictionary: exact), NSDictionary(dictionary: reference), name)
+            try assertInspectJSON(printed, matches: expected, name)
         }
+    }
+
+    /// scanpy's own bundled file (anndata 0.6 layout) is described as anndata 0.12 reports it
+    /// (Tests/Fixtures/scanpy/pbmc68k_reduced.json, scripts/fixtures/make_legacy_h5ad_fixtures.py).
+    func testScanpyBundledPBMCFileMatchesAnndata() throws {
+        guard let file = ScanpyBundledFile.pbmc68kReduced() else {
+            if ProcessRunner.isCI { return XCTFail(ScanpyBundledFile.skipReason) }
+            throw XCTSkip(ScanpyBundledFile.skipReason)
+        }
+        let result = try run(["inspect", file, "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let printed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let expected = try XCTUnwrap(ScanpyBundledFile.expectation()["inspect"] as? [String: Any])
+        try assertInspectJSON(printed, matches: expected, "pbmc68k_reduced")
+        let text = try run(["inspect", file])
+        XCTAssertTrue(text.stdout.contains("layout  anndata 0.6 (compound datasets)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("raw     700 obs × 765 vars, X csr float32"), text.stdout)
+    }
+
+    /// Every key anndata's description has is printed with the same value (X's sum to 1e-6
+    /// relative: perturbot sums in Double); older fixtures describe fewer keys.
+    private func assertInspectJSON(_ printed: [String: Any], matches expected: [String: Any], _ name: String) throws {
+        let always: Set<String> = ["n_obs", "n_vars", "x", "obs", "obsm", "x_sum", "var", "varm", "layout"]
+        XCTAssertEqual(Set(printed.keys), always.union(printed["raw"] == nil ? [] : ["raw"]), name)
+        let xSum = try XCTUnwrap(expected["x_sum"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(printed["x_sum"] as? Double), xSum, accuracy: 1e-6 * max(1, abs(xSum)), name)
+        var exact = printed.filter { expected[$0.key] != nil }, reference = expected
+        exact["x_sum"] = nil
+        reference["x_sum"] = nil
+        XCTAssertEqual(NSDictionary(dictionary: exact), NSDictionary(dictionary: reference), name)
+        if expected["varm"] != nil { XCTAssertEqual(printed["raw"] != nil, expected["raw"] != nil, name) }
     }
 
     /// JSON objects are unordered once parsed, so order is checked on the text: the file's

@@ -116,6 +116,39 @@ struct H5ValueSource {
     }
 }
 
+extension H5ValueSource {
+    /// Strings, or numbers written as strings (a numeric index or numeric categories).
+    func labels() throws -> [String] {
+        switch elementType {
+        case .string:
+            return try readStrings()
+        case .integer:
+            return try readNumbers(as: Int64.self).map { String($0) }
+        case .float:
+            return try readNumbers(as: Double.self).map { String($0) }
+        case .bool:
+            return try readBools().map { $0 ? "True" : "False" }
+        default:
+            throw owner.layoutError("\(what) should hold labels, found \(elementType.numpyName)")
+        }
+    }
+
+    /// These values as a dataframe column (bools, integers, floats or strings); nil, with an
+    /// entry in `skipped` naming `displayPath`, for a type perturbot does not load.
+    func column(displayPath: String, skipped: inout [String]) throws -> Column? {
+        switch elementType {
+        case .bool: return .bool(try readBools())
+        case .integer(let bytes, let signed) where signed || bytes < 8:
+            return .integer(try readNumbers(as: Int64.self))
+        case .integer, .float: return .double(try readNumbers(as: Double.self))
+        case .string: return .string(try readStrings())
+        default:
+            skipped.append("\(displayPath): \(elementType.numpyName) column is not loaded")
+            return nil
+        }
+    }
+}
+
 extension H5Node {
     /// The value source of this dataset.
     func datasetSource() throws -> H5ValueSource {

@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "InverseTransportTests", dependencies: ["InverseTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "Transport", "TestSupport"]),
-        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "TestSupport"]),
+        .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "LinearAlgebra", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

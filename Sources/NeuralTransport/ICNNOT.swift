@@ -46,6 +46,7 @@ public struct ICNNOTEstimator: MapEstimator, Equatable {
 
     func train<Scalar: TransportScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ rng: inout SeededRNG) throws -> ICNNMap<Scalar> {
         var training = try ICNNOTTraining(settings: self, source: x, target: y, rng: &rng)
+        training.reporter = TrainingReporter(method: "icnn", steps: iterations)
         BLASThreads.withSingleThread { training.run(iterations: iterations, rng: &rng) }
         return ICNNMap(g: training.g, iterations: iterations)
     }
@@ -77,6 +78,9 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
     /// The displacement penalty λ·E_x[τ(∇g(x) − x)] added to g's loss; none when nil or λ = 0.
     var displacementPenalty: DisplacementPenalty?
     var lambda = 0.0
+    /// Reports the outer iterations done so far to the thread's progress sink.
+    var reporter: TrainingReporter?
+    private(set) var completedIterations = 0
 
     init(settings: ICNNOTEstimator, source: Matrix<Scalar>, target: Matrix<Scalar>, rng: inout SeededRNG) throws {
         try settings.validate(source, target)
@@ -128,6 +132,8 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
             }
             fOptimiser.update(&self.f, gradient: chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }.flattened)
             self.f.clampHiddenWeights()
+            completedIterations += 1
+            if reporter?.isDue(completedIterations) == true { reporter?.report(step: completedIterations) }
         }
     }
 

@@ -86,6 +86,7 @@ public struct MongeGapEstimator: MapEstimator, Equatable {
         let options = sinkhornOptions
         var unconverged = 0
         var last = (divergence: Double.nan, gap: Double.nan)
+        var reporter = TrainingReporter(method: "monge_gap", steps: iterations)
         for step in 0..<iterations {
             let source = x.rows(at: (0..<batchSize).map { _ in rng.bounded(x.rows) })
             let target = y.rows(at: (0..<batchSize).map { _ in rng.bounded(y.rows) })
@@ -107,6 +108,9 @@ public struct MongeGapEstimator: MapEstimator, Equatable {
             if isLast { last.divergence = fitting.value }
             if !converged { unconverged += 1 }
             optimiser.update(&network, gradient: network.parameterGradients(source, outputGradient: gradient))
+            if reporter.isDue(step + 1) {
+                reporter.report(step: step + 1, detail: unconverged > 0 ? "(\(unconverged) unconverged Sinkhorn steps)" : nil)
+            }
         }
         return MongeGapMap(network: network, iterations: iterations, unconvergedSteps: unconverged,
                            finalDivergence: last.divergence, finalMongeGap: regularizerStrength > 0 ? last.gap : 0)

@@ -117,6 +117,12 @@ public struct SparseICNNEstimator: MapEstimator, Equatable {
         var run = try ICNNOTTraining(settings: training, source: x, target: y, rng: &rng)
         run.displacementPenalty = penalty
         run.lambda = initialLambda
+        // The most outer iterations the search can take; it often stops short of it.
+        var raises = 0
+        if case .dimensionThreshold = mode { raises = maximumRaises * adjustIterations }
+        run.reporter = TrainingReporter(
+            method: "sparse_icnn",
+            steps: initIterations + raises + annealing.temperatures.count * (adjustIterations + smoothIterations))
         let size = Swift.min(evaluationSize, x.rows, y.rows)
         let sampleX = x.rows(at: (0..<size).map { _ in rng.bounded(x.rows) })
         let sampleY = y.rows(at: (0..<size).map { _ in rng.bounded(y.rows) })

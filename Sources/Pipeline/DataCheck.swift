@@ -94,6 +94,7 @@ public enum DataCheck {
                                        at: components.location))
             }
         }
+        found += splitIssues(spec, counts: counts, selected: selected, fittedCells: fittedCells)
         if spec.pca == .disabled {
             for (index, entry) in dimensions.enumerated() {
                 if let earlier = dimensions[..<index].first(where: { $0.count == entry.count }) {
@@ -113,6 +114,41 @@ public enum DataCheck {
                 found.append(SpecIssue("data.true_map: obsm '\(trueMap.value)' is \(stored.shape.map(String.init).joined(separator: " × ")), expected \(summary.nObs) × \(entry.count) (one true image per cell, in the space of '\(entry.features.value)')",
                                        at: trueMap.location))
             }
+        }
+        return found
+    }
+
+    /// Each split needs 2 cells of every label (one to fit, one to test); with PCA, a training
+    /// part with fewer cells than components spans fewer dimensions than the fit is asked to map.
+    private static func splitIssues(_ spec: PipelineSpec, counts: [String: Int], selected: [String], fittedCells: Int) -> [SpecIssue] {
+        let control = spec.data.control.value
+        let labels = [control] + selected.filter { $0 != control }
+        var found: [SpecIssue] = []
+        let fraction = spec.split.testFraction
+        func trainingCells(_ n: Int) -> Int {
+            n - Swift.min(n - 1, Swift.max(1, Int((fraction * Double(n)).rounded())))
+        }
+        for label in labels where counts[label] == 1 {
+            var location = spec.data.conditionKey.location
+            if label == control {
+                location = spec.data.control.location
+            } else if case .list(let drugs) = spec.drugs, let entry = drugs.first(where: { $0.value == label }) {
+                location = entry.location
+            }
+            found.append(SpecIssue("split: '\(label)' has 1 cell; a split needs at least 2 of each label (one to fit, one to test)",
+                                   at: location))
+        }
+        guard spec.pca != .disabled else { return found }
+        // Sizes the PCA itself cannot fit are reported once, above.
+        for components in spec.pcaComponents where components.value <= fittedCells - 1 {
+            let short = labels.compactMap { label -> String? in
+                guard let n = counts[label], n >= 2 else { return nil }
+                let train = trainingCells(n)
+                return train < components.value ? "'\(label)' (\(n) cells, \(train) to fit)" : nil
+            }
+            guard !short.isEmpty else { continue }
+            found.append(SpecIssue("pca.components: \(components.value) components but with test_fraction \(fraction) each split fits on fewer cells than that for \(short.joined(separator: ", ")); those cells span fewer dimensions than the map is fitted in — lower pca.components or leave the label out",
+                                   at: components.location))
         }
         return found
     }

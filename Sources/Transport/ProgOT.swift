@@ -145,6 +145,7 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
         var warm: SinkhornPotentials<Scalar>?
         var lastSolution: SinkhornResult<Scalar>?
         var lastSource = x
+        var reporter = TrainingReporter(method: debiased ? "progot (debiased)" : "progot", steps: steps, interval: 0)
         for ((alpha, epsilon), threshold) in zip(zip(alphas, epsilons), thresholds) {
             var options = sinkhorn
             options.epsilon = .fixed(epsilon)
@@ -168,6 +169,11 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
                 }
             }
             fitted.append(step)
+            if reporter.isDue(fitted.count) {
+                let detail = String(format: "ε %.3g, %d Sinkhorn iterations%@", epsilon, step.iterations,
+                                    step.converged ? "" : " (not converged)")
+                reporter.report(step: fitted.count, detail: detail)
+            }
             lastSource = current
             current = try ProgOTMap.advance(current, by: step, target: y, cost: cost)
             iterates.append(current)

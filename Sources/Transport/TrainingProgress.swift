@@ -5,20 +5,35 @@ public struct TrainingStatus: Sendable, Equatable {
     public let method: String
     public let step: Int
     public let steps: Int
+    /// The latest loss; NaN for a fit that does not compute one along the way.
     public let loss: Double
     public let elapsedSeconds: Double
+    /// What else the step says (ProgOT: its ε and Sinkhorn iterations).
+    public let detail: String?
 
-    public init(method: String, step: Int, steps: Int, loss: Double, elapsedSeconds: Double) {
+    public init(method: String, step: Int, steps: Int, loss: Double, elapsedSeconds: Double, detail: String? = nil) {
         self.method = method
         self.step = step
         self.steps = steps
         self.loss = loss
         self.elapsedSeconds = elapsedSeconds
+        self.detail = detail
     }
 
-    /// "egnot step 120/2000 loss -0.0312 12s", the form the progress line appends.
+    /// Seconds the fit still needs at its pace so far, nil before its first step.
+    public var remainingSeconds: Double? {
+        guard step > 0, steps >= step else { return nil }
+        return elapsedSeconds / Double(step) * Double(steps - step)
+    }
+
+    /// "egnot step 120/2000 loss -0.0312 12s eta 188s", the form the progress line appends.
     public var summary: String {
-        String(format: "%@ step %d/%d loss %.4g %.0fs", method, step, steps, loss, elapsedSeconds)
+        var text = String(format: "%@ step %d/%d", method, step, steps)
+        if !loss.isNaN { text += String(format: " loss %.4g", loss) }
+        if let detail { text += " " + detail }
+        text += String(format: " %.0fs", elapsedSeconds)
+        if let remaining = remainingSeconds, step < steps { text += String(format: " eta %.0fs", remaining) }
+        return text
     }
 }
 
@@ -79,8 +94,9 @@ public struct TrainingReporter: Sendable {
         return Double(DispatchTime.now().uptimeNanoseconds - lastReport) / 1e9 >= interval
     }
 
-    public mutating func report(step: Int, loss: Double) {
+    public mutating func report(step: Int, loss: Double = .nan, detail: String? = nil) {
         lastReport = DispatchTime.now().uptimeNanoseconds
-        TrainingProgress.report(TrainingStatus(method: method, step: step, steps: steps, loss: loss, elapsedSeconds: elapsedSeconds))
+        TrainingProgress.report(TrainingStatus(method: method, step: step, steps: steps, loss: loss,
+                                               elapsedSeconds: elapsedSeconds, detail: detail))
     }
 }

@@ -24,6 +24,15 @@ struct Validate: ParsableCommand {
             let spec = try preparing {
                 skipData ? try SpecParser.parse(file: file) : try Runner.prepare(file: file, cacheDirectory: nil).0
             }
+            if !skipData {
+                let findings = try preparing {
+                    try FeatureValuesCheck.check(spec, dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: file))
+                }
+                if !findings.issues.isEmpty { throw MultiLineError(lines: PipelineSpecError(file: file, issues: findings.issues).lines) }
+                for note in PipelineSpecError(file: file, issues: findings.notes).lines {
+                    FileHandle.standardError.write(Data("perturbot: \(note)\n".utf8))
+                }
+            }
             let drugs: String
             switch spec.drugs {
             case .all: drugs = "all drugs"

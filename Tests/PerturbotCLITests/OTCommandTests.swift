@@ -172,6 +172,23 @@ final class OTCommandTests: XCTestCase {
         XCTAssertTrue(deterministic.stderr.contains("--samples-per-point needs a stochastic map (--map egnot)"), deterministic.stderr)
     }
 
+    /// Every iterative map reports its steps to stderr (first and last when not a terminal;
+    /// redrawn in place, with its ETA, on one).
+    func testNeuralAndProgressiveFitsReportTheirSteps() throws {
+        let out = try TestPaths.scratchDirectory().appendingPathComponent("moved.csv").path
+        let cases: [(arguments: [String], fragments: [String])] = [
+            (["--map", "icnn", "--iterations", "30"], ["icnn step 1/30", "icnn step 30/30"]),
+            (["--map", "monge_gap", "--iterations", "5"], ["monge_gap step 1/5", "monge_gap step 5/5"]),
+            (["--map", "progot", "--steps", "4"], ["progot step 1/4 ε ", "progot step 4/4 ε ", "Sinkhorn iterations"]),
+        ]
+        for (arguments, fragments) in cases {
+            let result = try CLI.run(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv")]
+                                     + arguments + ["--apply", fixture("medium_query.csv"), "--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            for fragment in fragments { XCTAssertTrue(result.stderr.contains(fragment), "\(arguments): \(result.stderr)") }
+        }
+    }
+
     func testProgOTPrintsEveryStepAndTakesPipelineParameters() throws {
         let scratch = try TestPaths.scratchDirectory()
         let out = scratch.appendingPathComponent("progot.csv").path

@@ -1,4 +1,6 @@
+import AnnData
 import Foundation
+import LinearAlgebra
 import TestSupport
 import XCTest
 
@@ -39,23 +41,71 @@ final class ValidateCommandTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("perturbot: error: \(file):3:20: drugs: no cells labelled 'imatinib'"), lines[1])
     }
 
-    /// 50 genes but 20 control + 2 × 4 treated cells: 40 components cannot all carry variance.
+    /// 50 genes but 20 control + 2 × 10 treated cells: 45 components cannot all carry variance.
     func testMoreComponentsThanFittedCellsIsOneLine() throws {
         let folder = try TestPaths.scratchDirectory()
         let data = folder.appendingPathComponent("tiny.h5ad").path
         XCTAssertEqual(try CLI.run(["generate", "scrna-like", "--out", data, "--genes", "50", "--control-cells", "20",
-                                    "--cells-per-drug", "4"]).status, 0)
+                                    "--cells-per-drug", "10"]).status, 0)
         let file = try pipeline("""
             name: tiny
             data: { path: \(data), condition_key: drug, control: control }
             drugs: [belinostat, hesperadin]
-            pca: { components: [8, 40] }
+            pca: { components: [4, 45] }
             split: { test_fraction: 0.25, seeds: [0] }
             methods: { id: { solver: identity } }
             """)
         try CLI.assertOneLineError(["validate", file], [
-            "\(file):4:24: pca.components: 40 components but the PCA is fitted on 28 cells (the control and the selected drugs), so at most 27 carry variance",
+            "\(file):4:24: pca.components: 45 components but the PCA is fitted on 40 cells (the control and the selected drugs), so at most 39 carry variance",
         ])
+        // 10 cells with a quarter held out leave 7 to fit: 8 components ask for more dimensions
+        // than those cells span; the control's 15 training cells are enough.
+        let split = try pipeline(try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "[4, 45]", with: "[4, 8]"))
+        try CLI.assertOneLineError(["validate", split], [
+            "\(split):4:24: pca.components: 8 components but with test_fraction 0.25 each split fits on fewer cells than that for 'belinostat' (10 cells, 7 to fit), 'hesperadin' (10 cells, 7 to fit)",
+        ])
+    }
+
+    /// The feature values: NaN/infinite values and an all-constant X fail with the features
+    /// named and counted; a few constant features only get a note.
+    func testFeatureValuesAreChecked() throws {
+        let folder = try TestPaths.scratchDirectory()
+        func write(_ name: String, _ value: (Int, Int) -> Float) throws -> String {
+            let n = 12, d = 4
+            var x = Matrix<Float>(rows: n, cols: d)
+            for i in 0..<n { for j in 0..<d { x[i, j] = value(i, j) } }
+            let obs = try { () throws -> DataFrame in
+                var frame = DataFrame(index: (0..<n).map { "cell\($0)" })
+                try frame.setColumn("drug", .categorical(Categorical(values: (0..<n).map { $0 < 6 ? "control" : "cisplatin" })))
+                return frame
+            }()
+            let path = folder.appendingPathComponent("\(name).h5ad").path
+            try AnnDataWriter.write(AnnData(X: .dense(x), obs: obs, var: DataFrame(index: ["Ki67", "pRB", "p21", "DAPI"])), to: path)
+            return path
+        }
+        func pipelineFor(_ data: String) throws -> String {
+            try pipeline("""
+                name: values
+                data: { path: \(data), condition_key: drug, control: control }
+                drugs: [cisplatin]
+                pca: { components: [2] }
+                split: { test_fraction: 0.25, seeds: [0] }
+                methods: { id: { solver: identity } }
+                """)
+        }
+        let nonFinite = try pipelineFor(write("nan") { i, j in
+            j == 1 && i < 2 ? .nan : (j == 3 && i == 5 ? .infinity : Float(i * 4 + j))
+        })
+        try CLI.assertOneLineError(["validate", nonFinite], [
+            "\(nonFinite):2:", "data.features: X has 3 NaN or infinite values in 2 features (pRB: 2, DAPI: 1)",
+        ])
+        let constant = try pipelineFor(write("constant") { _, j in Float(j) })
+        try CLI.assertOneLineError(["validate", constant], ["data.features: all 4 features of X are constant over the 12 cells"])
+        let someConstant = try pipelineFor(write("some") { i, j in j == 2 ? 7 : Float(i * j) })
+        let result = try CLI.run(["validate", someConstant])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("note: data.features: X has 2 constant features (Ki67, p21); they carry no signal"),
+                      result.stderr)
     }
 
     func testMissingDataFileNamesThePathLine() throws {
@@ -69,7 +119,7 @@ final class ValidateCommandTests: XCTestCase {
     func testBundledPipelinesAreValid() throws {
         let folder = TestPaths.repository.appendingPathComponent("pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files, ["4i.yaml", "demo-neural.yaml", "demo.yaml", "iot-graph.yaml", "map-estimation.yaml", "sciplex-like.yaml", "sciplex.yaml", "scrna-sparsity.yaml"])
+        XCTAssertEqual(files, ["4i.yaml", "demo-neural.yaml", "demo.yaml", "iot-graph.yaml", "map-estimation.yaml", "pbmc68k.yaml", "sciplex-like.yaml", "sciplex.yaml", "scrna-sparsity.yaml"])
         for name in files {
             let result = try CLI.run(["validate", folder.appendingPathComponent(name).path, "--skip-data"])
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")

@@ -106,6 +106,27 @@ public enum AnnDataReader {
         }
     }
 
+    /// The obs names (the cells' index) alone, without reading X or the obs columns.
+    public static func obsNames(_ path: String) throws -> [String] {
+        try HDF5Library.withLock {
+            let root = try H5File.openRoot(path)
+            guard let obs = try root.child("obs") else {
+                throw AnnDataError(.missingElement, file: path, element: "obs", detail: "element is missing")
+            }
+            if try obs.isCompoundDataset() {
+                guard let index = try obs.compoundMembers().first else {
+                    throw obs.layoutError("compound dataframe has no fields (the first field is the index)")
+                }
+                return try obs.memberSource(index).labels()
+            }
+            let indexName = try obs.stringAttribute("_index") ?? "_index"
+            guard let index = try obs.child(indexName) else {
+                throw AnnDataError(.invalidLayout, file: path, element: "obs/\(indexName)", detail: "is missing")
+            }
+            return try index.readLabels()
+        }
+    }
+
     /// `raw/X` + `raw/var` (anndata ≥ 0.7) or `raw.X` + `raw.var` (anndata 0.6); nil when absent.
     private static func readRaw<Scalar: BLASScalar>(
         _ root: H5Node, as _: Scalar.Type, rows: Int, sparse: SparseHandling, skipped: inout [String]

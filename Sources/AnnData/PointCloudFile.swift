@@ -72,6 +72,12 @@ public enum PointCloudFile {
                     }
                     rows += 1
                 }
+                // A writer ends every row with a line break; a file that stops inside its last
+                // row may have been cut in the middle of a number, which would still parse.
+                if lineEnd == end, count > 0 {
+                    throw PointCloudFileError(path: path, location: "line \(line)",
+                                              message: "the last row has no line break at its end, so the file may be cut off in the middle of a number (add a line break if the row is complete)")
+                }
                 position = lineEnd + 1
             }
         }

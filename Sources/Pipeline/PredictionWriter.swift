@@ -7,16 +7,21 @@ import Stages
 /// control cells, the test treated cells and every method's prediction for every seed.
 ///
 /// X is in feature space (the PCA inverse: mean + scores·components), obsm `X_pca` holds the PCA
-/// coordinates the metrics were computed in, and obs has `drug`, `split` (always `test`),
-/// `method` (`control`, `treated`, or the method's name) and `seed`. With `pca: none`, X holds
-/// the points the metrics were computed in and there is no `X_pca`; the file is then named
-/// after the feature dimension (`<drug>_d<D>.h5ad`).
+/// coordinates the metrics were computed in. Every row traces back to a cell of the data file:
+/// obs names are `<cell>:seed<s>` for the observed test cells and `<cell>:<method>:seed<s>` for
+/// the prediction of control cell `<cell>` (a cell is in several seeds' test sets, so the seed
+/// keeps the names unique), and obs has `source_cell` (the data file's obs name), `condition`
+/// (`control`, `treated` or `predicted`), `drug` (the control label on control rows; the drug
+/// the map was fitted for on predicted rows), `method` (`control`, `treated`, or the method's
+/// name), `split` (always `test`) and `seed`. With `pca: none`, X holds the points the metrics
+/// were computed in and there is no `X_pca`; the file is then named after the feature
+/// dimension (`<drug>_d<D>.h5ad`).
 enum PredictionWriter {
     static let folderName = "predictions"
 
     /// Writes `predictions/<drug>_d<k>.h5ad` under `folder`; returns the files written.
     @discardableResult
-    static func write(spec: PipelineSpec, plan: Plan, cache: TaskCache, folder: URL) throws -> [URL] {
+    static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache, folder: URL) throws -> [URL] {
         let output = folder.appendingPathComponent(folderName)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let decoder = JSONDecoder()
@@ -25,6 +30,8 @@ enum PredictionWriter {
             return try decoder.decode(T.self, from: cache.read(task.key, file: file))
         }
         var written: [URL] = []
+        let cellNames = try AnnDataReader.obsNames(DataCheck.resolvedDataPath(spec, pipelineFile: pipelineFile))
+        let controlLabel = spec.data.control.value
         for space in plan.spaces {
             let d = space.components
             let pca: PCAOutput?, points: Matrix<Float>, featureNames: [String]
@@ -35,35 +42,45 @@ enum PredictionWriter {
                 let loaded = try read(space.source, "loaded.json", as: LoadedData.self)
                 (pca, points, featureNames) = (nil, loaded.features, loaded.featureNames)
             }
+            guard cellNames.count == points.rows else {
+                throw PipelineError.plan("\(spec.data.path.value): \(cellNames.count) obs names but \(points.rows) loaded cells; the data file changed since the run")
+            }
             for drug in plan.drugs {
-                var scores: [[Float]] = [], methods: [String] = [], seeds: [Int64] = []
-                func append(_ points: Matrix<Float>, _ method: String, _ seed: UInt64) {
-                    for i in 0..<points.rows {
-                        scores.append(Array(points.row(i)))
-                        methods.append(method)
-                        seeds.append(Int64(seed))
-                    }
-                }
+                var scores: [[Float]] = [], rows = PredictionRows()
                 for seed in spec.split.seeds {
                     let split = try read("split/\(drug)/seed\(seed)", "split.json", as: DrugSplit.self)
                     let control = points.rows(at: split.testControl)
-                    append(control, "control", seed)
-                    append(points.rows(at: split.testTreated), "treated", seed)
+                    func append(_ points: Matrix<Float>, cells: [Int], condition: String, drug rowDrug: String, method: String) {
+                        for (i, cell) in cells.enumerated() {
+                            scores.append(Array(points.row(i)))
+                            let name = cellNames[cell]
+                            rows.names.append(condition == "predicted" ? "\(name):\(method):seed\(seed)" : "\(name):seed\(seed)")
+                            rows.sourceCells.append(name)
+                            rows.conditions.append(condition)
+                            rows.drugs.append(rowDrug)
+                            rows.methods.append(method)
+                            rows.seeds.append(Int64(seed))
+                        }
+                    }
+                    append(control, cells: split.testControl, condition: "control", drug: controlLabel, method: "control")
+                    append(points.rows(at: split.testTreated), cells: split.testTreated, condition: "treated", drug: drug, method: "treated")
                     for method in spec.methods {
                         let id = "solve/\(drug)/d\(d)/seed\(seed)/\(method.name)"
                         guard let task = plan.task(id), cache.contains(task.key),
                               let solver = SolverRegistry.solver(named: method.solver) else { continue }
                         let map = try solver.decodeMap(cache.read(task.key, file: "map.json"))
-                        append(try map.transport(control), method.name, seed)
+                        append(try map.transport(control), cells: split.testControl, condition: "predicted", drug: drug, method: method.name)
                     }
                 }
                 guard !scores.isEmpty else { continue }
                 let pcaScores = Matrix<Float>(rows: scores.count, cols: d) { i, j in scores[i][j] }
-                var obs = DataFrame(index: (0..<scores.count).map { "prediction\($0)" })
-                try obs.setColumn("drug", .categorical(Categorical(values: Array(repeating: drug, count: scores.count))))
+                var obs = DataFrame(index: rows.names)
+                try obs.setColumn("source_cell", .string(rows.sourceCells))
+                try obs.setColumn("condition", .categorical(Categorical(values: rows.conditions)))
+                try obs.setColumn("drug", .categorical(Categorical(values: rows.drugs)))
+                try obs.setColumn("method", .categorical(Categorical(values: rows.methods)))
                 try obs.setColumn("split", .categorical(Categorical(values: Array(repeating: "test", count: scores.count))))
-                try obs.setColumn("method", .categorical(Categorical(values: methods)))
-                try obs.setColumn("seed", .integer(seeds))
+                try obs.setColumn("seed", .integer(rows.seeds))
                 let featureCount = pca?.model.featureCount ?? d
                 let names = featureNames.count == featureCount ? featureNames : (0..<featureCount).map { "feature\($0)" }
                 let data = AnnData<Float>(
@@ -76,4 +93,14 @@ enum PredictionWriter {
         }
         return written
     }
+}
+
+/// The obs columns of a predictions file, one entry per row.
+private struct PredictionRows {
+    var names: [String] = []
+    var sourceCells: [String] = []
+    var conditions: [String] = []
+    var drugs: [String] = []
+    var methods: [String] = []
+    var seeds: [Int64] = []
 }

@@ -101,7 +101,7 @@ public enum ReportWriter {
         }
         return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in
             guard spec.report.savePredictions else { return [] }
-            try PredictionWriter.write(spec: spec, plan: plan, cache: cache, folder: temporary)
+            try PredictionWriter.write(spec: spec, pipelineFile: pipelineFile, plan: plan, cache: cache, folder: temporary)
             return [PredictionWriter.folderName]
         }
     }

@@ -264,6 +264,7 @@ final class OTCommandTests: XCTestCase {
         let empty = try file("empty.csv", "\n\n")
         let twoD = try file("two.csv", "1,2\n3,4\n")
         let blankField = try file("blank.csv", "1,,3\n")
+        let cut = try file("cut.csv", "1,2,3\n4,5,6.2")  // a download stopped inside 6.25
         let notNpy = try file("fake.npy", "1,2,3\n")
         let vector = scratch.appendingPathComponent("vector.npy").path
         try NumpyTestFile.float64([[1, 2, 3]], shapeOverride: "(3,)").write(to: URL(fileURLWithPath: vector))
@@ -279,6 +280,7 @@ final class OTCommandTests: XCTestCase {
             (["ot", "--source", empty, "--target", good], [empty, "no points"]),
             (["ot", "--source", good, "--target", twoD], [good, "3 coordinates", twoD, "2"]),
             (["ot", "--source", blankField, "--target", good], [blankField, "line 1, column 2", "empty value"]),
+            (["ot", "--source", cut, "--target", good], [cut, "line 2", "no line break", "cut off in the middle of a number"]),
             (["ot", "--source", notNpy, "--target", good], [notNpy, "not a NumPy .npy file"]),
             (["ot", "--source", vector, "--target", good], [vector, "shape", "not 2-D"]),
             (["ot", "--source", truncated, "--target", good], [truncated, "truncated"]),

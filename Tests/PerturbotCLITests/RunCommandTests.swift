@@ -246,6 +246,44 @@ final class RunCommandTests: XCTestCase {
         let pcs = try XCTUnwrap(data.obsm["X_pca"])
         let control = (0..<pcs.rows).filter { method[$0] == "control" }, identity = (0..<pcs.rows).filter { method[$0] == "identity" }
         XCTAssertEqual(pcs.rows(at: control), pcs.rows(at: identity))
+
+        // Every row traces back to a cell of the data file; control rows carry the control label.
+        let cells = Set(try AnnDataReader.obsNames(folder.appendingPathComponent("demo.h5ad").path))
+        guard case .string(let sources)? = data.obs["source_cell"],
+              case .categorical(let condition)? = data.obs["condition"],
+              case .categorical(let drug)? = data.obs["drug"],
+              case .integer(let seeds)? = data.obs["seed"] else { return XCTFail("obs columns missing: \(data.obs.columnNames)") }
+        XCTAssertEqual(Set(data.obs.index).count, data.nObs, "obs names are unique")
+        for row in 0..<data.nObs {
+            XCTAssertTrue(cells.contains(sources[row]), sources[row])
+            let expectedName = condition[row] == "predicted"
+                ? "\(sources[row]):\(method[row] ?? ""):seed\(seeds[row])" : "\(sources[row]):seed\(seeds[row])"
+            XCTAssertEqual(data.obs.index[row], expectedName)
+            XCTAssertEqual(drug[row], condition[row] == "control" ? "control" : "cisplatin", data.obs.index[row])
+            XCTAssertEqual(condition[row], ["control": "control", "treated": "treated"][method[row] ?? ""] ?? "predicted")
+        }
+        // identity's prediction of a cell is that cell's own row.
+        for (c, i) in zip(control, identity) { XCTAssertEqual(sources[c], sources[i]) }
+
+        // scanpy opens the file and draws its PCA (CI installs scanpy; elsewhere a skip).
+        guard let python = ProcessRunner.pythonWithScanpy() else {
+            if ProcessRunner.isCI { return XCTFail("CI=true but no python with scanpy (set PERTURBOT_PYTHON)") }
+            throw XCTSkip("python with scanpy not available; set PERTURBOT_PYTHON")
+        }
+        let figure = folder.appendingPathComponent("pca.png").path
+        let script = """
+            import sys, matplotlib
+            matplotlib.use("Agg")
+            import scanpy as sc
+            adata = sc.read_h5ad(sys.argv[1])
+            figure = sc.pl.pca(adata, color=["condition", "method"], return_fig=True, show=False)
+            figure.savefig(sys.argv[2])
+            print(adata.n_obs, adata.obs_names[-1], adata.obs["source_cell"].iloc[-1])
+            """
+        let drawn = try ProcessRunner.run(python, ["-c", script, path, figure])
+        XCTAssertEqual(drawn.status, 0, drawn.stderr)
+        XCTAssertTrue(drawn.stdout.hasPrefix("\(data.nObs) \(data.obs.index[data.nObs - 1]) \(sources[data.nObs - 1])"), drawn.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: figure))
     }
 
     func testICNNSolverRunsInThePipeline() throws {

@@ -47,6 +47,14 @@ public enum ProcessRunner {
         return candidate
     }
 
+    /// The Python that has scanpy (CI's venv, PERTURBOT_PYTHON), if any; found without importing it.
+    public static func pythonWithScanpy() -> String? {
+        let candidate = ProcessInfo.processInfo.environment["PERTURBOT_PYTHON"] ?? "python3"
+        let check = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('scanpy') else 1)"
+        guard let result = try? run(candidate, ["-c", check]), result.status == 0 else { return nil }
+        return candidate
+    }
+
     public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// `scripts/fixtures/h5ad_worker.py`, found from this source file's location.

@@ -94,7 +94,7 @@ public enum DataCheck {
                                        at: components.location))
             }
         }
-        found += splitIssues(spec, counts: counts, selected: selected, fittedCells: fittedCells)
+        found += singleCellLabels(spec, counts: counts, selected: selected)
         if spec.pca == .disabled {
             for (index, entry) in dimensions.enumerated() {
                 if let earlier = dimensions[..<index].first(where: { $0.count == entry.count }) {
@@ -118,38 +118,41 @@ public enum DataCheck {
         return found
     }
 
-    /// Each split needs 2 cells of every label (one to fit, one to test); with PCA, a training
-    /// part with fewer cells than components spans fewer dimensions than the fit is asked to map.
-    private static func splitIssues(_ spec: PipelineSpec, counts: [String: Int], selected: [String], fittedCells: Int) -> [SpecIssue] {
+    /// Each split needs 2 cells of every label (one to fit, one to test).
+    private static func singleCellLabels(_ spec: PipelineSpec, counts: [String: Int], selected: [String]) -> [SpecIssue] {
         let control = spec.data.control.value
-        let labels = [control] + selected.filter { $0 != control }
-        var found: [SpecIssue] = []
-        let fraction = spec.split.testFraction
-        func trainingCells(_ n: Int) -> Int {
-            n - Swift.min(n - 1, Swift.max(1, Int((fraction * Double(n)).rounded())))
-        }
-        for label in labels where counts[label] == 1 {
+        return ([control] + selected.filter { $0 != control }).filter { counts[$0] == 1 }.map { label in
             var location = spec.data.conditionKey.location
             if label == control {
                 location = spec.data.control.location
             } else if case .list(let drugs) = spec.drugs, let entry = drugs.first(where: { $0.value == label }) {
                 location = entry.location
             }
-            found.append(SpecIssue("split: '\(label)' has 1 cell; a split needs at least 2 of each label (one to fit, one to test)",
-                                   at: location))
+            return SpecIssue("split: '\(label)' has 1 cell; a split needs at least 2 of each label (one to fit, one to test)", at: location)
         }
-        guard spec.pca != .disabled else { return found }
-        // Sizes the PCA itself cannot fit are reported once, above.
-        for components in spec.pcaComponents where components.value <= fittedCells - 1 {
+    }
+
+    /// Notes, not errors: with PCA, labels whose training part of a split has fewer cells than a
+    /// requested component count, so the fitted cells span fewer dimensions than the map lives
+    /// in (it still runs; tiny test pipelines do this on purpose).
+    public static func splitNotes(_ spec: PipelineSpec, against summary: AnnDataSummary) -> [SpecIssue] {
+        guard spec.pca != .disabled,
+              let column = summary.obs.first(where: { $0.name == spec.data.conditionKey.value }) else { return [] }
+        let counts = Dictionary(column.categoryCounts.map { ($0.name, $0.count) }, uniquingKeysWith: +)
+        let control = spec.data.control.value
+        let selected: [String]
+        if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = counts.keys.sorted().filter { $0 != control } }
+        let labels = [control] + selected.filter { $0 != control }
+        let fraction = spec.split.testFraction
+        return spec.pcaComponents.compactMap { components in
             let short = labels.compactMap { label -> String? in
                 guard let n = counts[label], n >= 2 else { return nil }
-                let train = trainingCells(n)
+                let train = n - Swift.min(n - 1, Swift.max(1, Int((fraction * Double(n)).rounded())))
                 return train < components.value ? "'\(label)' (\(n) cells, \(train) to fit)" : nil
             }
-            guard !short.isEmpty else { continue }
-            found.append(SpecIssue("pca.components: \(components.value) components but with test_fraction \(fraction) each split fits on fewer cells than that for \(short.joined(separator: ", ")); those cells span fewer dimensions than the map is fitted in — lower pca.components or leave the label out",
-                                   at: components.location))
+            guard !short.isEmpty else { return nil }
+            return SpecIssue("note: pca.components: \(components.value) components but with test_fraction \(fraction) each split fits on fewer cells than that for \(short.joined(separator: ", ")); those cells span fewer dimensions than the map is fitted in",
+                             at: components.location)
         }
-        return found
     }
 }

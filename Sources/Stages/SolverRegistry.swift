@@ -174,6 +174,8 @@ public enum SolverRegistry {
                 ParameterSchema(name: "start_epsilon_scale", kind: .positiveNumber, help: "start ε as a multiple of OTT's default (1)"),
                 ParameterSchema(name: "held_out_fraction", kind: .fraction, help: "target fraction held out to tune the end ε (0.1)"),
                 ParameterSchema(name: "debiased", kind: .flag, help: "debiased map at every step (false)"),
+                ParameterSchema(name: "start_at_least_end", kind: .flag,
+                                help: "start ε raised to the tuned end ε when that is larger, so ε never rises (false)"),
                 ParameterSchema(name: "warm_start", kind: .flag, help: "start each step from the last potentials × (1 − α) (true)"),
                 ParameterSchema(name: "start_threshold", kind: .positiveNumber,
                                 help: "threshold of step 1, falling geometrically to `threshold` at step K (0.01; equal to `threshold`: one threshold for every step)"),
@@ -191,6 +193,7 @@ public enum SolverRegistry {
             }
             if case .flag(let on)? = parameters["debiased"] { estimator.debiased = on }
             if case .flag(let on)? = parameters["warm_start"] { estimator.warmStart = on }
+            if case .flag(let on)? = parameters["start_at_least_end"] { estimator.startAtLeastEnd = on }
             if let value = parameters["start_threshold"]?.number { estimator.startThreshold = value }
             return estimator
         },

@@ -62,6 +62,10 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
     /// what OTT-JAX's `PNormP` barycenter with weights (1 − α, α) gives as well. Debiased steps
     /// need the squared-Euclidean cost.
     public var cost: GroundCost
+    /// Start at the tuned end ε when it is larger than the start ε, so the schedule stays flat
+    /// instead of rising (the paper's schedule falls from a large start ε; OTT-JAX's
+    /// `get_epsilon_schedule` interpolates either way). Measured in `reports/progot/start-clamp.md`.
+    public var startAtLeastEnd = false
 
     /// The defaults (K = 4 accelerating `quad` steps, warm starts, thresholds 10⁻² → 10⁻³) come
     /// from the project's benchmarks (`reports/progot/investigation.md`): on each of them more
@@ -197,7 +201,8 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
                 throw TransportError.invalidParameter("ProgOT start epsilon scale must be positive, got \(startScale)")
             }
             let selection = try tuning.select(target: y, sinkhorn: sinkhorn, rng: &rng, cost: cost)
-            let start = startScale * (try EpsilonChoice.auto.resolve(for: cost.rows(x, y)))
+            var start = startScale * (try EpsilonChoice.auto.resolve(for: cost.rows(x, y)))
+            if startAtLeastEnd { start = Swift.max(start, selection.epsilon) }
             return (Self.epsilonSchedule(alphas: alphas, start: start, end: selection.epsilon), selection)
         }
     }

@@ -1,3 +1,4 @@
+import AnnData
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -29,7 +30,9 @@ struct Validate: ParsableCommand {
                     try FeatureValuesCheck.check(spec, dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: file))
                 }
                 if !findings.issues.isEmpty { throw MultiLineError(lines: PipelineSpecError(file: file, issues: findings.issues).lines) }
-                for note in PipelineSpecError(file: file, issues: findings.notes).lines {
+                let summary = try AnnDataSummary.read(DataCheck.resolvedDataPath(spec, pipelineFile: file))
+                let notes = DataCheck.splitNotes(spec, against: summary) + findings.notes
+                for note in PipelineSpecError(file: file, issues: notes).lines {
                     FileHandle.standardError.write(Data("perturbot: \(note)\n".utf8))
                 }
             }

@@ -51,6 +51,8 @@ SETTINGS: dict[str, list[str]] = {
     "K4 quad warm thr 1e-2→1e-3": ["steps=4", "alpha=quad", "warm_start=true", "start_threshold=0.01"],
     "K4 lin debiased": ["steps=4", "debiased=true", "start_threshold=0.001"],
     "K2 lin warm thr 1e-2→1e-3": ["steps=2", "warm_start=true", "start_threshold=0.01"],
+    "K4 quad warm thr 1e-2→1e-3 clamp": ["steps=4", "alpha=quad", "warm_start=true", "start_threshold=0.01",
+                                         "start_at_least_end=true"],
 }
 
 

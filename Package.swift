@@ -23,9 +23,11 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "CAllocator"),
+        // -O3 in every configuration: the kernels exist to be vectorised.
+        .target(name: "CRowKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
-        .target(name: "Transport", dependencies: ["LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "Transport", dependencies: ["LinearAlgebra", "CRowKernels"], swiftSettings: optimisedEvenInDebug),
         .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "InverseTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),

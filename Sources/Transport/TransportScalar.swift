@@ -1,3 +1,4 @@
+import CRowKernels
 import LinearAlgebra
 
 /// A BLAS scalar with a SIMD exponential, the kernel of the row-wise log-sum-exps.
@@ -22,6 +23,13 @@ public protocol TransportScalar: BLASScalar {
     static func logSumExp(
         cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int,
         inverseEpsilon: Self, guess: Self, scratch: UnsafeMutablePointer<Self>
+    ) -> Self
+
+    /// Σ_j exp(offsets_j − cost_j·inverseEpsilon − shift): the one-pass sum of `logSumExp`, run
+    /// by the C kernel of `CRowKernels` (compiled for AVX-512, AVX2 + FMA and the baseline; the
+    /// loader picks the widest the processor has), with the polynomial of `exponential`.
+    static func shiftedExponentialSum(
+        cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int, inverseEpsilon: Self, shift: Self
     ) -> Self
 
     /// Replaces cost_j by softmax_j(v) with v_j = offsets_j − cost_j·inverseEpsilon.
@@ -52,6 +60,13 @@ extension Float: TransportScalar {
     ) -> Float {
         RowKernels.logSumExp(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon,
                              guess: guess, trustedRange: 0x1p-40 ... 0x1p40, scratch: scratch)
+    }
+
+    @inline(__always)
+    public static func shiftedExponentialSum(
+        cost: UnsafePointer<Float>, offsets: UnsafePointer<Float>, count: Int, inverseEpsilon: Float, shift: Float
+    ) -> Float {
+        perturbot_shifted_exp_sum_f32(cost, offsets, count, inverseEpsilon, shift)
     }
 
     public static func softmaxInPlace(
@@ -113,6 +128,13 @@ extension Double: TransportScalar {
                              guess: guess, trustedRange: 0x1p-500 ... 0x1p500, scratch: scratch)
     }
 
+    @inline(__always)
+    public static func shiftedExponentialSum(
+        cost: UnsafePointer<Double>, offsets: UnsafePointer<Double>, count: Int, inverseEpsilon: Double, shift: Double
+    ) -> Double {
+        perturbot_shifted_exp_sum_f64(cost, offsets, count, inverseEpsilon, shift)
+    }
+
     public static func softmaxInPlace(
         cost: UnsafeMutablePointer<Double>, offsets: UnsafePointer<Double>, count: Int, inverseEpsilon: Double
     ) {
@@ -162,6 +184,10 @@ extension Double: TransportScalar {
     }
 }
 
+/// Which build of the C row kernels this processor runs: `avx512`, `avx2` or `baseline`
+/// (benchmarks report it beside their timings).
+public let rowKernelInstructionSet = String(cString: perturbot_row_kernel_isa())
+
 /// The generic bodies of the row kernels (see `TransportScalar`).
 private enum RowKernels {
     /// `trustedRange`: one-pass sums accepted; far from both ends of the exponent range, so
@@ -172,8 +198,8 @@ private enum RowKernels {
         inverseEpsilon: Scalar, guess: Scalar, trustedRange: ClosedRange<Scalar>, scratch: UnsafeMutablePointer<Scalar>
     ) -> Scalar {
         if guess.isFinite {
-            let sum = shiftedExponentialSum(cost: cost, offsets: offsets, count: count,
-                                            inverseEpsilon: inverseEpsilon, shift: guess)
+            let sum = Scalar.shiftedExponentialSum(cost: cost, offsets: offsets, count: count,
+                                                   inverseEpsilon: inverseEpsilon, shift: guess)
             if trustedRange.contains(sum) { return guess + Scalar.logarithm(sum) }
         }
         let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: scratch)
@@ -206,27 +232,6 @@ private enum RowKernels {
             row[j] = Swift.max(0, row[j] + rowNorm + columnNorms[j])
             j += 1
         }
-    }
-
-    /// Σ_j exp(offsets_j − cost_j·inverseEpsilon − shift) in one pass.
-    @inline(__always)
-    private static func shiftedExponentialSum<Scalar: TransportScalar>(
-        cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int, inverseEpsilon: Scalar, shift: Scalar
-    ) -> Scalar {
-        let width = Scalar.Vector.scalarCount
-        let vectorEnd = count - count % width
-        var sumLanes = Scalar.Vector(repeating: 0)
-        var j = 0
-        while j < vectorEnd {
-            sumLanes += Scalar.exponential(load(offsets + j) - load(cost + j) * inverseEpsilon - shift)
-            j += width
-        }
-        var sum = sumLanes.sum()
-        while j < count {
-            sum += Scalar.exponential(offsets[j] - cost[j] * inverseEpsilon - shift)
-            j += 1
-        }
-        return sum
     }
 
     /// Writes v_j = offsets_j − cost_j·inverseEpsilon to `output` (which may be `cost`) and

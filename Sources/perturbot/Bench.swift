@@ -122,6 +122,7 @@ struct SinkhornBench: ParsableCommand {
             ("reg_ot_cost", .number(result.regOTCost)), ("marginal_error", .number(result.marginalError)),
             ("peak_rss_bytes", .integer(peakResidentBytes())),
             ("threads", .integer(ProcessInfo.processInfo.activeProcessorCount)),
+            ("row_kernel", .string(rowKernelInstructionSet)),
         ]
         printFields(fields, json: json)
     }

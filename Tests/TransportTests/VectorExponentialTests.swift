@@ -34,4 +34,25 @@ final class VectorExponentialTests: XCTestCase {
         let floats = Float.exponential(SIMD8(-.infinity, -1e30, -1e6, -100, -.infinity, -1e30, -1e6, -100))
         for lane in 0..<8 { XCTAssertTrue(floats[lane] >= 0 && floats[lane] < 1e-37, "lane \(lane)") }
     }
+
+    /// The C row kernel (the one-pass sum of the log-sum-exps, built for the widest vector
+    /// unit here) against a libm sum, over lengths that leave every tail size.
+    func testShiftedExponentialSumMatchesLibm() {
+        for count in [1, 7, 15, 16, 17, 33, 100, 1_000] {
+            let cost = (0..<count).map { Double(($0 * 37) % 101) / 7 }
+            let offsets = (0..<count).map { -Double($0 % 5) / 3 }
+            let (inverseEpsilon, shift) = (1 / 0.8, -3.25)
+            let expected = zip(offsets, cost).reduce(0.0) { $0 + Foundation.exp($1.0 - $1.1 * inverseEpsilon - shift) }
+            let double = Double.shiftedExponentialSum(cost: cost, offsets: offsets, count: count,
+                                                      inverseEpsilon: inverseEpsilon, shift: shift)
+            XCTAssertEqual(double, expected, accuracy: 1e-14 * expected, "Double, \(count) values")
+            let (costF, offsetsF) = (cost.map { Float($0) }, offsets.map { Float($0) })
+            let expectedF = zip(offsetsF, costF).reduce(0.0) {
+                $0 + Foundation.exp(Double($1.0) - Double($1.1) * Double(Float(inverseEpsilon)) - shift)
+            }
+            let float = Float.shiftedExponentialSum(cost: costF, offsets: offsetsF, count: count,
+                                                    inverseEpsilon: Float(inverseEpsilon), shift: Float(shift))
+            XCTAssertEqual(Double(float), expectedF, accuracy: 1e-5 * expectedF, "Float, \(count) values")
+        }
+    }
 }

@@ -78,12 +78,15 @@ def main() -> None:
                          f"{better}/{len(per_drug)}", f"{plain_beats_eot}/{len(per_drug)}",
                          f"{beats_eot}/{len(per_drug)}", f"{rose[0]}/{rose[1]}"])
     gaussian = (REPORTS / "gaussian8.md").read_text()
-    for setting, label in (("K4 quad warm thr 1e-2→1e-3 |", "progot"), ("K4 quad warm thr 1e-2→1e-3 clamp |", "progot_clamp"),
-                           ("eot (tuned ε) |", "eot")):
-        match = re.search(r"^\| " + re.escape(setting) + r" ([0-9.]+) \|", gaussian, re.M)
-        if match:
-            rows.append(["Gaussian d = 8 (bench/progot/sweep.py, one draw), map MSE", "8", "", "", "", "", "", "",
-                         f"{label} {match.group(1)}"])
+    values = {}
+    for setting, method in (("K4 quad warm thr 1e-2→1e-3", "progot"), ("K4 quad warm thr 1e-2→1e-3 clamp", "progot_clamp"),
+                            ("eot (tuned ε)", "eot")):
+        match = re.search(r"^\| " + re.escape(setting) + r" \| ([0-9.]+) \|", gaussian, re.M)
+        values[method] = float(match.group(1)) if match else float("nan")
+    rows.append(["Gaussian → Gaussian (bench/progot/sweep.py gaussian8, one draw), map MSE", "8",
+                 f"{values['eot']:.4g}", f"{values['progot']:.4g}", f"{values['progot_clamp']:.4g}",
+                 f"{int(values['progot_clamp'] < values['progot'])}/1", f"{int(values['progot'] < values['eot'])}/1",
+                 f"{int(values['progot_clamp'] < values['eot'])}/1", "see gaussian8.md"])
     lines += md_table(["benchmark", "d", "eot", "progot", "progot_clamp", "clamp < progot (drugs)",
                        "progot < eot", "clamp < eot", "rising fits"], rows)
     lines.append("")

@@ -1,5 +1,6 @@
 #include "row_kernels.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -97,6 +98,76 @@ double perturbot_shifted_exp_sum_f64(const double *restrict cost, const double *
     for (; j < count; j++) sum += exp_f64(offsets[j] - cost[j] * inverse_epsilon - shift);
     return sum;
 }
+
+// One lane-wise pass v = offsets − SOURCE·inverse_epsilon into TARGET, tracking the maximum.
+#define EXPONENTS_PASS(T, SOURCE, TARGET)                                                         \
+    for (; j + LANES <= count; j += LANES) {                                                     \
+        for (int l = 0; l < LANES; l++) {                                                        \
+            T v = offsets[j + l] - SOURCE[j + l] * inverse_epsilon;                              \
+            TARGET[j + l] = v;                                                                   \
+            lanes[l] = v > lanes[l] ? v : lanes[l];                                              \
+        }                                                                                        \
+    }
+
+// In place (softmax) the loop goes through one pointer: with two pointers to the same memory
+// the vectoriser's overlap check would send it down the scalar path.
+#define EXPONENTS_MAX(NAME, T)                                                                   \
+    ROW_KERNEL                                                                                   \
+    T NAME(const T *cost, const T *restrict offsets, long count, T inverse_epsilon, T *output) {  \
+        T lanes[LANES];                                                                          \
+        for (int l = 0; l < LANES; l++) lanes[l] = -(T)INFINITY;                                 \
+        long j = 0;                                                                              \
+        if ((const T *)output == cost) {                                                         \
+            T *values = output;                                                                  \
+            EXPONENTS_PASS(T, values, values)                                                    \
+        } else {                                                                                 \
+            const T *restrict source = cost;                                                     \
+            T *restrict target = output;                                                         \
+            EXPONENTS_PASS(T, source, target)                                                    \
+        }                                                                                        \
+        T maximum = -(T)INFINITY;                                                                \
+        for (int l = 0; l < LANES; l++) maximum = lanes[l] > maximum ? lanes[l] : maximum;       \
+        for (; j < count; j++) {                                                                 \
+            T v = offsets[j] - cost[j] * inverse_epsilon;                                        \
+            output[j] = v;                                                                       \
+            maximum = v > maximum ? v : maximum;                                                 \
+        }                                                                                        \
+        return maximum;                                                                          \
+    }
+
+EXPONENTS_MAX(perturbot_exponents_max_f32, float)
+EXPONENTS_MAX(perturbot_exponents_max_f64, double)
+
+#define EXP_SUM(NAME, T, EXP)                                                                    \
+    ROW_KERNEL                                                                                   \
+    T NAME(T *restrict values, long count, T shift, int store) {                                 \
+        T lanes[LANES] = {0};                                                                    \
+        long j = 0;                                                                              \
+        if (store) {                                                                             \
+            for (; j + LANES <= count; j += LANES) {                                             \
+                for (int l = 0; l < LANES; l++) {                                                \
+                    T e = EXP(values[j + l] - shift);                                            \
+                    values[j + l] = e;                                                           \
+                    lanes[l] += e;                                                               \
+                }                                                                                \
+            }                                                                                    \
+        } else {                                                                                 \
+            for (; j + LANES <= count; j += LANES) {                                             \
+                for (int l = 0; l < LANES; l++) lanes[l] += EXP(values[j + l] - shift);          \
+            }                                                                                    \
+        }                                                                                        \
+        T sum = 0;                                                                               \
+        for (int l = 0; l < LANES; l++) sum += lanes[l];                                         \
+        for (; j < count; j++) {                                                                 \
+            T e = EXP(values[j] - shift);                                                        \
+            if (store) values[j] = e;                                                            \
+            sum += e;                                                                            \
+        }                                                                                        \
+        return sum;                                                                              \
+    }
+
+EXP_SUM(perturbot_exp_sum_f32, float, exp_f32)
+EXP_SUM(perturbot_exp_sum_f64, double, exp_f64)
 
 const char *perturbot_row_kernel_isa(void) {
 #if defined(__x86_64__) && defined(__clang__)

@@ -32,6 +32,16 @@ public protocol TransportScalar: BLASScalar {
         cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int, inverseEpsilon: Self, shift: Self
     ) -> Self
 
+    /// Writes v_j = offsets_j − cost_j·inverseEpsilon to `output` (which may be `cost`) and
+    /// returns max_j v_j (C kernel).
+    static func exponents(
+        cost: UnsafePointer<Self>, offsets: UnsafePointer<Self>, count: Int, inverseEpsilon: Self,
+        into output: UnsafeMutablePointer<Self>
+    ) -> Self
+
+    /// Σ_j exp(v_j − shift), writing each exponential back over v_j when `storing` (C kernel).
+    static func sumOfExponentials(_ values: UnsafeMutablePointer<Self>, count: Int, shift: Self, storing: Bool) -> Self
+
     /// Replaces cost_j by softmax_j(v) with v_j = offsets_j − cost_j·inverseEpsilon.
     static func softmaxInPlace(
         cost: UnsafeMutablePointer<Self>, offsets: UnsafePointer<Self>, count: Int, inverseEpsilon: Self)
@@ -67,6 +77,19 @@ extension Float: TransportScalar {
         cost: UnsafePointer<Float>, offsets: UnsafePointer<Float>, count: Int, inverseEpsilon: Float, shift: Float
     ) -> Float {
         perturbot_shifted_exp_sum_f32(cost, offsets, count, inverseEpsilon, shift)
+    }
+
+    @inline(__always)
+    public static func exponents(
+        cost: UnsafePointer<Float>, offsets: UnsafePointer<Float>, count: Int, inverseEpsilon: Float,
+        into output: UnsafeMutablePointer<Float>
+    ) -> Float {
+        perturbot_exponents_max_f32(cost, offsets, count, inverseEpsilon, output)
+    }
+
+    @inline(__always)
+    public static func sumOfExponentials(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float, storing: Bool) -> Float {
+        perturbot_exp_sum_f32(values, count, shift, storing ? 1 : 0)
     }
 
     public static func softmaxInPlace(
@@ -133,6 +156,19 @@ extension Double: TransportScalar {
         cost: UnsafePointer<Double>, offsets: UnsafePointer<Double>, count: Int, inverseEpsilon: Double, shift: Double
     ) -> Double {
         perturbot_shifted_exp_sum_f64(cost, offsets, count, inverseEpsilon, shift)
+    }
+
+    @inline(__always)
+    public static func exponents(
+        cost: UnsafePointer<Double>, offsets: UnsafePointer<Double>, count: Int, inverseEpsilon: Double,
+        into output: UnsafeMutablePointer<Double>
+    ) -> Double {
+        perturbot_exponents_max_f64(cost, offsets, count, inverseEpsilon, output)
+    }
+
+    @inline(__always)
+    public static func sumOfExponentials(_ values: UnsafeMutablePointer<Double>, count: Int, shift: Double, storing: Bool) -> Double {
+        perturbot_exp_sum_f64(values, count, shift, storing ? 1 : 0)
     }
 
     public static func softmaxInPlace(
@@ -202,17 +238,17 @@ private enum RowKernels {
                                                    inverseEpsilon: inverseEpsilon, shift: guess)
             if trustedRange.contains(sum) { return guess + Scalar.logarithm(sum) }
         }
-        let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: scratch)
+        let maximum = Scalar.exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: scratch)
         guard maximum.isFinite else { return maximum }
-        return maximum + Scalar.logarithm(sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
+        return maximum + Scalar.logarithm(Scalar.sumOfExponentials(scratch, count: count, shift: maximum, storing: false))
     }
 
     @inline(__always)
     static func softmaxInPlace<Scalar: TransportScalar>(
         cost: UnsafeMutablePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int, inverseEpsilon: Scalar
     ) {
-        let maximum = exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: cost)
-        let inverseSum = 1 / sumOfExponentials(cost, count: count, shift: maximum, storing: true)
+        let maximum = Scalar.exponents(cost: cost, offsets: offsets, count: count, inverseEpsilon: inverseEpsilon, into: cost)
+        let inverseSum = 1 / Scalar.sumOfExponentials(cost, count: count, shift: maximum, storing: true)
         for j in 0..<count { cost[j] *= inverseSum }
     }
 
@@ -232,58 +268,6 @@ private enum RowKernels {
             row[j] = Swift.max(0, row[j] + rowNorm + columnNorms[j])
             j += 1
         }
-    }
-
-    /// Writes v_j = offsets_j − cost_j·inverseEpsilon to `output` (which may be `cost`) and
-    /// returns max_j v_j.
-    @inline(__always)
-    private static func exponents<Scalar: TransportScalar>(
-        cost: UnsafePointer<Scalar>, offsets: UnsafePointer<Scalar>, count: Int,
-        inverseEpsilon: Scalar, into output: UnsafeMutablePointer<Scalar>
-    ) -> Scalar {
-        let width = Scalar.Vector.scalarCount
-        let vectorEnd = count - count % width
-        var maximumLanes = Scalar.Vector(repeating: -Scalar.infinity)
-        var j = 0
-        while j < vectorEnd {
-            let v = load(offsets + j) - load(cost + j) * inverseEpsilon
-            store(v, output + j)
-            maximumLanes = simdMax(maximumLanes, v)
-            j += width
-        }
-        var maximum = maximumLanes.max()
-        while j < count {
-            let v = offsets[j] - cost[j] * inverseEpsilon
-            output[j] = v
-            maximum = Swift.max(maximum, v)
-            j += 1
-        }
-        return maximum
-    }
-
-    /// Σ_j exp(v_j − shift), writing each exponential back over v_j when `storing`.
-    @inline(__always)
-    private static func sumOfExponentials<Scalar: TransportScalar>(
-        _ values: UnsafeMutablePointer<Scalar>, count: Int, shift: Scalar, storing: Bool
-    ) -> Scalar {
-        let width = Scalar.Vector.scalarCount
-        let vectorEnd = count - count % width
-        var sumLanes = Scalar.Vector(repeating: 0)
-        var j = 0
-        while j < vectorEnd {
-            let e = Scalar.exponential(load(values + j) - shift)
-            if storing { store(e, values + j) }
-            sumLanes += e
-            j += width
-        }
-        var sum = sumLanes.sum()
-        while j < count {
-            let e = Scalar.exponential(values[j] - shift)
-            if storing { values[j] = e }
-            sum += e
-            j += 1
-        }
-        return sum
     }
 
     @inline(__always)

@@ -14,6 +14,17 @@ float perturbot_shifted_exp_sum_f32(const float *cost, const float *offsets, lon
 double perturbot_shifted_exp_sum_f64(const double *cost, const double *offsets, long count,
                                      double inverse_epsilon, double shift);
 
+/// Writes v_j = offsets_j − cost_j·inverse_epsilon to `output` (which may be `cost`) and
+/// returns max_j v_j (−∞ for count 0).
+float perturbot_exponents_max_f32(const float *cost, const float *offsets, long count, float inverse_epsilon,
+                                  float *output);
+double perturbot_exponents_max_f64(const double *cost, const double *offsets, long count, double inverse_epsilon,
+                                   double *output);
+
+/// Σ_j exp(values_j − shift), writing each exponential back over values_j when `store` is non-zero.
+float perturbot_exp_sum_f32(float *values, long count, float shift, int store);
+double perturbot_exp_sum_f64(double *values, long count, double shift, int store);
+
 /// The instruction set the kernels run with on this machine: "avx512", "avx2" or "baseline".
 const char *perturbot_row_kernel_isa(void);
 

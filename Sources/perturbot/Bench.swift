@@ -8,7 +8,7 @@ import Transport
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run by the scripts under bench/).",
-        subcommands: [H5adLoad.self, SinkhornBench.self, ICNNBench.self, EgnotBench.self])
+        subcommands: [H5adLoad.self, SinkhornBench.self, KernelLimitsBench.self, ICNNBench.self, EgnotBench.self])
 }
 
 /// `perturbot bench h5ad-load FILE`: time reading an .h5ad with X made dense Float32.

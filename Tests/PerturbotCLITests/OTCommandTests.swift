@@ -189,6 +189,30 @@ final class OTCommandTests: XCTestCase {
         }
     }
 
+    /// On a terminal (a pseudo-terminal from util-linux's `script`), a fit of several seconds
+    /// redraws its progress line as it goes: step, total and its own ETA, not only at the end.
+    func testProgressIsRedrawnDuringALongFitOnATerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
+        let out = try TestPaths.scratchDirectory().appendingPathComponent("moved.csv").path
+        let command = [CLI.path, "ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
+                       "--map", "icnn", "--iterations", "800", "--apply", fixture("medium_query.csv"), "--out", out]
+            .map { "'\($0)'" }.joined(separator: " ")
+        let start = Date()
+        let result = try ProcessRunner.run("/usr/bin/script", ["-qfec", command, "/dev/null"])
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let redraws = result.stdout.components(separatedBy: "\r").filter { $0.contains("icnn step") }
+        let steps = Set(redraws.compactMap { line -> Int? in
+            guard let range = line.range(of: #"icnn step (\d+)/800"#, options: .regularExpression) else { return nil }
+            return Int(line[range].dropFirst("icnn step ".count).prefix { $0 != "/" })
+        })
+        // One redraw a second at most: a fit of s seconds shows about s intermediate steps.
+        XCTAssertGreaterThanOrEqual(steps.filter { $0 > 1 && $0 < 800 }.count, min(3, Int(seconds) - 1),
+                                    "\(seconds) s, steps shown: \(steps.sorted())")
+        XCTAssertTrue(redraws.contains { $0.contains(" eta ") }, redraws.joined(separator: " | "))
+        XCTAssertTrue(steps.contains(800), "\(steps.sorted())")
+    }
+
     func testProgOTPrintsEveryStepAndTakesPipelineParameters() throws {
         let scratch = try TestPaths.scratchDirectory()
         let out = scratch.appendingPathComponent("progot.csv").path

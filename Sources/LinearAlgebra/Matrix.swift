@@ -99,10 +99,18 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
 
     /// The rows at `indices`, in that order.
     public func rows(at indices: [Int]) -> Matrix {
-        var result = [Scalar]()
-        result.reserveCapacity(indices.count * cols)
-        for i in indices { result.append(contentsOf: row(i)) }
-        return Matrix(uncheckedRows: indices.count, cols: cols, storage: result)
+        let cols = self.cols
+        for i in indices { precondition(i >= 0 && i < rows, "row \(i) out of 0..<\(rows)") }
+        let gathered = [Scalar](unsafeUninitializedCapacity: indices.count * cols) { target, initialized in
+            storage.withUnsafeBufferPointer { source in
+                guard cols > 0, let from = source.baseAddress, let to = target.baseAddress else { return }
+                for (r, i) in indices.enumerated() {
+                    (to + r * cols).initialize(from: from + i * cols, count: cols)
+                }
+            }
+            initialized = indices.count * cols
+        }
+        return Matrix(uncheckedRows: indices.count, cols: cols, storage: gathered)
     }
 
     /// The transpose, copied into new row-major storage.

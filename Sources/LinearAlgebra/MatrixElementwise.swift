@@ -56,10 +56,14 @@ extension Matrix {
     public mutating func addToEachRow(_ vector: [Scalar]) {
         precondition(vector.count == cols, "row vector has \(vector.count) entries, expected \(cols)")
         let (rows, cols) = (self.rows, self.cols)
+        guard rows > 0, cols > 0 else { return }
         withUnsafeMutableBufferPointer { buffer in
             vector.withUnsafeBufferPointer { v in
+                // Plain pointers, one row at a time: the inner loop vectorises.
+                guard let base = buffer.baseAddress, let bias = v.baseAddress else { return }
                 for i in 0..<rows {
-                    for j in 0..<cols { buffer[i * cols + j] += v[j] }
+                    let row = base + i * cols
+                    for j in 0..<cols { row[j] += bias[j] }
                 }
             }
         }

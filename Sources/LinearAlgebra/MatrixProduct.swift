@@ -15,12 +15,11 @@ extension Matrix {
             k == otherK,
             "cannot multiply \(transposeSelf ? "transposed " : "")\(rows)×\(cols) by "
                 + "\(transposeOther ? "transposed " : "")\(other.rows)×\(other.cols)")
-        var result = Matrix(rows: m, cols: n)
-        guard m > 0, n > 0 else { return result }
-        if k == 0 { return result }
-        storage.withUnsafeBufferPointer { a in
-            other.storage.withUnsafeBufferPointer { b in
-                result.storage.withUnsafeMutableBufferPointer { c in
+        guard m > 0, n > 0, k > 0 else { return Matrix(rows: m, cols: n) }
+        // With β = 0 BLAS never reads C, so the result needs no zeroing first.
+        let product = [Scalar](unsafeUninitializedCapacity: m * n) { c, initialized in
+            storage.withUnsafeBufferPointer { a in
+                other.storage.withUnsafeBufferPointer { b in
                     Scalar.gemm(
                         transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
                         alpha: alpha, a: a.baseAddress!, lda: cols,
@@ -28,8 +27,9 @@ extension Matrix {
                         beta: 0, c: c.baseAddress!, ldc: n)
                 }
             }
+            initialized = m * n
         }
-        return result
+        return Matrix(uncheckedRows: m, cols: n, storage: product)
     }
 
     /// Matrix product `lhs · rhs`.

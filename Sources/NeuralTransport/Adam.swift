@@ -40,13 +40,25 @@ public struct Adam<Scalar: BLASScalar>: Sendable {
         beta2Power *= beta2
         let correction1 = 1 - beta1Power, correction2 = 1 - beta2Power
         let (b1, b2, lr, eps) = (beta1, beta2, learningRate, epsilon)
-        for index in parameters.indices {
-            let g = Double(gradient[index])
-            let mean = b1 * first[index] + (1 - b1) * g
-            let square = b2 * second[index] + (1 - b2) * g * g
-            first[index] = mean
-            second[index] = square
-            parameters[index] -= Scalar(lr * (mean / correction1) / ((square / correction2).squareRoot() + eps))
+        let count = parameters.count
+        // Raw pointers: the loop vectorises (array subscripts kept it scalar, about 8 % of an
+        // ICNN-OT training step).
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeBufferPointer { gr in
+                first.withUnsafeMutableBufferPointer { m in
+                    second.withUnsafeMutableBufferPointer { v in
+                        guard let p = p.baseAddress, let gr = gr.baseAddress, let m = m.baseAddress, let v = v.baseAddress else { return }
+                        for index in 0..<count {
+                            let g = Double(gr[index])
+                            let mean = b1 * m[index] + (1 - b1) * g
+                            let square = b2 * v[index] + (1 - b2) * g * g
+                            m[index] = mean
+                            v[index] = square
+                            p[index] -= Scalar(lr * (mean / correction1) / ((square / correction2).squareRoot() + eps))
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -255,9 +255,11 @@ public final class ProgressLine: @unchecked Sendable {
     private var lastPlainTraining: UInt64 = 0
     private var drawn = false
 
-    private var planned: [String] = []
+    private var planned = false
     private var workers = 1
-    private var finished: Set<String> = []
+    private var finishedIDs: Set<String> = []
+    /// Tasks not finished yet, per stage (in flight included).
+    private var unfinishedByStage: [String: Int] = [:]
     private var secondsByStage: [String: (total: Double, count: Int)] = [:]
     private var inFlight: [String: (start: UInt64, status: TrainingStatus?)] = [:]
     private var lastUpdate: (done: Int, total: Int, current: String)?
@@ -271,7 +273,9 @@ public final class ProgressLine: @unchecked Sendable {
     public func begin(taskIDs: [String], workers: Int) {
         lock.lock()
         defer { lock.unlock() }
-        planned = taskIDs
+        planned = true
+        unfinishedByStage = [:]
+        for id in taskIDs where !finishedIDs.contains(id) { unfinishedByStage[Self.stage(of: id), default: 0] += 1 }
         self.workers = max(1, workers)
     }
 
@@ -286,7 +290,9 @@ public final class ProgressLine: @unchecked Sendable {
     public func finished(_ id: String, seconds: Double?) {
         lock.lock()
         defer { lock.unlock() }
-        finished.insert(id)
+        if finishedIDs.insert(id).inserted, let left = unfinishedByStage[Self.stage(of: id)] {
+            unfinishedByStage[Self.stage(of: id)] = max(0, left - 1)
+        }
         inFlight[id] = nil
         if let seconds {
             let stage = Self.stage(of: id)
@@ -316,7 +322,7 @@ public final class ProgressLine: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             guard status.step == status.steps || Double(now - lastPlainTraining) / 1e9 >= plainTrainingInterval else { return }
             lastPlainTraining = now
-            write(label + status.summary + (planned.isEmpty ? "" : String(format: "  (run eta %.0fs)", remainingSeconds())))
+            write(label + status.summary + (planned ? String(format: "  (run eta %.0fs)", remainingSeconds()) : ""))
         }
     }
 
@@ -330,21 +336,21 @@ public final class ProgressLine: @unchecked Sendable {
             return sum.total / Double(sum.count)
         }
         var work = 0.0
-        for id in planned where !finished.contains(id) {
-            if let running = inFlight[id] {
-                let elapsed = Double(now - running.start) / 1e9
-                work += running.status?.remainingSeconds ?? max(0, expected(Self.stage(of: id)) - elapsed)
-            } else {
-                work += expected(Self.stage(of: id))
-            }
+        var waiting = unfinishedByStage
+        for (id, running) in inFlight {
+            let stage = Self.stage(of: id)
+            waiting[stage] = max(0, (waiting[stage] ?? 0) - 1)
+            let elapsed = Double(now - running.start) / 1e9
+            work += running.status?.remainingSeconds ?? max(0, expected(stage) - elapsed)
         }
+        for (stage, count) in waiting { work += Double(count) * expected(stage) }
         return work / Double(workers)
     }
 
     private func renderTaskLine() -> String {
         guard let (done, total, current) = lastUpdate else { return taskLine }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let eta = planned.isEmpty ? (done > 0 ? elapsed / Double(done) * Double(total - done) : 0) : remainingSeconds()
+        let eta = planned ? remainingSeconds() : (done > 0 ? elapsed / Double(done) * Double(total - done) : 0)
         return String(format: "[%d/%d] %@  elapsed %.0fs  eta %.0fs", done, total, current, elapsed, eta)
     }
 

@@ -58,7 +58,7 @@ public struct RawAnnData<Scalar: BLASScalar>: Sendable, Equatable {
     public var X: AnnMatrix<Scalar>
     public var `var`: DataFrame
 
-    public init(X: AnnMatrix<Scalar>, var variables: DataFrame) {
+    public init(X: AnnMatrix<Scalar>, `var` variables: DataFrame) {
         self.X = X
         self.var = variables
     }

@@ -90,7 +90,7 @@ public enum AnnDataReader {
             let uns = try root.child("uns").map { try $0.readUns(skipped: &skipped, excluding: consumedUns) } ?? [:]
             let raw = try readRaw(root, as: Scalar.self, rows: obs.rowCount, sparse: sparse, skipped: &skipped)
 
-            let known: Set<String> = ["X", "obs", "var", "obsm", "layers", "uns", "raw", "raw.X", "raw.var"]
+            let known: Set<String> = ["X", "obs", "var", "obsm", "layers", "uns", "raw", "raw.X", "raw.var", "raw.varm"]
             for name in try root.childNames() where !known.contains(name) {
                 guard let node = try root.child(name) else { continue }
                 if node.isGroup, try node.childNames().isEmpty { continue }
@@ -113,37 +113,28 @@ public enum AnnDataReader {
             guard let obs = try root.child("obs") else {
                 throw AnnDataError(.missingElement, file: path, element: "obs", detail: "element is missing")
             }
-            if try obs.isCompoundDataset() {
-                guard let index = try obs.compoundMembers().first else {
-                    throw obs.layoutError("compound dataframe has no fields (the first field is the index)")
-                }
-                return try obs.memberSource(index).labels()
-            }
-            let indexName = try obs.stringAttribute("_index") ?? "_index"
-            guard let index = try obs.child(indexName) else {
-                throw AnnDataError(.invalidLayout, file: path, element: "obs/\(indexName)", detail: "is missing")
-            }
-            return try index.readLabels()
+            return try obs.readDataFrameIndex().labels
         }
+    }
+
+    /// The elements of `adata.raw`: X and var, from `raw/` (anndata ≥ 0.7) or `raw.X` / `raw.var`
+    /// (anndata 0.6), and the paths of its other elements, which perturbot does not read.
+    static func rawElements(_ root: H5Node) throws -> (x: H5Node?, variables: H5Node?, unread: [String]) {
+        if let group = try root.child("raw"), group.isGroup {
+            let others = try group.childNames().filter { $0 != "X" && $0 != "var" }.map { "raw/\($0)" }
+            return (try group.child("X"), try group.child("var"), others)
+        }
+        return (try root.child("raw.X"), try root.child("raw.var"), try root.hasChild("raw.varm") ? ["raw.varm"] : [])
     }
 
     /// `raw/X` + `raw/var` (anndata ≥ 0.7) or `raw.X` + `raw.var` (anndata 0.6); nil when absent.
     private static func readRaw<Scalar: BLASScalar>(
         _ root: H5Node, as _: Scalar.Type, rows: Int, sparse: SparseHandling, skipped: inout [String]
     ) throws -> RawAnnData<Scalar>? {
-        let xNode: H5Node?, varNode: H5Node?
-        if let group = try root.child("raw"), group.isGroup {
-            xNode = try group.child("X")
-            varNode = try group.child("var")
-            for name in try group.childNames() where name != "X" && name != "var" {
-                skipped.append("raw/\(name): not loaded")
-            }
-        } else {
-            xNode = try root.child("raw.X")
-            varNode = try root.child("raw.var")
-            if try root.hasChild("raw.varm") { skipped.append("raw.varm: not loaded") }
-        }
-        guard let xNode else { return nil }
+        let elements = try rawElements(root)
+        skipped += elements.unread.map { "\($0): not loaded" }
+        guard let xNode = elements.x else { return nil }
+        let varNode = elements.variables
         let matrix = try xNode.readMatrix(as: Scalar.self, sparse: sparse)
         let variables = try varNode?.readDataFrame(skipped: &skipped)
             ?? DataFrame(index: (0..<matrix.cols).map(String.init))

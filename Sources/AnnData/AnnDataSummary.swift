@@ -90,7 +90,7 @@ public struct AnnDataSummary: Sendable, Equatable {
             let varm = try root.child("varm").map { try matrixShapes($0, rows: header.shape[1], skipped: &skipped) } ?? []
 
             var raw: (nVars: Int, xEncoding: String, xDtype: String)?
-            if let rawX = try root.child("raw").flatMap({ $0.isGroup ? try $0.child("X") : nil }) ?? root.child("raw.X") {
+            if let rawX = try AnnDataReader.rawElements(root).x {
                 let rawHeader = try rawX.matrixHeader()
                 raw = (rawHeader.shape[1], rawHeader.encoding.matrixLayoutName, rawHeader.dtype.numpyName)
             }

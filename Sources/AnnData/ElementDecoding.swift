@@ -198,9 +198,8 @@ extension H5Node {
                     + "rewrite the file with current anndata: python -c \"import anndata; "
                     + "anndata.read_h5ad('IN.h5ad').write_h5ad('OUT.h5ad')\"")
         }
-        let indexName = try stringAttribute("_index") ?? "_index"
-        guard let indexNode = try child(indexName) else { throw missing(indexName) }
-        var frame = DataFrame(index: try indexNode.readLabels(), indexName: indexName)
+        let (indexName, index) = try readDataFrameIndex()
+        var frame = DataFrame(index: index, indexName: indexName)
         var names = try stringArrayAttribute("column-order")
             ?? childNames().filter { $0 != indexName && $0 != "__categories" }
         names.removeAll { $0 == indexName }
@@ -214,6 +213,20 @@ extension H5Node {
             }
         }
         return frame
+    }
+
+    /// The index of a dataframe element (obs, var) and its name, without its columns: the
+    /// `_index` dataset of a group, or the first field of an anndata 0.6 compound dataset.
+    func readDataFrameIndex() throws -> (name: String, labels: [String]) {
+        if try isCompoundDataset() {
+            guard let first = try compoundMembers().first else {
+                throw layoutError("compound dataframe has no fields (the first field is the index)")
+            }
+            return (first.name, try memberSource(first).labels())
+        }
+        let indexName = try stringAttribute("_index") ?? "_index"
+        guard let indexNode = try child(indexName) else { throw missing(indexName) }
+        return (indexName, try indexNode.readLabels())
     }
 
     /// Strings, or numbers written as strings (a numeric index or numeric categories).

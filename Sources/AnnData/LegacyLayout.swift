@@ -56,12 +56,9 @@ extension H5Node {
     /// A 0.6-layout dataframe: the first field is the index, every other scalar field a column
     /// (categorical codes stay integers until `LegacyLayout.applyCategories`).
     func readCompoundDataFrame(skipped: inout [String]) throws -> DataFrame {
-        let members = try compoundMembers()
-        guard let indexMember = members.first else {
-            throw layoutError("compound dataframe has no fields (the first field is the index)")
-        }
-        var frame = DataFrame(index: try memberSource(indexMember).labels(), indexName: indexMember.name)
-        for member in members.dropFirst() {
+        let (indexName, index) = try readDataFrameIndex()
+        var frame = DataFrame(index: index, indexName: indexName)
+        for member in try compoundMembers().dropFirst() {
             let path = "\(displayPath)/\(member.name)"
             if member.arrayDimensions() != nil {
                 skipped.append("\(path): multi-dimensional column is not loaded")

@@ -67,37 +67,25 @@ static inline double exp_f64(double x) {
     return p * scale;
 }
 
-ROW_KERNEL
-float perturbot_shifted_exp_sum_f32(const float *restrict cost, const float *restrict offsets, long count,
-                                    float inverse_epsilon, float shift) {
-    float lanes[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= count; j += LANES) {
-        for (int l = 0; l < LANES; l++) {
-            lanes[l] += exp_f32(offsets[j + l] - cost[j + l] * inverse_epsilon - shift);
-        }
+#define SHIFTED_EXP_SUM(NAME, T, EXP)                                                            \
+    ROW_KERNEL                                                                                   \
+    T NAME(const T *restrict cost, const T *restrict offsets, long count, T inverse_epsilon,      \
+           T shift) {                                                                            \
+        T lanes[LANES] = {0};                                                                    \
+        long j = 0;                                                                              \
+        for (; j + LANES <= count; j += LANES) {                                                 \
+            for (int l = 0; l < LANES; l++) {                                                    \
+                lanes[l] += EXP(offsets[j + l] - cost[j + l] * inverse_epsilon - shift);         \
+            }                                                                                    \
+        }                                                                                        \
+        T sum = 0;                                                                               \
+        for (int l = 0; l < LANES; l++) sum += lanes[l];                                         \
+        for (; j < count; j++) sum += EXP(offsets[j] - cost[j] * inverse_epsilon - shift);       \
+        return sum;                                                                              \
     }
-    float sum = 0;
-    for (int l = 0; l < LANES; l++) sum += lanes[l];
-    for (; j < count; j++) sum += exp_f32(offsets[j] - cost[j] * inverse_epsilon - shift);
-    return sum;
-}
 
-ROW_KERNEL
-double perturbot_shifted_exp_sum_f64(const double *restrict cost, const double *restrict offsets, long count,
-                                     double inverse_epsilon, double shift) {
-    double lanes[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= count; j += LANES) {
-        for (int l = 0; l < LANES; l++) {
-            lanes[l] += exp_f64(offsets[j + l] - cost[j + l] * inverse_epsilon - shift);
-        }
-    }
-    double sum = 0;
-    for (int l = 0; l < LANES; l++) sum += lanes[l];
-    for (; j < count; j++) sum += exp_f64(offsets[j] - cost[j] * inverse_epsilon - shift);
-    return sum;
-}
+SHIFTED_EXP_SUM(perturbot_shifted_exp_sum_f32, float, exp_f32)
+SHIFTED_EXP_SUM(perturbot_shifted_exp_sum_f64, double, exp_f64)
 
 // One lane-wise pass v = offsets − SOURCE·inverse_epsilon into TARGET, tracking the maximum.
 #define EXPONENTS_PASS(T, SOURCE, TARGET)                                                         \

@@ -1,5 +1,6 @@
 import AnnData
 import Foundation
+import Stages
 
 /// The checks of a pipeline file that need its data file: the condition column, the control
 /// label, each drug, the features, PCA sizes against the feature count, and the true maps'
@@ -134,11 +135,10 @@ public enum DataCheck {
 
     /// Notes, not errors: with PCA, labels whose training part of a split has fewer cells than a
     /// requested component count, so the fitted cells span fewer dimensions than the map lives
-    /// in (it still runs; tiny test pipelines do this on purpose).
-    public static func splitNotes(_ spec: PipelineSpec, against summary: AnnDataSummary) -> [SpecIssue] {
-        guard spec.pca != .disabled,
-              let column = summary.obs.first(where: { $0.name == spec.data.conditionKey.value }) else { return [] }
-        let counts = Dictionary(column.categoryCounts.map { ($0.name, $0.count) }, uniquingKeysWith: +)
+    /// in (it still runs; tiny test pipelines do this on purpose). `labelCounts`: cells per
+    /// label of the condition column.
+    public static func splitNotes(_ spec: PipelineSpec, labelCounts counts: [String: Int]) -> [SpecIssue] {
+        guard spec.pca != .disabled else { return [] }
         let control = spec.data.control.value
         let selected: [String]
         if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = counts.keys.sorted().filter { $0 != control } }
@@ -147,7 +147,7 @@ public enum DataCheck {
         return spec.pcaComponents.compactMap { components in
             let short = labels.compactMap { label -> String? in
                 guard let n = counts[label], n >= 2 else { return nil }
-                let train = n - Swift.min(n - 1, Swift.max(1, Int((fraction * Double(n)).rounded())))
+                let train = n - DrugSplit.testCount(of: n, testFraction: fraction)
                 return train < components.value ? "'\(label)' (\(n) cells, \(train) to fit)" : nil
             }
             guard !short.isEmpty else { return nil }

@@ -1,9 +1,10 @@
 import AnnData
 import LinearAlgebra
 
-/// The checks of `perturbot validate` that read the feature values themselves (the other data
-/// checks need only the file's summary): NaN or infinite values, which stop the load stage, and
-/// constant features, which carry no signal (all of them constant leaves nothing to transport).
+/// The checks of `perturbot validate` that read the data file's values (the other data checks
+/// need only the file's summary): NaN or infinite values, which stop the load stage, and
+/// constant features, which carry no signal (all of them constant leaves nothing to transport);
+/// with the file read, the split notes of `DataCheck.splitNotes` come from its condition column.
 public enum FeatureValuesCheck {
     /// What the values say: problems (`validate` fails) and notes (printed; it still passes).
     public struct Findings: Sendable {
@@ -16,6 +17,10 @@ public enum FeatureValuesCheck {
         var findings = Findings()
         let data = try AnnDataReader.read(dataPath, as: Double.self, sparse: .keep,
                                           requireX: spec.data.featureSets.contains { $0.value == "X" })
+        if case .categorical(let labels)? = data.obs[spec.data.conditionKey.value] {
+            let counts = Dictionary(zip(labels.categories, labels.counts).map { ($0, $1) }, uniquingKeysWith: +)
+            findings.notes += DataCheck.splitNotes(spec, labelCounts: counts)
+        }
         for features in spec.data.featureSets {
             let matrix: AnnMatrix<Double>
             let names: [String]
@@ -28,7 +33,7 @@ public enum FeatureValuesCheck {
             } else {
                 continue  // DataCheck.issues already named the missing feature set
             }
-            let columns = ColumnStatistics(matrix)
+            let columns = FeatureValueStatistics(matrix)
             let label = features.value == "X" ? "X" : "obsm '\(features.value)'"
             let nonFinite = columns.nonFinite.enumerated().filter { $0.element > 0 }
             if !nonFinite.isEmpty {
@@ -61,7 +66,7 @@ public enum FeatureValuesCheck {
 }
 
 /// Per column: how many values are NaN or infinite, and whether all values are equal.
-private struct ColumnStatistics {
+private struct FeatureValueStatistics {
     var nonFinite: [Int]
     private var minimum: [Double]
     private var maximum: [Double]

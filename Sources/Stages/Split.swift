@@ -12,6 +12,12 @@ public struct DrugSplit: Sendable, Codable, Equatable {
     /// Control cells and this drug's cells are each shuffled with `SeededRNG(seed)` (control
     /// first) and the first round(testFraction·count) go to test; both parts keep at least one
     /// cell. Indices within each part are sorted, so the split is a set, not an order.
+    /// How many of `count` cells (at least 2) go to test: round(testFraction·count), at least
+    /// one and leaving at least one to fit.
+    public static func testCount(of count: Int, testFraction: Double) -> Int {
+        Swift.min(count - 1, Swift.max(1, Int((testFraction * Double(count)).rounded())))
+    }
+
     public static func make(
         drug: String, control: [Int], treated: [Int], testFraction: Double, seed: UInt64
     ) throws -> DrugSplit {
@@ -27,7 +33,7 @@ public struct DrugSplit: Sendable, Codable, Equatable {
         var rng = SeededRNG(seed: seed)
         func divide(_ cells: [Int]) -> (train: [Int], test: [Int]) {
             let order = rng.permutation(cells.count)
-            let testCount = Swift.min(cells.count - 1, Swift.max(1, Int((testFraction * Double(cells.count)).rounded())))
+            let testCount = Self.testCount(of: cells.count, testFraction: testFraction)
             return (order[testCount...].map { cells[$0] }.sorted(), order[..<testCount].map { cells[$0] }.sorted())
         }
         let controlParts = divide(control), treatedParts = divide(treated)

@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import PERTURBOT, describe_machine, machine, md_table  # noqa: E402
-from sweep import gmm_case, run  # noqa: E402
+from sweep import gmm_case, run, write_case  # noqa: E402
 
 
 def main() -> None:
@@ -34,9 +34,7 @@ def main() -> None:
     for d in [int(v) for v in args.dims.split(",")]:
         x, y, q, truth = gmm_case(args.perturbot, args.data, d)
         case_dir = args.data / f"icnn-gmm{d}"
-        case_dir.mkdir(parents=True, exist_ok=True)
-        for name, a in (("x", x), ("y", y), ("q", q), ("truth", truth)):
-            np.savetxt(case_dir / f"{name}.csv", a, delimiter=",", fmt="%.9g")
+        write_case(case_dir, x, y, q, truth)
         identity = float(np.mean(np.sum((q - truth) ** 2, axis=1)))
         rows = [["identity", "—", "—", f"{identity:.2f}", "", ""]]
         for rate in args.rates.split(","):

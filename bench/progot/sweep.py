@@ -93,6 +93,13 @@ def gmm_case(binary: Path, data: Path, d: int):
     return points[train], points[target], points[test], truth_all[test]
 
 
+def write_case(case_dir: Path, x, y, q, truth) -> None:
+    """The CSV files `run` reads: source x, target y, test points q and their true images."""
+    case_dir.mkdir(parents=True, exist_ok=True)
+    for name, a in (("x", x), ("y", y), ("q", q), ("truth", truth)):
+        np.savetxt(case_dir / f"{name}.csv", a, delimiter=",", fmt="%.9g")
+
+
 def run(binary: Path, case_dir: Path, method: str, assignments: list[str]) -> dict:
     out = case_dir / "pred.csv"
     cmd = [str(binary), "ot", "--source", str(case_dir / "x.csv"), "--target", str(case_dir / "y.csv"),
@@ -148,8 +155,7 @@ def main() -> None:
             x, y, q, truth = gmm_case(args.perturbot, args.data, int(case[len("gmm"):]))
         else:
             raise SystemExit(f"unknown case {case}")
-        for name, a in (("x", x), ("y", y), ("q", q), ("truth", truth)):
-            np.savetxt(case_dir / f"{name}.csv", a, delimiter=",", fmt="%.9g")
+        write_case(case_dir, x, y, q, truth)
         rows = []
         for label, method, assignments in [("eot (tuned ε)", "eot", []), ("untuned", "untuned", [])] + [
                 (name, "progot", SETTINGS[name]) for name in wanted]:

@@ -127,6 +127,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
     }
 
     /// The same matrix with elements converted to another precision.
+    @inlinable
     public func converted<Other: BLASScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
         Matrix<Other>(uncheckedRows: rows, cols: cols, storage: storage.map { Other($0) })
     }
@@ -209,5 +210,13 @@ extension Matrix {
     }
 
     /// Whether every element is finite.
-    public var allFinite: Bool { storage.allSatisfy { $0.isFinite } }
+    @inlinable
+    public var allFinite: Bool {
+        storage.withUnsafeBufferPointer { buffer in
+            // x − x is 0 for finite x and NaN for ±∞ or NaN: one pass without a branch per element.
+            var probe: Scalar = 0
+            for value in buffer { probe += value - value }
+            return probe == 0
+        }
+    }
 }

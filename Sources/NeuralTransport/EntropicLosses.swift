@@ -8,6 +8,7 @@ import Transport
 public protocol NeuralScalar: TransportScalar {
     static func sinkhorn(_ x: Matrix<Self>, _ y: Matrix<Self>, options: SinkhornOptions) throws -> SinkhornResult<Self>
     static func symmetricSinkhorn(_ x: Matrix<Self>, options: SinkhornOptions) throws -> SinkhornResult<Self>
+    static func sinkhornPlan(_ x: Matrix<Self>, _ y: Matrix<Self>, _ solution: SinkhornResult<Self>) -> SinkhornPlan<Self>
 }
 
 extension Float: NeuralScalar {
@@ -18,6 +19,10 @@ extension Float: NeuralScalar {
     public static func symmetricSinkhorn(_ x: Matrix<Float>, options: SinkhornOptions) throws -> SinkhornResult<Float> {
         try Sinkhorn.solveSymmetric(x, options: options)
     }
+
+    public static func sinkhornPlan(_ x: Matrix<Float>, _ y: Matrix<Float>, _ solution: SinkhornResult<Float>) -> SinkhornPlan<Float> {
+        SinkhornPlan(source: x, target: y, solution: solution)
+    }
 }
 
 extension Double: NeuralScalar {
@@ -27,6 +32,10 @@ extension Double: NeuralScalar {
 
     public static func symmetricSinkhorn(_ x: Matrix<Double>, options: SinkhornOptions) throws -> SinkhornResult<Double> {
         try Sinkhorn.solveSymmetric(x, options: options)
+    }
+
+    public static func sinkhornPlan(_ x: Matrix<Double>, _ y: Matrix<Double>, _ solution: SinkhornResult<Double>) -> SinkhornPlan<Double> {
+        SinkhornPlan(source: x, target: y, solution: solution)
     }
 }
 
@@ -79,50 +88,62 @@ public enum EntropicLosses {
         let solution = try Scalar.sinkhorn(x, z, options: options)
         let otGradient = plan(x, z, solution).gradientInColumns(x, z)
         var displacementCost = 0.0
-        for index in x.storage.indices {
-            let difference = Double(z.storage[index] - x.storage[index])
-            displacementCost += difference * difference
-        }
-        let gradient = Matrix(rows: z.rows, cols: z.cols) { i, j in
-            Scalar(2 / n) * (z[i, j] - x[i, j]) - otGradient[i, j]
+        var gradient = otGradient
+        let scale = Scalar(2 / n)
+        x.withUnsafeBufferPointer { xs in
+            z.withUnsafeBufferPointer { zs in
+                gradient.withUnsafeMutableBufferPointer { out in
+                    for index in 0..<out.count {
+                        let difference = zs[index] - xs[index]
+                        displacementCost += Double(difference * difference)
+                        out[index] = scale * difference - out[index]
+                    }
+                }
+            }
         }
         return PointLoss(value: displacementCost / n - solution.regOTCost, gradient: gradient, converged: solution.converged)
     }
 
-    /// The dense plan P_ij = exp((f_i + g_j − c(x_i, y_j))/ε)/(n·m) of uniform clouds.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The dense plan P_ij = exp((f_i + g_j − c(x_i, y_j))/ε)/(n·m) of uniform clouds, in their
+    /// precision (`SinkhornPlan`).
     static func plan<Scalar: NeuralScalar>(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ solution: SinkhornResult<Scalar>) -> EntropicPlan<Scalar> {
-        let cost = squaredEuclideanCostMatrix(x.converted(to: Double.self), y.converted(to: Double.self))
-        let logMass = -log(Double(x.rows)) - log(Double(y.rows))
-        let epsilon = solution.epsilon
-        let plan = Matrix<Scalar>(rows: x.rows, cols: y.rows) { i, j in
-            Scalar(exp((Double(solution.f[i]) + Double(solution.g[j]) - cost[i, j]) / epsilon + logMass))
-        }
-        return EntropicPlan(matrix: plan)
+        EntropicPlan(plan: Scalar.sinkhornPlan(x, y, solution))
     }
 }
 
 /// A dense entropic plan between two clouds, and the gradients of ⟨P, C⟩ with C = ‖x_i − y_j‖²
 /// that the envelope theorem gives.
 struct EntropicPlan<Scalar: BLASScalar> {
-    let matrix: Matrix<Scalar>
+    let plan: SinkhornPlan<Scalar>
+
+    var matrix: Matrix<Scalar> { plan.matrix }
 
     /// ∂/∂x_i = 2(r_i x_i − (P y)_i).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func gradientInRows(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) -> Matrix<Scalar> {
-        let pulled = matrix.multiplied(by: y)
-        let rowSums = (0..<matrix.rows).map { i in matrix.row(i).reduce(0, +) }
-        return Matrix(rows: x.rows, cols: x.cols) { i, j in 2 * (rowSums[i] * x[i, j] - pulled[i, j]) }
+        Self.envelopeGradient(points: x, sums: plan.rowSums, pulled: matrix.multiplied(by: y))
     }
 
     /// ∂/∂y_j = 2(c_j y_j − (Pᵀ x)_j).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func gradientInColumns(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>) -> Matrix<Scalar> {
-        let pulled = matrix.multiplied(by: x, transposeSelf: true)
-        let columnSums = matrix.columnSums()
-        return Matrix(rows: y.rows, cols: y.cols) { j, k in 2 * (columnSums[j] * y[j, k] - pulled[j, k]) }
+        Self.envelopeGradient(points: y, sums: matrix.columnSums(), pulled: matrix.multiplied(by: x, transposeSelf: true))
+    }
+
+    /// 2(s_i p_i − q_i) row by row, written over `pulled` (q).
+    private static func envelopeGradient(points p: Matrix<Scalar>, sums: [Scalar], pulled: Matrix<Scalar>) -> Matrix<Scalar> {
+        var result = pulled
+        let d = p.cols
+        p.withUnsafeBufferPointer { ps in
+            result.withUnsafeMutableBufferPointer { q in
+                for i in 0..<p.rows {
+                    let s = sums[i]
+                    for k in 0..<d { q[i * d + k] = 2 * (s * ps[i * d + k] - q[i * d + k]) }
+                }
+            }
+        }
+        return result
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Stages
 
 /// One unit of work of a pipeline run; its output lands in the cache under `key`.
 public struct PlannedTask: Sendable, Equatable {
@@ -149,9 +150,14 @@ public struct Plan: Sendable {
                     for method in spec.methods {
                         let prefix = "\(drug)/d\(components)/seed\(seed)/\(method.name)"
                         let coordinates = PlannedTask.Coordinates(drug: drug, components: components, seed: seed, method: method.name)
-                        let solve = try builder.add("solve/\(prefix)", .solve, coordinates, [
+                        var solveParameters: [String: any Encodable] = [
                             "method": method.name, "solver": method.solver, "parameters": method.parameters,
-                        ], inputs: [space.source, split])
+                        ]
+                        if let revision = SolverRegistry.solver(named: method.solver)?.revision, revision > 0 {
+                            solveParameters["solver_revision"] = revision
+                        }
+                        let solve = try builder.add("solve/\(prefix)", .solve, coordinates, solveParameters,
+                                                    inputs: [space.source, split])
                         var evaluation: [String: any Encodable] = [
                             "metrics": spec.evaluate.metrics.map(\.rawValue),
                             "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",

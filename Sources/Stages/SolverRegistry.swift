@@ -100,13 +100,18 @@ public enum SolverRegistry {
         public let check: @Sendable ([String: ParameterValue]) -> String?
         /// Whether its maps draw samples (`TransportMap.isStochastic`), which the report says.
         public let stochastic: Bool
+        /// Raised when this solver's code changes what it fits, so that the solve tasks of its
+        /// methods get new cache keys while every other solver's cached maps stay valid (the
+        /// solve stage's version would invalidate them all). 0 adds nothing to the key.
+        public let revision: Int
 
         init(name: String, summary: String, parameters: [ParameterSchema], mapType: any TransportMap<Float>.Type,
-             stochastic: Bool = false,
+             stochastic: Bool = false, revision: Int = 0,
              check: @escaping @Sendable ([String: ParameterValue]) -> String? = { _ in nil },
              make: @escaping @Sendable ([String: ParameterValue]) -> any MapEstimator) {
             self.name = name
             self.stochastic = stochastic
+            self.revision = revision
             self.summary = summary
             self.parameters = parameters
             self.mapType = mapType
@@ -245,7 +250,9 @@ public enum SolverRegistry {
                                 help: "ε of every Sinkhorn solve: auto (OTT's default per batch, the default) or a number"),
                 ParameterSchema(name: "width", kind: .integer(minimum: 1), help: "scales the hidden layers [2w, w, w] (64)"),
                 ParameterSchema(name: "max_iterations", kind: .integer(minimum: 1), help: "Sinkhorn iteration limit per solve (1000)"),
-            ], mapType: MongeGapMap<Float>.self
+            ], mapType: MongeGapMap<Float>.self,
+            // 1: entropic plans in the training precision through the row kernels
+            revision: 1
         ) { parameters in
             var estimator = MongeGapEstimator()
             if case .integer(let value)? = parameters["iterations"] { estimator.iterations = value }

@@ -64,4 +64,17 @@ final class MatrixTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(Matrix<Double>.self, from: short))
         XCTAssertThrowsError(try JSONDecoder().decode(Matrix<Float>.self, from: Data(#"{"rows":1,"cols":1,"bytes":"%%"}"#.utf8)))
     }
+
+    func testAllFiniteFindsEveryNonFiniteValue() throws {
+        XCTAssertTrue(try Matrix<Float>(rows: 3, cols: 2, storage: [0, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-45, 2]).allFinite)
+        XCTAssertTrue(Matrix<Double>(rows: 0, cols: 4).allFinite)
+        for bad in [Double.nan, .infinity, -.infinity] {
+            for position in 0..<5 {
+                var values = [Double](repeating: 1, count: 5)
+                values[position] = bad
+                XCTAssertFalse(try Matrix<Double>(rows: 1, cols: 5, storage: values).allFinite, "\(bad) at \(position)")
+                XCTAssertFalse(try Matrix<Float>(rows: 5, cols: 1, storage: values.map(Float.init)).allFinite)
+            }
+        }
+    }
 }

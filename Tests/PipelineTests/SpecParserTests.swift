@@ -159,4 +159,19 @@ final class SpecParserTests: XCTestCase {
         XCTAssertEqual(mbo.cost, .elasticSTVS(lambda: 0.5, gamma: 3))
         XCTAssertEqual(mbo.epsilon, .tuned(EpsilonTuning()))
     }
+
+    func testASolverRevisionChangesOnlyItsOwnSolveKeys() throws {
+        let spec = try SpecParser.parse(valid.replacingOccurrences(
+            of: "  identity: { solver: identity }", with: "  identity: { solver: identity }\n  gap: { solver: monge_gap, iterations: 5 }"),
+            file: "demo.yaml")
+        let plan = try Plan.make(spec, dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
+        let solves = plan.tasks.filter { $0.stage == .solve }
+        XCTAssertEqual(SolverRegistry.solver(named: "monge_gap")?.revision, 1)
+        for task in solves {
+            XCTAssertEqual(task.parameters.contains("solver_revision"), task.coordinates.method == "gap", task.id)
+        }
+        // Without a revision the parameters are those of plans made before revisions existed.
+        let eot = try XCTUnwrap(solves.first { $0.coordinates.method == "identity" })
+        XCTAssertEqual(eot.parameters, #"{"method":"identity","parameters":{},"solver":"identity"}"#)
+    }
 }

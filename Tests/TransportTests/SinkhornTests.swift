@@ -13,11 +13,15 @@ final class SinkhornTests: XCTestCase {
 
     /// The plan P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε), built independently of the solver.
     private func plan(_ result: SinkhornResult<Double>, _ x: Matrix<Double>, _ y: Matrix<Double>) -> Matrix<Double> {
+        plan(f: result.f, g: result.g, epsilon: result.epsilon, x, y)
+    }
+
+    private func plan(f: [Double], g: [Double], epsilon: Double, _ x: Matrix<Double>, _ y: Matrix<Double>) -> Matrix<Double> {
         let n = x.rows, m = y.rows
         return Matrix(rows: n, cols: m) { i, j in
             var c = 0.0
             for k in 0..<x.cols { c += (x[i, k] - y[j, k]) * (x[i, k] - y[j, k]) }
-            return exp((result.f[i] + result.g[j] - c) / result.epsilon) / Double(n * m)
+            return exp((f[i] + g[j] - c) / epsilon) / Double(n * m)
         }
     }
 
@@ -39,6 +43,33 @@ final class SinkhornTests: XCTestCase {
             }
         }
         XCTAssertEqual(result.regOTCost, primal, accuracy: 1e-9 * abs(primal))
+    }
+
+    func testPlanMatchesTheDirectFormulaInBothPrecisions() throws {
+        let (x, y) = clouds(n: 70, m: 53, d: 5, seed: 4)
+        let options = SinkhornOptions(epsilon: .fixed(0.4), threshold: 1e-9, maxIterations: 10_000)
+        let double = try Sinkhorn.solve(source: x, target: y, options: options)
+        let reference = plan(double, x, y)
+        let built = SinkhornPlan(source: x, target: y, solution: double)
+        XCTAssertLessThan(built.matrix.maxAbsDifference(reference), 1e-14 * 70 * 53)
+        for i in 0..<x.rows { XCTAssertEqual(Double(built.rowSums[i]), reference.row(i).reduce(0, +), accuracy: 1e-15) }
+
+        // The Float plan (cost, exponents and exponentials in Float) against the formula in
+        // Double from the same (Float) potentials: within Float round-off, entry by entry.
+        let xf = x.converted(to: Float.self), yf = y.converted(to: Float.self)
+        let float = try Sinkhorn.solve(source: xf, target: yf, options: options)
+        let widened = plan(f: float.f.map(Double.init), g: float.g.map(Double.init), epsilon: float.epsilon, xf.converted(to: Double.self), yf.converted(to: Double.self))
+        let single = SinkhornPlan(source: xf, target: yf, solution: float)
+        var worst = 0.0
+        for i in 0..<x.rows {
+            for j in 0..<y.rows {
+                // Entries under Float's range come out near its smallest normal, not 0.
+                let error = abs(Double(single.matrix[i, j]) - widened[i, j])
+                worst = max(worst, widened[i, j] > 1e-30 ? error / widened[i, j] : error / 1e-30)
+            }
+            XCTAssertEqual(Double(single.rowSums[i]), widened.row(i).reduce(0, +), accuracy: 1e-5 / 70)
+        }
+        XCTAssertLessThan(worst, 1e-4)
     }
 
     func testDenseAndOnlineModesAgree() throws {

@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "CAllocator"),
         // -O3 in every configuration: the kernels exist to be vectorised.
         .target(name: "CRowKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])]),
+        // No contraction: the optimiser's arithmetic must match its Swift definition to the bit.
+        .target(name: "CNeuralKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
         .target(name: "Transport", dependencies: ["LinearAlgebra", "CRowKernels"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra", "CNeuralKernels"], swiftSettings: optimisedEvenInDebug),
         .target(name: "InverseTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
         .target(name: "Reports"),

@@ -46,6 +46,14 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         }
     }
 
+    public mutating func updateParameterBlocks(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+        for k in inputWeights.indices {
+            inputWeights[k].withUnsafeMutableBufferPointer { body($0) }
+            biases[k].withUnsafeMutableBufferPointer { body($0) }
+        }
+        for k in hiddenWeights.indices { hiddenWeights[k].withUnsafeMutableBufferPointer { body($0) } }
+    }
+
     /// CellOT's initialisation: every weight uniform in [−scale, scale], biases 0.
     public init(inputDimension: Int, hiddenUnits: [Int] = [64, 64, 64, 64], initScale: Double = 0.1, rng: inout SeededRNG) {
         precondition(inputDimension > 0 && !hiddenUnits.isEmpty && hiddenUnits.allSatisfy { $0 > 0 })

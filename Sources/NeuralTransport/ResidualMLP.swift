@@ -28,6 +28,13 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable, Codable, Equatable, Fla
     }
 
     /// Every W_k then b_k, layer by layer: the order of `parameterGradients`.
+    public mutating func updateParameterBlocks(_ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+        for k in weights.indices {
+            weights[k].withUnsafeMutableBufferPointer { body($0) }
+            biases[k].withUnsafeMutableBufferPointer { body($0) }
+        }
+    }
+
     public var flatParameters: [Scalar] {
         get { zip(weights, biases).flatMap { $0.storage + $1 } }
         set {

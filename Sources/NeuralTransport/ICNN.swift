@@ -128,9 +128,9 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             if k > 0 { tangent.addProduct(zDot[k - 1], hiddenWeights[k - 1], transposeB: true) }
             hDot.append(tangent)
             if k < last {
-                let h = trace.preActivations[k]
-                let first = k == 0
-                zDot.append(tangent.combined(with: h) { t, h in t * Self.activationSlope(h, firstLayer: first) })
+                var slope = tangent
+                LeakyReLUKernels.chain(&slope, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0)
+                zDot.append(slope)
             }
         }
         var gradients = ICNNGradients(zeroLike: self)
@@ -141,27 +141,18 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
                 let h = trace.preActivations[k]
                 if k == 0 {
                     // ż₀ = s'(h₀)ḣ₀ with s(t) = σ(t)²: s'' = 2σ'(h)² carries μ into h₀.
-                    let rho = mu.combined(with: hDot[0], *).combined(with: h) { product, h in
-                        let slope = h > 0 ? 1 : Self.negativeSlope
-                        return product * 2 * slope * slope
-                    }
+                    var rho = mu
+                    LeakyReLUKernels.squareCurvature(&rho, tangent: hDot[0], pre: h, slope: Self.negativeSlope)
                     gradients.inputWeights[0] = rho.multiplied(by: x, transposeSelf: true)
                     gradients.biases[0] = rho.columnSums()
                 }
-                let first = k == 0
-                lambda = mu.combined(with: h) { m, h in m * Self.activationSlope(h, firstLayer: first) }
+                lambda = mu
+                LeakyReLUKernels.chain(&lambda, pre: h, slope: Self.negativeSlope, squared: k == 0)
             }
             gradients.inputWeights[k].addProduct(lambda, v, transposeA: true)
             if k > 0 { gradients.hiddenWeights[k - 1] = lambda.multiplied(by: zDot[k - 1], transposeSelf: true) }
         }
         return (hDot[last].storage, gradients)
-    }
-
-    /// dz/dh of layer k: 2σ(h)σ'(h) for the squared first layer, σ'(h) after it.
-    @inline(__always)
-    static func activationSlope(_ h: Scalar, firstLayer: Bool) -> Scalar {
-        let slope = h > 0 ? 1 : negativeSlope
-        return firstLayer ? 2 * leaky(h) * slope : slope
     }
 
     /// W ← max(W, 0) after an optimiser step (CellOT's `clamp_w`).
@@ -203,10 +194,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             trace.preActivations.append(h)
             if k == last {
                 trace.output = h
-            } else if k == 0 {
-                trace.activations.append(h.map { let a = Self.leaky($0); return a * a })
             } else {
-                trace.activations.append(h.map(Self.leaky))
+                trace.activations.append(LeakyReLUKernels.activation(h, slope: Self.negativeSlope, squared: k == 0))
             }
         }
         return trace
@@ -226,10 +215,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         var delta = Matrix<Scalar>(rows: x.rows, cols: 1) { i, _ in outputWeights[i] }
         for k in stride(from: last, through: 0, by: -1) {
             if k < last {
-                let upstream = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
-                let h = trace.preActivations[k]
-                let first = k == 0
-                delta = upstream.combined(with: h) { u, h in u * Self.activationSlope(h, firstLayer: first) }
+                delta = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
+                LeakyReLUKernels.chain(&delta, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0)
             }
             if wantsParameters {
                 gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)
@@ -242,9 +229,6 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         }
         return (input, gradients)
     }
-
-    @inline(__always)
-    static func leaky(_ t: Scalar) -> Scalar { t > 0 ? t : negativeSlope * t }
 }
 
 /// Gradients with the shapes of an `ICNN`'s parameters.

@@ -16,4 +16,20 @@ void perturbot_adam_step_f64(double *parameters, const double *gradient, double 
                              double beta1, double beta2, double learning_rate, double correction1,
                              double correction2, double epsilon);
 
+/// out_i = σ(h_i), or σ(h_i)² when `squared`, with σ the leaky ReLU of negative slope `slope`
+/// (`out` may be `pre`).
+void perturbot_leaky_activation_f32(const float *pre, float *out, long count, float slope, int squared);
+void perturbot_leaky_activation_f64(const double *pre, double *out, long count, double slope, int squared);
+
+/// values_i ← values_i · dz/dh at h_i: σ'(h_i), or 2σ(h_i)σ'(h_i) when `squared` (the chain
+/// rule through a layer's activation, in place).
+void perturbot_leaky_chain_f32(float *values, const float *pre, long count, float slope, int squared);
+void perturbot_leaky_chain_f64(double *values, const double *pre, long count, double slope, int squared);
+
+/// values_i ← values_i · tangent_i · 2σ'(h_i)², the second derivative of σ(h)² along a tangent.
+void perturbot_leaky_square_curvature_f32(float *values, const float *tangent, const float *pre, long count,
+                                          float slope);
+void perturbot_leaky_square_curvature_f64(double *values, const double *tangent, const double *pre, long count,
+                                          double slope);
+
 #endif

@@ -1,0 +1,41 @@
+#include "neural_kernels.h"
+
+// The leaky-ReLU passes of the ICNN, as `ICNN`'s Swift closures wrote them: the same
+// operations in the same order, without contraction (-ffp-contract=off), so the same bits.
+#if defined(__x86_64__) && defined(__clang__)
+#define NEURAL_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NEURAL_KERNEL
+#endif
+
+#define LEAKY_KERNELS(SUFFIX, SCALAR)                                                                  \
+    NEURAL_KERNEL void perturbot_leaky_activation_##SUFFIX(const SCALAR *pre, SCALAR *out, long count,  \
+                                                          SCALAR slope, int squared) {                  \
+        for (long i = 0; i < count; i++) {                                                              \
+            SCALAR h = pre[i];                                                                          \
+            SCALAR a = h > 0 ? h : slope * h;                                                           \
+            out[i] = squared ? a * a : a;                                                               \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    NEURAL_KERNEL void perturbot_leaky_chain_##SUFFIX(SCALAR *values, const SCALAR *pre, long count,    \
+                                                     SCALAR slope, int squared) {                       \
+        for (long i = 0; i < count; i++) {                                                              \
+            SCALAR h = pre[i];                                                                          \
+            SCALAR s = h > 0 ? 1 : slope;                                                               \
+            SCALAR a = h > 0 ? h : slope * h;                                                           \
+            values[i] = values[i] * (squared ? 2 * a * s : s);                                          \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    NEURAL_KERNEL void perturbot_leaky_square_curvature_##SUFFIX(SCALAR *values, const SCALAR *tangent, \
+                                                                const SCALAR *pre, long count,          \
+                                                                SCALAR slope) {                         \
+        for (long i = 0; i < count; i++) {                                                              \
+            SCALAR s = pre[i] > 0 ? 1 : slope;                                                          \
+            values[i] = values[i] * tangent[i] * 2 * s * s;                                             \
+        }                                                                                               \
+    }
+
+LEAKY_KERNELS(f32, float)
+LEAKY_KERNELS(f64, double)

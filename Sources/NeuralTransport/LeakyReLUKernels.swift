@@ -1,0 +1,97 @@
+import CNeuralKernels
+import LinearAlgebra
+
+/// The ICNN's element-wise activation passes, in place where they can be, through the C kernels
+/// of `CNeuralKernels` (the widest vector unit the processor has; Swift is compiled for SSE2).
+/// Each kernel computes its formula with the same operations in the same order as the Swift
+/// fallback here, so the results are the same to the bit.
+enum LeakyReLUKernels {
+    /// σ(h) (or σ(h)² when `squared`) for every entry of `pre`.
+    static func activation<Scalar: BLASScalar>(_ pre: Matrix<Scalar>, slope: Scalar, squared: Bool) -> Matrix<Scalar> {
+        var out = pre
+        out.withUnsafeMutableBufferPointer { buffer in
+            guard let p = buffer.baseAddress else { return }
+            let count = buffer.count
+            if Scalar.self == Float.self {
+                perturbot_leaky_activation_f32(f32(p), f32(p), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
+            } else if Scalar.self == Double.self {
+                perturbot_leaky_activation_f64(f64(p), f64(p), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
+            } else {
+                for i in 0..<count {
+                    let a = p[i] > 0 ? p[i] : slope * p[i]
+                    p[i] = squared ? a * a : a
+                }
+            }
+        }
+        return out
+    }
+
+    /// values ← values ⊙ dz/dh(pre): σ'(h), or 2σ(h)σ'(h) when `squared`.
+    static func chain<Scalar: BLASScalar>(_ values: inout Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar, squared: Bool) {
+        precondition(values.rows == pre.rows && values.cols == pre.cols, "element-wise operands differ in shape")
+        pre.withUnsafeBufferPointer { preBuffer in
+            values.withUnsafeMutableBufferPointer { buffer in
+                guard let v = buffer.baseAddress, let h = preBuffer.baseAddress else { return }
+                let count = buffer.count
+                if Scalar.self == Float.self {
+                    perturbot_leaky_chain_f32(f32(v), f32(h), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
+                } else if Scalar.self == Double.self {
+                    perturbot_leaky_chain_f64(f64(v), f64(h), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
+                } else {
+                    for i in 0..<count {
+                        let s = h[i] > 0 ? 1 : slope
+                        let a = h[i] > 0 ? h[i] : slope * h[i]
+                        v[i] = v[i] * (squared ? 2 * a * s : s)
+                    }
+                }
+            }
+        }
+    }
+
+    /// values ← values ⊙ tangent ⊙ 2σ'(pre)².
+    static func squareCurvature<Scalar: BLASScalar>(
+        _ values: inout Matrix<Scalar>, tangent: Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar
+    ) {
+        precondition(values.rows == pre.rows && values.cols == pre.cols && tangent.rows == pre.rows && tangent.cols == pre.cols,
+                     "element-wise operands differ in shape")
+        pre.withUnsafeBufferPointer { preBuffer in
+            tangent.withUnsafeBufferPointer { tangentBuffer in
+                values.withUnsafeMutableBufferPointer { buffer in
+                    guard let v = buffer.baseAddress, let t = tangentBuffer.baseAddress, let h = preBuffer.baseAddress else { return }
+                    let count = buffer.count
+                    if Scalar.self == Float.self {
+                        perturbot_leaky_square_curvature_f32(f32(v), f32(t), f32(h), count, unsafeBitCast(slope, to: Float.self))
+                    } else if Scalar.self == Double.self {
+                        perturbot_leaky_square_curvature_f64(f64(v), f64(t), f64(h), count, unsafeBitCast(slope, to: Double.self))
+                    } else {
+                        for i in 0..<count {
+                            let s = h[i] > 0 ? 1 : slope
+                            v[i] = v[i] * t[i] * 2 * s * s
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // The branches above run only when Scalar is that type: reinterpreting the pointer is exact.
+    @inline(__always)
+    private static func f32<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    private static func f32<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    private static func f64<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Double> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
+    }
+
+    @inline(__always)
+    private static func f64<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Double> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
+    }
+}

@@ -18,22 +18,24 @@
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    NEURAL_KERNEL void perturbot_leaky_chain_##SUFFIX(SCALAR *values, const SCALAR *pre, long count,    \
-                                                     SCALAR slope, int squared) {                       \
+    NEURAL_KERNEL void perturbot_leaky_chain_##SUFFIX(const SCALAR *values, const SCALAR *pre,          \
+                                                     SCALAR *out, long count, SCALAR slope,             \
+                                                     int squared) {                                     \
         for (long i = 0; i < count; i++) {                                                              \
             SCALAR h = pre[i];                                                                          \
             SCALAR s = h > 0 ? 1 : slope;                                                               \
             SCALAR a = h > 0 ? h : slope * h;                                                           \
-            values[i] = values[i] * (squared ? 2 * a * s : s);                                          \
+            out[i] = values[i] * (squared ? 2 * a * s : s);                                             \
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    NEURAL_KERNEL void perturbot_leaky_square_curvature_##SUFFIX(SCALAR *values, const SCALAR *tangent, \
-                                                                const SCALAR *pre, long count,          \
-                                                                SCALAR slope) {                         \
+    NEURAL_KERNEL void perturbot_leaky_square_curvature_##SUFFIX(const SCALAR *values,                  \
+                                                                const SCALAR *tangent,                  \
+                                                                const SCALAR *pre, SCALAR *out,         \
+                                                                long count, SCALAR slope) {             \
         for (long i = 0; i < count; i++) {                                                              \
             SCALAR s = pre[i] > 0 ? 1 : slope;                                                          \
-            values[i] = values[i] * tangent[i] * 2 * s * s;                                             \
+            out[i] = values[i] * tangent[i] * 2 * s * s;                                                \
         }                                                                                               \
     }
 

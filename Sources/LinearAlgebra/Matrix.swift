@@ -33,6 +33,18 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable, Codable {
         self.storage = storage
     }
 
+    /// A `rows × cols` matrix whose elements `initializer` writes, every one of them, into
+    /// uninitialised storage: for kernels that fill an output without reading it.
+    @inlinable
+    public init(rows: Int, cols: Int, unsafeUninitialized initializer: (UnsafeMutableBufferPointer<Scalar>) -> Void) {
+        precondition(rows >= 0 && cols >= 0, "Matrix dimensions must be non-negative")
+        let count = rows * cols
+        self.init(uncheckedRows: rows, cols: cols, storage: [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initializer(buffer)
+            initialized = count
+        })
+    }
+
     /// A matrix from an array of rows.
     /// - Throws: `LinearAlgebraError.raggedRows` when the rows differ in length.
     public init(_ nestedRows: [[Scalar]]) throws {

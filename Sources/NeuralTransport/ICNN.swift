@@ -128,9 +128,7 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
             if k > 0 { tangent.addProduct(zDot[k - 1], hiddenWeights[k - 1], transposeB: true) }
             hDot.append(tangent)
             if k < last {
-                var slope = tangent
-                LeakyReLUKernels.chain(&slope, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0)
-                zDot.append(slope)
+                zDot.append(LeakyReLUKernels.chain(tangent, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0))
             }
         }
         var gradients = ICNNGradients(zeroLike: self)
@@ -141,13 +139,11 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
                 let h = trace.preActivations[k]
                 if k == 0 {
                     // ż₀ = s'(h₀)ḣ₀ with s(t) = σ(t)²: s'' = 2σ'(h)² carries μ into h₀.
-                    var rho = mu
-                    LeakyReLUKernels.squareCurvature(&rho, tangent: hDot[0], pre: h, slope: Self.negativeSlope)
+                    let rho = LeakyReLUKernels.squareCurvature(mu, tangent: hDot[0], pre: h, slope: Self.negativeSlope)
                     gradients.inputWeights[0] = rho.multiplied(by: x, transposeSelf: true)
                     gradients.biases[0] = rho.columnSums()
                 }
-                lambda = mu
-                LeakyReLUKernels.chain(&lambda, pre: h, slope: Self.negativeSlope, squared: k == 0)
+                lambda = LeakyReLUKernels.chain(mu, pre: h, slope: Self.negativeSlope, squared: k == 0)
             }
             gradients.inputWeights[k].addProduct(lambda, v, transposeA: true)
             if k > 0 { gradients.hiddenWeights[k - 1] = lambda.multiplied(by: zDot[k - 1], transposeSelf: true) }
@@ -215,8 +211,8 @@ public struct ICNN<Scalar: BLASScalar>: Sendable, Codable, Equatable, FlatParame
         var delta = Matrix<Scalar>(rows: x.rows, cols: 1) { i, _ in outputWeights[i] }
         for k in stride(from: last, through: 0, by: -1) {
             if k < last {
-                delta = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
-                LeakyReLUKernels.chain(&delta, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0)
+                let upstream = delta.multiplied(by: hiddenWeights[k])  // ∂/∂z_k
+                delta = LeakyReLUKernels.chain(upstream, pre: trace.preActivations[k], slope: Self.negativeSlope, squared: k == 0)
             }
             if wantsParameters {
                 gradients.inputWeights[k] = delta.multiplied(by: x, transposeSelf: true)

@@ -1,72 +1,78 @@
 import CNeuralKernels
 import LinearAlgebra
 
-/// The ICNN's element-wise activation passes, in place where they can be, through the C kernels
-/// of `CNeuralKernels` (the widest vector unit the processor has; Swift is compiled for SSE2).
-/// Each kernel computes its formula with the same operations in the same order as the Swift
-/// fallback here, so the results are the same to the bit.
+/// The ICNN's element-wise activation passes through the C kernels of `CNeuralKernels` (the
+/// widest vector unit the processor has; Swift is compiled for SSE2), each writing a fresh
+/// matrix without first copying or zeroing it. Each kernel computes its formula with the same
+/// operations in the same order as the Swift fallback here, so the results are the same to
+/// the bit.
 enum LeakyReLUKernels {
     /// σ(h) (or σ(h)² when `squared`) for every entry of `pre`.
     static func activation<Scalar: BLASScalar>(_ pre: Matrix<Scalar>, slope: Scalar, squared: Bool) -> Matrix<Scalar> {
-        var out = pre
-        out.withUnsafeMutableBufferPointer { buffer in
-            guard let p = buffer.baseAddress else { return }
-            let count = buffer.count
-            if Scalar.self == Float.self {
-                perturbot_leaky_activation_f32(f32(p), f32(p), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
-            } else if Scalar.self == Double.self {
-                perturbot_leaky_activation_f64(f64(p), f64(p), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
-            } else {
-                for i in 0..<count {
-                    let a = p[i] > 0 ? p[i] : slope * p[i]
-                    p[i] = squared ? a * a : a
-                }
-            }
-        }
-        return out
-    }
-
-    /// values ← values ⊙ dz/dh(pre): σ'(h), or 2σ(h)σ'(h) when `squared`.
-    static func chain<Scalar: BLASScalar>(_ values: inout Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar, squared: Bool) {
-        precondition(values.rows == pre.rows && values.cols == pre.cols, "element-wise operands differ in shape")
         pre.withUnsafeBufferPointer { preBuffer in
-            values.withUnsafeMutableBufferPointer { buffer in
-                guard let v = buffer.baseAddress, let h = preBuffer.baseAddress else { return }
-                let count = buffer.count
+            Matrix(rows: pre.rows, cols: pre.cols) { out in
+                guard let h = preBuffer.baseAddress, let o = out.baseAddress else { return }
+                let count = out.count
                 if Scalar.self == Float.self {
-                    perturbot_leaky_chain_f32(f32(v), f32(h), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
+                    perturbot_leaky_activation_f32(f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
                 } else if Scalar.self == Double.self {
-                    perturbot_leaky_chain_f64(f64(v), f64(h), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
+                    perturbot_leaky_activation_f64(f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
                 } else {
                     for i in 0..<count {
-                        let s = h[i] > 0 ? 1 : slope
                         let a = h[i] > 0 ? h[i] : slope * h[i]
-                        v[i] = v[i] * (squared ? 2 * a * s : s)
+                        (o + i).initialize(to: squared ? a * a : a)
                     }
                 }
             }
         }
     }
 
-    /// values ← values ⊙ tangent ⊙ 2σ'(pre)².
-    static func squareCurvature<Scalar: BLASScalar>(
-        _ values: inout Matrix<Scalar>, tangent: Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar
-    ) {
-        precondition(values.rows == pre.rows && values.cols == pre.cols && tangent.rows == pre.rows && tangent.cols == pre.cols,
-                     "element-wise operands differ in shape")
-        pre.withUnsafeBufferPointer { preBuffer in
-            tangent.withUnsafeBufferPointer { tangentBuffer in
-                values.withUnsafeMutableBufferPointer { buffer in
-                    guard let v = buffer.baseAddress, let t = tangentBuffer.baseAddress, let h = preBuffer.baseAddress else { return }
-                    let count = buffer.count
+    /// values ⊙ dz/dh(pre): σ'(h), or 2σ(h)σ'(h) when `squared` (the chain rule through a layer).
+    static func chain<Scalar: BLASScalar>(_ values: Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar, squared: Bool) -> Matrix<Scalar> {
+        precondition(values.rows == pre.rows && values.cols == pre.cols, "element-wise operands differ in shape")
+        return values.withUnsafeBufferPointer { valueBuffer in
+            pre.withUnsafeBufferPointer { preBuffer in
+                Matrix(rows: pre.rows, cols: pre.cols) { out in
+                    guard let v = valueBuffer.baseAddress, let h = preBuffer.baseAddress, let o = out.baseAddress else { return }
+                    let count = out.count
                     if Scalar.self == Float.self {
-                        perturbot_leaky_square_curvature_f32(f32(v), f32(t), f32(h), count, unsafeBitCast(slope, to: Float.self))
+                        perturbot_leaky_chain_f32(f32(v), f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
                     } else if Scalar.self == Double.self {
-                        perturbot_leaky_square_curvature_f64(f64(v), f64(t), f64(h), count, unsafeBitCast(slope, to: Double.self))
+                        perturbot_leaky_chain_f64(f64(v), f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
                     } else {
                         for i in 0..<count {
                             let s = h[i] > 0 ? 1 : slope
-                            v[i] = v[i] * t[i] * 2 * s * s
+                            let a = h[i] > 0 ? h[i] : slope * h[i]
+                            (o + i).initialize(to: v[i] * (squared ? 2 * a * s : s))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// values ⊙ tangent ⊙ 2σ'(pre)²: the second derivative of σ(h)² along a tangent.
+    static func squareCurvature<Scalar: BLASScalar>(
+        _ values: Matrix<Scalar>, tangent: Matrix<Scalar>, pre: Matrix<Scalar>, slope: Scalar
+    ) -> Matrix<Scalar> {
+        precondition(values.rows == pre.rows && values.cols == pre.cols && tangent.rows == pre.rows && tangent.cols == pre.cols,
+                     "element-wise operands differ in shape")
+        return values.withUnsafeBufferPointer { valueBuffer in
+            tangent.withUnsafeBufferPointer { tangentBuffer in
+                pre.withUnsafeBufferPointer { preBuffer in
+                    Matrix(rows: pre.rows, cols: pre.cols) { out in
+                        guard let v = valueBuffer.baseAddress, let t = tangentBuffer.baseAddress, let h = preBuffer.baseAddress,
+                              let o = out.baseAddress else { return }
+                        let count = out.count
+                        if Scalar.self == Float.self {
+                            perturbot_leaky_square_curvature_f32(f32(v), f32(t), f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self))
+                        } else if Scalar.self == Double.self {
+                            perturbot_leaky_square_curvature_f64(f64(v), f64(t), f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self))
+                        } else {
+                            for i in 0..<count {
+                                let s = h[i] > 0 ? 1 : slope
+                                (o + i).initialize(to: v[i] * t[i] * 2 * s * s)
+                            }
                         }
                     }
                 }

@@ -20,12 +20,10 @@ final class LeakyReLUKernelsTests: XCTestCase {
             for squared in [false, true] {
                 let activated = LeakyReLUKernels.activation(pre, slope: slope, squared: squared)
                 XCTAssertEqual(activated.storage, raw.map { squared ? leaky($0) * leaky($0) : leaky($0) })
-                var chained = values
-                LeakyReLUKernels.chain(&chained, pre: pre, slope: slope, squared: squared)
+                let chained = LeakyReLUKernels.chain(values, pre: pre, slope: slope, squared: squared)
                 XCTAssertEqual(chained.storage, zip(values.storage, raw).map { v, h in v * (squared ? 2 * leaky(h) * unit(h) : unit(h)) })
             }
-            var curved = values
-            LeakyReLUKernels.squareCurvature(&curved, tangent: tangent, pre: pre, slope: slope)
+            let curved = LeakyReLUKernels.squareCurvature(values, tangent: tangent, pre: pre, slope: slope)
             XCTAssertEqual(curved.storage, (0..<count).map { i in values.storage[i] * tangent.storage[i] * 2 * unit(raw[i]) * unit(raw[i]) })
         }
     }

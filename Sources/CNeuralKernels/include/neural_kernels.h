@@ -21,15 +21,18 @@ void perturbot_adam_step_f64(double *parameters, const double *gradient, double 
 void perturbot_leaky_activation_f32(const float *pre, float *out, long count, float slope, int squared);
 void perturbot_leaky_activation_f64(const double *pre, double *out, long count, double slope, int squared);
 
-/// values_i ← values_i · dz/dh at h_i: σ'(h_i), or 2σ(h_i)σ'(h_i) when `squared` (the chain
-/// rule through a layer's activation, in place).
-void perturbot_leaky_chain_f32(float *values, const float *pre, long count, float slope, int squared);
-void perturbot_leaky_chain_f64(double *values, const double *pre, long count, double slope, int squared);
+/// out_i = values_i · dz/dh at h_i: σ'(h_i), or 2σ(h_i)σ'(h_i) when `squared` (the chain rule
+/// through a layer's activation; `out` may be `values`).
+void perturbot_leaky_chain_f32(const float *values, const float *pre, float *out, long count, float slope,
+                               int squared);
+void perturbot_leaky_chain_f64(const double *values, const double *pre, double *out, long count, double slope,
+                               int squared);
 
-/// values_i ← values_i · tangent_i · 2σ'(h_i)², the second derivative of σ(h)² along a tangent.
-void perturbot_leaky_square_curvature_f32(float *values, const float *tangent, const float *pre, long count,
-                                          float slope);
-void perturbot_leaky_square_curvature_f64(double *values, const double *tangent, const double *pre, long count,
-                                          double slope);
+/// out_i = values_i · tangent_i · 2σ'(h_i)², the second derivative of σ(h)² along a tangent
+/// (`out` may be `values`).
+void perturbot_leaky_square_curvature_f32(const float *values, const float *tangent, const float *pre, float *out,
+                                          long count, float slope);
+void perturbot_leaky_square_curvature_f64(const double *values, const double *tangent, const double *pre,
+                                          double *out, long count, double slope);
 
 #endif

@@ -13,6 +13,12 @@ public struct SinkhornOptions: Sendable, Codable, Equatable {
     public var mode: Mode = .automatic
     /// `automatic` switches to online above this many cost entries (n·m).
     public var denseEntryLimit: Int = 1 << 24
+    /// Convergence accelerators (none by default, as OTT-JAX). They act on the two-cloud solve
+    /// (`solve`, and the cross term of a divergence); the symmetric solves of a divergence
+    /// already average their updates and do not use them.
+    public var momentum: SinkhornMomentum?
+    public var epsilonScaling: SinkhornEpsilonScaling?
+    public var anderson: SinkhornAnderson?
 
     public init(epsilon: EpsilonChoice = .auto, threshold: Double = 1e-3, maxIterations: Int = 2000,
                 mode: Mode = .automatic) {
@@ -147,16 +153,38 @@ public enum Sinkhorn {
         // The first update recomputes f from g; a warm f only serves as its log-sum-exp guess.
         var f = warmStart?.f ?? [Scalar](repeating: 0, count: n)
         var g = warmStart?.g ?? [Scalar](repeating: 0, count: m)
+        let momentum = try options.momentum?.validated()
+        let scaling = try options.epsilonScaling?.validated()
+        var anderson = try options.anderson.map { AndersonHistory<Scalar>(try $0.validated()) }
+        var adaptiveWeight: Double?
+        var errors: [Double] = []
         var progress = Progress()
         while progress.beginIteration(limit: options.maxIterations) {
-            f = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: epsilon, previous: f)
-            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: epsilon, previous: g)
-            let marginal = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: epsilon)
-            if progress.record(marginal, threshold: options.threshold) { break }
-            g = gNext
+            let t = progress.iterations
+            let stepEpsilon = scaling?.epsilon(at: t - 1, target: epsilon) ?? epsilon
+            if var history = anderson {
+                if history.extrapolates(at: t), let extrapolated = history.extrapolation() { g = extrapolated }
+                history.recordInput(g)
+                anderson = history
+            }
+            let omega = momentum?.weight(at: t, errors: errors, adaptiveWeight: &adaptiveWeight) ?? 1
+            let fNext = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: stepEpsilon, previous: f)
+            f = omega == 1 ? fNext : relaxed(f, fNext, omega)
+            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: stepEpsilon, previous: g)
+            let marginal = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: stepEpsilon)
+            errors.append(marginal.0)
+            if progress.record(marginal, threshold: options.threshold, final: stepEpsilon == epsilon) { break }
+            g = omega == 1 ? gNext : relaxed(g, gNext, omega)
+            anderson?.recordOutput(g)
         }
         let objective = dot(f, logWeight: logA) + dot(g, logWeight: logB) + epsilon * (1 - progress.mass)
         return progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
+    }
+
+    /// (1 − ω)·old + ω·update, entry by entry; a non-finite old entry counts as 0 (OTT-JAX).
+    private static func relaxed<Scalar: TransportScalar>(_ old: [Scalar], _ update: [Scalar], _ omega: Double) -> [Scalar] {
+        let w = Scalar(omega), keep = Scalar(1 - omega)
+        return zip(old, update).map { o, u in keep * (o.isFinite ? o : 0) + w * u }
     }
 
     /// `prepared` is `preparedCost(x, x, groundCost, options)` when the caller solves several ε on
@@ -176,7 +204,7 @@ public enum Sinkhorn {
         while progress.beginIteration(limit: options.maxIterations) {
             let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon, previous: f)
             let marginal = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
-            if progress.record(marginal, threshold: options.threshold) { break }
+            if progress.record(marginal, threshold: options.threshold, final: true) { break }
             for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
         }
         let objective = 2 * dot(f, logWeight: logA) + epsilon * (1 - progress.mass)
@@ -198,10 +226,11 @@ public enum Sinkhorn {
             return true
         }
 
-        /// Records the marginal measured this iteration; true when it meets `threshold`.
-        mutating func record(_ marginal: (error: Double, mass: Double), threshold: Double) -> Bool {
+        /// Records the marginal measured this iteration; true when it meets `threshold` at the
+        /// `final` problem (not at an ε still being scaled down).
+        mutating func record(_ marginal: (error: Double, mass: Double), threshold: Double, final: Bool) -> Bool {
             (error, mass) = marginal
-            converged = error < threshold
+            converged = final && error < threshold
             return converged
         }
 

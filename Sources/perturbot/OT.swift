@@ -260,6 +260,20 @@ struct SinkhornArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "automatic, dense or online (online never holds the n×m cost matrix).")
     var mode: SinkhornOptions.Mode = .automatic
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Momentum of the updates: a constant ω in (0, 2), or adaptive:START (Lehmann's ω from iteration START).",
+        valueName: "ω|adaptive:START"))
+    var momentum: String?
+
+    @Option(parsing: .unconditional, help: "ε-scaling: start at this multiple (≥ 1) of ε, decaying by --epsilon-decay per iteration.")
+    var epsilonInit: Double?
+
+    @Option(parsing: .unconditional, help: "ε-scaling's factor per iteration, in (0, 1).")
+    var epsilonDecay: Double?
+
+    @Option(parsing: .unconditional, help: "Anderson acceleration over this many past iterations (OTT-JAX: 2).")
+    var anderson: Int?
+
     func validate() throws { _ = try options() }
 
     func options() throws -> SinkhornOptions {
@@ -273,7 +287,31 @@ struct SinkhornArguments: ParsableArguments {
         } else {
             throw ValidationError("--epsilon must be a positive number or 'auto', got '\(epsilon)'")
         }
-        return SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
+        var options = SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
+        if let momentum {
+            if momentum.hasPrefix("adaptive:"), let start = Int(momentum.dropFirst("adaptive:".count)), start >= 3 {
+                options.momentum = .adaptive(start: start)
+            } else if let omega = Double(momentum), omega > 0, omega < 2 {
+                options.momentum = .fixed(omega)
+            } else {
+                throw ValidationError("--momentum must be a number in (0, 2) or adaptive:START with START ≥ 3, got '\(momentum)'")
+            }
+        }
+        switch (epsilonInit, epsilonDecay) {
+        case (nil, nil): break
+        case let (initial?, decay?):
+            guard initial >= 1, initial.isFinite, decay > 0, decay < 1 else {
+                throw ValidationError("--epsilon-init must be ≥ 1 and --epsilon-decay in (0, 1), got \(initial) and \(decay)")
+            }
+            options.epsilonScaling = SinkhornEpsilonScaling(initialMultiplier: initial, decay: decay)
+        default:
+            throw ValidationError("--epsilon-init and --epsilon-decay go together (ε-scaling)")
+        }
+        if let anderson {
+            guard anderson >= 1 else { throw ValidationError("--anderson must be at least 1, got \(anderson)") }
+            options.anderson = SinkhornAnderson(memory: anderson)
+        }
+        return options
     }
 }
 

@@ -119,9 +119,9 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
                     return g.directionalDerivativeGradients(
                         chunk, directions: direction, weights: [Scalar](repeating: weight, count: chunk.rows), trace: trace).parameters
                 }
-                var gradients = chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }
-                addPenaltyGradient(to: &gradients)
-                gOptimiser.update(&self.g, gradient: gradients.flattened)
+                var gradient = ICNNGradients.flatSum(chunks)
+                addPenaltyGradient(to: &gradient)
+                gOptimiser.update(&self.g, gradient: gradient)
             }
             let (targetPoints, sourcePoints, f, g) = (batch(target), batch(source), self.f, self.g)
             let chunks = BatchChunks.map(count: batchSize) { range in
@@ -130,28 +130,71 @@ struct ICNNOTTraining<Scalar: TransportScalar> {
                                                     weights: [Scalar](repeating: -weight, count: range.count))
                 return onTarget.adding(onMapped)
             }
-            fOptimiser.update(&self.f, gradient: chunks.dropFirst().reduce(chunks[0]) { $0.adding($1) }.flattened)
+            fOptimiser.update(&self.f, gradient: ICNNGradients.flatSum(chunks))
             self.f.clampHiddenWeights()
             completedIterations += 1
             if reporter?.isDue(completedIterations) == true { reporter?.report(step: completedIterations) }
         }
     }
 
-    /// Adds the gradient of penalty·Σ_k ‖relu(−W_k)‖_F: penalty·W_ij/‖relu(−W_k)‖ where W_ij < 0.
-    private func addPenaltyGradient(to gradients: inout ICNNGradients<Scalar>) {
+    /// Adds the gradient of penalty·Σ_k ‖relu(−W_k)‖_F, penalty·W_ij/‖relu(−W_k)‖ where W_ij < 0,
+    /// to g's flat gradient (`ICNN.flatParameters` order: the W_k come last).
+    private func addPenaltyGradient(to gradient: inout [Scalar]) {
         guard settings.negativeWeightPenalty > 0 else { return }
-        for (k, w) in g.hiddenWeights.enumerated() {
+        var offset = gradient.count - g.hiddenWeights.reduce(0) { $0 + $1.storage.count }
+        for w in g.hiddenWeights {
+            let count = w.storage.count
+            defer { offset += count }
             let norm = w.storage.reduce(Scalar(0)) { $0 + ($1 < 0 ? $1 * $1 : 0) }.squareRoot()
             guard norm > 0 else { continue }
             let scale = Scalar(settings.negativeWeightPenalty) / norm
-            gradients.hiddenWeights[k] = gradients.hiddenWeights[k].combined(with: w) { gradient, weight in
-                gradient + (weight < 0 ? scale * weight : 0)
+            w.withUnsafeBufferPointer { weights in
+                gradient.withUnsafeMutableBufferPointer { flat in
+                    for i in 0..<count {
+                        let weight = weights[i]
+                        flat[offset + i] = flat[offset + i] + (weight < 0 ? scale * weight : 0)
+                    }
+                }
             }
         }
     }
 }
 
 extension ICNNGradients {
+    /// Σ of `chunks` (left to right, as folding `adding` would) in `flattened` order, written
+    /// straight into one flat array: no intermediate gradients, no second copy.
+    static func flatSum(_ chunks: [ICNNGradients]) -> [Scalar] {
+        guard !chunks.isEmpty else { return [] }
+        func blocks(_ gradients: ICNNGradients) -> [[Scalar]] {
+            var result: [[Scalar]] = []
+            for k in gradients.inputWeights.indices {
+                result.append(gradients.inputWeights[k].storage)
+                result.append(gradients.biases[k])
+            }
+            return result + gradients.hiddenWeights.map(\.storage)
+        }
+        let parts = chunks.map(blocks)
+        let count = parts[0].reduce(0) { $0 + $1.count }
+        precondition(parts.allSatisfy { $0.map(\.count) == parts[0].map(\.count) }, "gradients of different networks")
+        // Scalar is Float or Double (trivial): assigning into the uninitialised buffer is fine.
+        return [Scalar](unsafeUninitializedCapacity: count) { out, initialised in
+            var offset = 0
+            for b in parts[0].indices {
+                let length = parts[0][b].count
+                parts[0][b].withUnsafeBufferPointer { source in
+                    for i in 0..<length { out[offset + i] = source[i] }
+                }
+                for c in parts.indices.dropFirst() {
+                    parts[c][b].withUnsafeBufferPointer { source in
+                        for i in 0..<length { out[offset + i] = out[offset + i] + source[i] }
+                    }
+                }
+                offset += length
+            }
+            initialised = count
+        }
+    }
+
     /// The element-wise sum of two gradients of the same network.
     func adding(_ other: ICNNGradients) -> ICNNGradients {
         var sum = self

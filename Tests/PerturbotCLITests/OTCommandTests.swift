@@ -274,6 +274,28 @@ final class OTCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.hasPrefix("perturbot: warning: Sinkhorn did not converge in 3 iterations"), result.stderr)
     }
 
+    func testSinkhornAcceleratorFlagsReachThePlainOptimumSooner() throws {
+        let base = ["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
+                    "--epsilon", "0.05", "--threshold", "1e-6", "--max-iterations", "20000"]
+        let plain = try json(base)
+        let plainIterations = try XCTUnwrap(plain["iterations"] as? Int)
+        let plainCost = try XCTUnwrap(plain["reg_ot_cost"] as? Double)
+        for extra in [["--momentum", "1.5"], ["--momentum", "adaptive:20"], ["--epsilon-init", "10", "--epsilon-decay", "0.9"],
+                      ["--anderson", "5"]] {
+            let accelerated = try json(base + extra)
+            XCTAssertEqual(accelerated["converged"] as? Bool, true, "\(extra)")
+            XCTAssertLessThan(try XCTUnwrap(accelerated["iterations"] as? Int), plainIterations, "\(extra)")
+            XCTAssertEqual(try XCTUnwrap(accelerated["reg_ot_cost"] as? Double), plainCost, accuracy: 1e-6 * plainCost, "\(extra)")
+        }
+        for (bad, message) in [(["--momentum", "2"], "--momentum"), (["--momentum", "adaptive:2"], "--momentum"),
+                               (["--epsilon-init", "10"], "go together"), (["--epsilon-init", "0.5", "--epsilon-decay", "0.9"], "--epsilon-init"),
+                               (["--anderson", "0"], "--anderson")] {
+            let result = try CLI.run(base + bad)
+            XCTAssertNotEqual(result.status, 0, "\(bad)")
+            XCTAssertTrue(result.stderr.contains(message), "\(bad): \(result.stderr)")
+        }
+    }
+
     func testBadInputGivesOneClearErrorLine() throws {
         let scratch = try TestPaths.scratchDirectory()
         func file(_ name: String, _ text: String) throws -> String {

@@ -1,12 +1,8 @@
 #include "neural_kernels.h"
+#include "kernel_build.h"
 
-// The leaky-ReLU passes of the ICNN, as `ICNN`'s Swift closures wrote them: the same
-// operations in the same order, without contraction (-ffp-contract=off), so the same bits.
-#if defined(__x86_64__) && defined(__clang__)
-#define NEURAL_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NEURAL_KERNEL
-#endif
+// The leaky-ReLU passes of the ICNN, as `LeakyReLUKernels`' Swift fallback writes them: the
+// same operations in the same order.
 
 #define LEAKY_KERNELS(SUFFIX, SCALAR)                                                                  \
     NEURAL_KERNEL void perturbot_leaky_activation_##SUFFIX(const SCALAR *pre, SCALAR *out, long count,  \

@@ -1,15 +1,7 @@
 #include "neural_kernels.h"
+#include "kernel_build.h"
 
 #include <math.h>
-
-// Compiled three times; the loader picks the widest build the processor runs. The file is
-// built with -ffp-contract=off (Package.swift): each product and sum rounds on its own, as in
-// Swift, which never fuses them.
-#if defined(__x86_64__) && defined(__clang__)
-#define NEURAL_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NEURAL_KERNEL
-#endif
 
 #define ADAM_STEP(NAME, SCALAR)                                                                        \
     NEURAL_KERNEL void NAME(SCALAR *parameters, const SCALAR *gradient, double *first, double *second,  \

@@ -71,6 +71,7 @@ public enum BilinearSinkhorn {
         }
         let logWeight = -Foundation.log(Double(n)) - Foundation.log(Double(m))
         let inverseEpsilon = 1 / epsilon
+        let offsets = potentials.g.map { $0 * inverseEpsilon }
         let blockRows = Swift.max(8, (1 << 17) / Swift.max(1, m))
         let blockCount = (n + blockRows - 1) / blockRows
         let partials = PartialSums(count: blockCount, width: dx * dy)
@@ -82,12 +83,13 @@ public enum BilinearSinkhorn {
                 let start = block * blockRows, end = Swift.min(n, start + blockRows), count = end - start
                 var mass = 0.0
                 values.withUnsafeMutableBufferPointer { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    cost.fillRows(start..<end, into: base)
-                    for r in 0..<count {
-                        let shift = (potentials.f[start + r]) * inverseEpsilon + logWeight
-                        let row = base + r * m
-                        mass += exponentiateRow(row, count: m, shift: shift, g: potentials.g, inverseEpsilon: inverseEpsilon)
+                    offsets.withUnsafeBufferPointer { offsetBuffer in
+                        guard let base = buffer.baseAddress, let offsets = offsetBuffer.baseAddress else { return }
+                        cost.fillRows(start..<end, into: base)
+                        for r in 0..<count {
+                            let shift = (potentials.f[start + r]) * inverseEpsilon + logWeight
+                            mass += exponentiateRow(base + r * m, count: m, shift: shift, offsets: offsets, inverseEpsilon: inverseEpsilon)
+                        }
                     }
                 }
                 // (P_block · Y) then x_blockᵀ · (P_block · Y).

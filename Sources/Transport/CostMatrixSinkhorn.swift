@@ -25,7 +25,7 @@ public enum CostMatrixSinkhorn {
     }
 
     /// The plan P_ij = exp((f_i + g_j − C_ij)/ε)/(n·m) of `potentials` on C, computed by row
-    /// blocks on every core with the SIMD exponential.
+    /// blocks on every core with the row kernels (`exponentiateRow`).
     public static func plan(
         cost: Matrix<Double>, epsilon: Double, potentials: SinkhornPotentials<Double>
     ) throws -> Matrix<Double> {
@@ -36,15 +36,18 @@ public enum CostMatrixSinkhorn {
         }
         let logWeight = -Foundation.log(Double(n)) - Foundation.log(Double(m))
         let inverseEpsilon = 1 / epsilon
+        let offsets = potentials.g.map { $0 * inverseEpsilon }
         var result = cost
         result.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let shared = UncheckedSendable(base)
-            parallelForRanges(count: n, minimumBlock: Swift.max(1, (1 << 14) / Swift.max(1, m))) { rows in
-                for i in rows {
-                    let row = shared.value + i * m
-                    let shift = potentials.f[i] * inverseEpsilon + logWeight
-                    _ = exponentiateRow(row, count: m, shift: shift, g: potentials.g, inverseEpsilon: inverseEpsilon)
+            offsets.withUnsafeBufferPointer { offsetBuffer in
+                guard let base = buffer.baseAddress, let offsets = offsetBuffer.baseAddress else { return }
+                let shared = UncheckedSendable((base, offsets))
+                parallelForRanges(count: n, minimumBlock: Swift.max(1, (1 << 14) / Swift.max(1, m))) { rows in
+                    let (base, offsets) = shared.value
+                    for i in rows {
+                        let shift = potentials.f[i] * inverseEpsilon + logWeight
+                        _ = exponentiateRow(base + i * m, count: m, shift: shift, offsets: offsets, inverseEpsilon: inverseEpsilon)
+                    }
                 }
             }
         }
@@ -56,32 +59,5 @@ public enum CostMatrixSinkhorn {
         guard cost.cols > 0 else { throw TransportError.emptyCloud("target") }
         guard cost.allFinite else { throw TransportError.invalidParameter("the cost matrix contains NaN or infinity") }
         guard epsilon.isFinite, epsilon > 0 else { throw TransportError.invalidEpsilon(epsilon) }
-    }
-}
-
-/// row_j ← exp(shift + (g_j − row_j)/ε) with the SIMD exponential; returns the row's sum.
-func exponentiateRow(
-    _ row: UnsafeMutablePointer<Double>, count m: Int, shift: Double, g: [Double], inverseEpsilon: Double
-) -> Double {
-    g.withUnsafeBufferPointer { gs in
-        guard let gb = gs.baseAddress else { return 0 }
-        var sum = SIMD4<Double>(repeating: 0)
-        var j = 0
-        while j + 4 <= m {
-            let c = SIMD4<Double>(row[j], row[j + 1], row[j + 2], row[j + 3])
-            let gj = SIMD4<Double>(gb[j], gb[j + 1], gb[j + 2], gb[j + 3])
-            let p = Double.exponential(shift + (gj - c) * inverseEpsilon)
-            row[j] = p[0]; row[j + 1] = p[1]; row[j + 2] = p[2]; row[j + 3] = p[3]
-            sum += p
-            j += 4
-        }
-        var total = sum.sum()
-        while j < m {
-            let p = Foundation.exp(shift + (gb[j] - row[j]) * inverseEpsilon)
-            row[j] = p
-            total += p
-            j += 1
-        }
-        return total
     }
 }

@@ -12,8 +12,8 @@ public struct SinkhornPlan<Scalar: BLASScalar>: Sendable {
 }
 
 extension SinkhornPlan where Scalar == Float {
-    /// The plan in the clouds' precision: one gemm for the cost, then per row the exponents
-    /// and their exponentials through the C row kernels (the same polynomial as the solver's).
+    /// The plan in the clouds' precision: one gemm for the cost, then `exponentiateRow` per row
+    /// (the C row kernels: the same polynomial as the solver's).
     public init(source x: Matrix<Float>, target y: Matrix<Float>, solution: SinkhornResult<Float>) {
         self = SinkhornPlan.build(x, y, solution)
     }
@@ -41,13 +41,20 @@ extension SinkhornPlan where Scalar: TransportScalar {
             offsets.withUnsafeBufferPointer { g in
                 guard let g = g.baseAddress else { return }
                 for i in 0..<n {
-                    let row = base + i * m
-                    _ = Scalar.exponents(cost: row, offsets: g, count: m, inverseEpsilon: Scalar(inverseEpsilon), into: row)
-                    let shift = Scalar(-(Double(solution.f[i]) * inverseEpsilon + logMass))
-                    rowSums[i] = Scalar.sumOfExponentials(row, count: m, shift: shift, storing: true)
+                    let shift = Scalar(Double(solution.f[i]) * inverseEpsilon + logMass)
+                    rowSums[i] = exponentiateRow(base + i * m, count: m, shift: shift, offsets: g, inverseEpsilon: Scalar(inverseEpsilon))
                 }
             }
         }
         return SinkhornPlan(matrix: plan, rowSums: rowSums)
     }
+}
+
+/// row_j ← exp(shift + offsets_j − row_j·inverseEpsilon) (with offsets_j = g_j/ε: the entries
+/// of a plan's row from its cost row) through the C row kernels; returns the row's sum.
+func exponentiateRow<Scalar: TransportScalar>(
+    _ row: UnsafeMutablePointer<Scalar>, count m: Int, shift: Scalar, offsets: UnsafePointer<Scalar>, inverseEpsilon: Scalar
+) -> Scalar {
+    _ = Scalar.exponents(cost: row, offsets: offsets, count: m, inverseEpsilon: inverseEpsilon, into: row)
+    return Scalar.sumOfExponentials(row, count: m, shift: -shift, storing: true)
 }

@@ -94,12 +94,10 @@ public struct Adam<Scalar: BLASScalar>: Sendable {
             second.withUnsafeMutableBufferPointer { v in
                 guard let m = m.baseAddress, let v = v.baseAddress else { return }
                 if Scalar.self == Float.self {
-                    perturbot_adam_step_f32(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self),
-                                            UnsafeRawPointer(g + offset).assumingMemoryBound(to: Float.self),
+                    perturbot_adam_step_f32(p.typed(Float.self), (g + offset).typed(Float.self),
                                             m + offset, v + offset, count, b1, b2, lr, corrections.0, corrections.1, eps)
                 } else if Scalar.self == Double.self {
-                    perturbot_adam_step_f64(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self),
-                                            UnsafeRawPointer(g + offset).assumingMemoryBound(to: Double.self),
+                    perturbot_adam_step_f64(p.typed(Double.self), (g + offset).typed(Double.self),
                                             m + offset, v + offset, count, b1, b2, lr, corrections.0, corrections.1, eps)
                 } else {
                     Self.referenceStep(p, g + offset, m + offset, v + offset, count: count,

@@ -14,9 +14,9 @@ enum LeakyReLUKernels {
                 guard let h = preBuffer.baseAddress, let o = out.baseAddress else { return }
                 let count = out.count
                 if Scalar.self == Float.self {
-                    perturbot_leaky_activation_f32(f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
+                    perturbot_leaky_activation_f32(h.typed(Float.self), o.typed(Float.self), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
                 } else if Scalar.self == Double.self {
-                    perturbot_leaky_activation_f64(f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
+                    perturbot_leaky_activation_f64(h.typed(Double.self), o.typed(Double.self), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
                 } else {
                     for i in 0..<count {
                         let a = h[i] > 0 ? h[i] : slope * h[i]
@@ -36,9 +36,9 @@ enum LeakyReLUKernels {
                     guard let v = valueBuffer.baseAddress, let h = preBuffer.baseAddress, let o = out.baseAddress else { return }
                     let count = out.count
                     if Scalar.self == Float.self {
-                        perturbot_leaky_chain_f32(f32(v), f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
+                        perturbot_leaky_chain_f32(v.typed(Float.self), h.typed(Float.self), o.typed(Float.self), count, unsafeBitCast(slope, to: Float.self), squared ? 1 : 0)
                     } else if Scalar.self == Double.self {
-                        perturbot_leaky_chain_f64(f64(v), f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
+                        perturbot_leaky_chain_f64(v.typed(Double.self), h.typed(Double.self), o.typed(Double.self), count, unsafeBitCast(slope, to: Double.self), squared ? 1 : 0)
                     } else {
                         for i in 0..<count {
                             let s = h[i] > 0 ? 1 : slope
@@ -65,9 +65,9 @@ enum LeakyReLUKernels {
                               let o = out.baseAddress else { return }
                         let count = out.count
                         if Scalar.self == Float.self {
-                            perturbot_leaky_square_curvature_f32(f32(v), f32(t), f32(h), f32(o), count, unsafeBitCast(slope, to: Float.self))
+                            perturbot_leaky_square_curvature_f32(v.typed(Float.self), t.typed(Float.self), h.typed(Float.self), o.typed(Float.self), count, unsafeBitCast(slope, to: Float.self))
                         } else if Scalar.self == Double.self {
-                            perturbot_leaky_square_curvature_f64(f64(v), f64(t), f64(h), f64(o), count, unsafeBitCast(slope, to: Double.self))
+                            perturbot_leaky_square_curvature_f64(v.typed(Double.self), t.typed(Double.self), h.typed(Double.self), o.typed(Double.self), count, unsafeBitCast(slope, to: Double.self))
                         } else {
                             for i in 0..<count {
                                 let s = h[i] > 0 ? 1 : slope
@@ -78,26 +78,5 @@ enum LeakyReLUKernels {
                 }
             }
         }
-    }
-
-    // The branches above run only when Scalar is that type: reinterpreting the pointer is exact.
-    @inline(__always)
-    private static func f32<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-
-    @inline(__always)
-    private static func f32<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-
-    @inline(__always)
-    private static func f64<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Double> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
-    }
-
-    @inline(__always)
-    private static func f64<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Double> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
     }
 }

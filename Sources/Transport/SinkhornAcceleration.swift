@@ -13,7 +13,8 @@ public enum SinkhornMomentum: Sendable, Codable, Equatable {
     /// `inner_iterations` (10) apart, to the power 1/inner_iterations.
     case adaptive(start: Int)
 
-    func validated() throws -> SinkhornMomentum {
+    /// Itself, or `TransportError.invalidParameter` saying what is out of range.
+    public func validated() throws -> SinkhornMomentum {
         switch self {
         case .fixed(let omega):
             guard omega > 0, omega < 2, omega.isFinite else {
@@ -63,7 +64,8 @@ public struct SinkhornEpsilonScaling: Sendable, Codable, Equatable {
         self.decay = decay
     }
 
-    func validated() throws -> SinkhornEpsilonScaling {
+    /// Itself, or `TransportError.invalidParameter` saying what is out of range.
+    public func validated() throws -> SinkhornEpsilonScaling {
         guard initialMultiplier >= 1, initialMultiplier.isFinite, decay > 0, decay < 1 else {
             throw TransportError.invalidParameter(
                 "ε-scaling needs an initial multiplier ≥ 1 and a decay in (0, 1), got \(initialMultiplier) and \(decay)")
@@ -95,7 +97,8 @@ public struct SinkhornAnderson: Sendable, Codable, Equatable {
         self.ridge = ridge
     }
 
-    func validated() throws -> SinkhornAnderson {
+    /// Itself, or `TransportError.invalidParameter` saying what is out of range.
+    public func validated() throws -> SinkhornAnderson {
         guard memory >= 1, refreshEvery >= 1, ridge > 0, ridge.isFinite else {
             throw TransportError.invalidParameter(
                 "Anderson acceleration needs memory ≥ 1, refresh every ≥ 1 and a positive ridge, got \(memory), \(refreshEvery), \(ridge)")

@@ -289,9 +289,9 @@ struct SinkhornArguments: ParsableArguments {
         }
         var options = SinkhornOptions(epsilon: choice, threshold: threshold, maxIterations: maxIterations, mode: mode)
         if let momentum {
-            if momentum.hasPrefix("adaptive:"), let start = Int(momentum.dropFirst("adaptive:".count)), start >= 3 {
+            if momentum.hasPrefix("adaptive:"), let start = Int(momentum.dropFirst("adaptive:".count)) {
                 options.momentum = .adaptive(start: start)
-            } else if let omega = Double(momentum), omega > 0, omega < 2 {
+            } else if let omega = Double(momentum) {
                 options.momentum = .fixed(omega)
             } else {
                 throw ValidationError("--momentum must be a number in (0, 2) or adaptive:START with START ≥ 3, got '\(momentum)'")
@@ -299,18 +299,17 @@ struct SinkhornArguments: ParsableArguments {
         }
         switch (epsilonInit, epsilonDecay) {
         case (nil, nil): break
-        case let (initial?, decay?):
-            guard initial >= 1, initial.isFinite, decay > 0, decay < 1 else {
-                throw ValidationError("--epsilon-init must be ≥ 1 and --epsilon-decay in (0, 1), got \(initial) and \(decay)")
-            }
-            options.epsilonScaling = SinkhornEpsilonScaling(initialMultiplier: initial, decay: decay)
-        default:
-            throw ValidationError("--epsilon-init and --epsilon-decay go together (ε-scaling)")
+        case let (initial?, decay?): options.epsilonScaling = SinkhornEpsilonScaling(initialMultiplier: initial, decay: decay)
+        default: throw ValidationError("--epsilon-init and --epsilon-decay go together (ε-scaling)")
         }
-        if let anderson {
-            guard anderson >= 1 else { throw ValidationError("--anderson must be at least 1, got \(anderson)") }
-            options.anderson = SinkhornAnderson(memory: anderson)
+        if let anderson { options.anderson = SinkhornAnderson(memory: anderson) }
+        // The ranges are the solver's own checks; the message adds the flag.
+        func check(_ flag: String, _ validate: () throws -> Void) throws {
+            do { try validate() } catch let error as TransportError { throw ValidationError("\(flag): \(error)") }
         }
+        try check("--momentum") { _ = try options.momentum?.validated() }
+        try check("--epsilon-init/--epsilon-decay") { _ = try options.epsilonScaling?.validated() }
+        try check("--anderson") { _ = try options.anderson?.validated() }
         return options
     }
 }

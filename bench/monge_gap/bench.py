@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import PERTURBOT, REPORT_DIR, describe_machine, machine, md_table  # noqa: E402
+from common import PERTURBOT, REPORT_DIR, describe_machine, machine, md_table, write_report  # noqa: E402
 
 
 def worker_ott(a: argparse.Namespace) -> dict:
@@ -167,10 +167,7 @@ def main() -> int:
                        "perturbot steps with an unconverged Sinkhorn", "OTT-JAX compile + 5 steps (s)",
                        "perturbot steps/s (float64)", "float64 perturbot / OTT-JAX"], rows)
     lines.append("")
-    text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_report("\n".join(lines) + "\n", args.out)
     return 0
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import PERTURBOT, describe_machine, machine, md_table  # noqa: E402
+from common import PERTURBOT, describe_machine, machine, md_table, write_report  # noqa: E402
 from sweep import gmm_case, run, write_case  # noqa: E402
 
 
@@ -51,9 +51,9 @@ def main() -> None:
         lines.append("")
     text = "\n".join(lines) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+        write_report(text, args.out)
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

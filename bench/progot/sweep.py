@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import PERTURBOT, REPO, describe_machine, machine, md_table  # noqa: E402
+from common import PERTURBOT, REPO, describe_machine, machine, md_table, write_report  # noqa: E402
 
 # name → --set assignments (on top of `perturbot ot`'s defaults: threshold 1e-3, 2000 iterations)
 OLD = ["warm_start=false", "start_threshold=0.001"]  # one threshold for every step, cold starts
@@ -174,9 +174,9 @@ def main() -> None:
         lines.append("")
     text = "\n".join(lines) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+        write_report(text, args.out)
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

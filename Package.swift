@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "AnnData", targets: ["AnnData"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Methods", targets: ["Methods"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
@@ -28,23 +29,27 @@ let package = Package(
         // No contraction: the optimiser's arithmetic must match its Swift definition to the bit.
         .target(name: "CNeuralKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        // How far a long fit is, reported by the solvers and shown by the runner and the commands.
+        .target(name: "Progress"),
         .target(name: "AnnData", dependencies: ["CHDF5", "LinearAlgebra"]),
-        .target(name: "Transport", dependencies: ["LinearAlgebra", "CRowKernels"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra", "CNeuralKernels"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "InverseTransport", dependencies: ["Transport", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
-        .target(name: "Stages", dependencies: ["Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
+        .target(name: "Transport", dependencies: ["LinearAlgebra", "Progress", "CRowKernels"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "NeuralTransport", dependencies: ["Transport", "LinearAlgebra", "Progress", "CNeuralKernels"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "InverseTransport", dependencies: ["Transport", "LinearAlgebra", "Progress"], swiftSettings: optimisedEvenInDebug),
+        .target(name: "Methods", dependencies: ["Transport", "NeuralTransport", "LinearAlgebra"]),
+        .target(name: "Stages", dependencies: ["Methods", "Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
         .target(name: "Reports"),
         .target(
             name: "Pipeline",
             dependencies: [
-                "Stages", "Reports", "AnnData", "Transport", "LinearAlgebra",
+                "Stages", "Methods", "Reports", "AnnData", "LinearAlgebra", "Progress", "InverseTransport", "Transport",
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "InverseTransport", "Stages", "Pipeline", "Reports", "CAllocator",
+                "AnnData", "LinearAlgebra", "Progress", "Transport", "NeuralTransport", "InverseTransport", "Methods", "Stages", "Pipeline", "Reports",
+                "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,8 +59,9 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "InverseTransportTests", dependencies: ["InverseTransport", "Transport", "LinearAlgebra"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Transport", "NeuralTransport", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "AnnData", "LinearAlgebra", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Reports", "AnnData", "Transport", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Methods", "Stages", "Reports", "AnnData", "Progress", "Transport", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "LinearAlgebra", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -30,7 +30,7 @@ from typing import Iterable
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-REPORT_DIR = REPO / "reports" / "bench"
+REPORT_DIR = REPO / "notes" / "bench"
 PERTURBOT = REPO / ".build" / "release" / "perturbot"
 
 
@@ -60,7 +60,7 @@ def bench_parser(doc: str) -> argparse.ArgumentParser:
 
 
 def add_cloud_options(p: argparse.ArgumentParser, name: str) -> None:
-    """--data (default /tmp/perturbot-bench/NAME), --out (default reports/bench/NAME.md) and
+    """--data (default /tmp/perturbot-bench/NAME), --out (default notes/bench/NAME.md) and
     --raw (default DATA/results.json); write_outputs writes the last two."""
     p.add_argument("--data", type=Path, default=Path("/tmp/perturbot-bench") / name,
                    help="folder of the point clouds, generated where absent (default: %(default)s)")

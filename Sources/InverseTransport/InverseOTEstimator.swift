@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Progress
 import Transport
 
 /// Settings of the regularised inverse-OT estimator.

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Progress
 import Transport
 
 /// The stochastic map of a trained energy-guided EOT potential: `transport` draws one

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import Progress
 import Transport
 
 /// The map of a trained ICNN potential g: T(x) = ∇ₓg(x).

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import Progress
 import Transport
 
 /// The map of a trained Monge gap estimator: T(x) = x + MLP(x).

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Progress
 import Transport
 
 /// The map of a displacement-sparse ICNN, T(x) = ∇g(x), with what its λ search found.

@@ -1,7 +1,5 @@
 import Foundation
-import InverseTransport
 import Stages
-import Transport
 import Yams
 
 /// Reads an `experiment: inverse_ot` pipeline file, with the checks and FILE:LINE:COLUMN
@@ -44,29 +42,28 @@ extension NodeReader {
         let pairs = top["pairs"].flatMap { integerList($0, "pairs", minimum: 2) }
         let epsilons = top["epsilon"].flatMap { positiveNumbers($0, "epsilon") }
         let seeds = top["seeds"].flatMap { integerList($0, "seeds", minimum: 0) }
-        var penalty = InverseOTPenalty.l1
         var lambdaScales = [1.0]
-        var options = InverseOTOptions()
+        var settings = InverseOTGraphFit.Settings()
         if let node = top["estimator"], let fields = mapping(
             node, "estimator",
             allowed: ["penalty", "lambda0", "tolerance", "max_iterations", "support_tolerance", "sinkhorn_threshold", "sinkhorn_max_iterations"],
             required: []) {
-            if let value = fields["penalty"] { penalty = choice(value, "estimator.penalty", InverseOTPenalty.self) ?? penalty }
+            if let value = fields["penalty"] { settings.penalty = choice(value, "estimator.penalty", InverseOTGraphFit.Penalty.self) ?? settings.penalty }
             if let value = fields["lambda0"], let numbers = positiveNumbers(value, "estimator.lambda0") { lambdaScales = numbers }
-            if let value = fields["tolerance"], let number = positiveNumber(value, "estimator.tolerance") { options.tolerance = number }
+            if let value = fields["tolerance"], let number = positiveNumber(value, "estimator.tolerance") { settings.tolerance = number }
             if let value = fields["max_iterations"], let list = integerList(value, "estimator.max_iterations", minimum: 1) {
-                options.maxIterations = list[0].value
+                settings.maxIterations = list[0].value
             }
             if let value = fields["support_tolerance"], let number = number(value, "estimator.support_tolerance") {
-                if number >= 0, number < 1 { options.supportTolerance = number } else {
+                if number >= 0, number < 1 { settings.supportTolerance = number } else {
                     issue("estimator.support_tolerance must be in [0, 1), got \(number)", at: value)
                 }
             }
             if let value = fields["sinkhorn_threshold"], let number = positiveNumber(value, "estimator.sinkhorn_threshold") {
-                options.sinkhorn.threshold = number
+                settings.sinkhornThreshold = number
             }
             if let value = fields["sinkhorn_max_iterations"], let list = integerList(value, "estimator.sinkhorn_max_iterations", minimum: 1) {
-                options.sinkhorn.maxIterations = list[0].value
+                settings.sinkhornMaxIterations = list[0].value
             }
         }
         var skipped: [InverseOTExperimentSpec.Cell] = []
@@ -86,8 +83,8 @@ extension NodeReader {
         guard let name, let graph, let pairs, let epsilons, let seeds, let report else { return nil }
         return InverseOTExperimentSpec(
             name: name, graph: graph.0, nodes: graph.1, delta: graph.2, pairs: pairs.map(\.value), epsilons: epsilons,
-            seeds: seeds.map { UInt64($0.value) }, penalty: penalty, lambdaScales: lambdaScales, skipped: skipped,
-            options: options, report: report)
+            seeds: seeds.map { UInt64($0.value) }, lambdaScales: lambdaScales, skipped: skipped,
+            settings: settings, report: report)
     }
 
     /// One positive number or a non-empty list of distinct ones.

@@ -1,8 +1,7 @@
-import Foundation
 import AnnData
-import InverseTransport
-import Stages
+import Foundation
 import Reports
+import Stages
 
 /// Writes an inverse-OT experiment's `results.csv` (one row per task), `table.csv` (per n × ε,
 /// over seeds), `report.md` and `wrong_positions.svg`, each through a temporary file renamed
@@ -95,7 +94,7 @@ public enum InverseOTReportWriter {
 
     static func chart(_ spec: InverseOTExperimentSpec, _ table: [Cell]) -> String {
         let series = spec.epsilons.flatMap { epsilon in spec.lambdaScales.map { scale in
-            (name: "ε = \(InverseOTExperiment.format(epsilon))" + (spec.lambdaScales.count > 1 ? ", λ₀ = \(InverseOTExperiment.format(scale))" : ""),
+            (name: "ε = \(InverseOTGrid.format(epsilon))" + (spec.lambdaScales.count > 1 ? ", λ₀ = \(InverseOTGrid.format(scale))" : ""),
              points: table.filter { $0.epsilon == epsilon && $0.lambdaScale == scale && !$0.records.isEmpty }.map { cell in
                  (x: Foundation.log10(Double(cell.pairs)), y: cell.mean { Double($0.wrongPositions) }, label: "n=\(cell.pairs)")
              })
@@ -109,7 +108,7 @@ public enum InverseOTReportWriter {
         let entries = spec.nodes * spec.nodes
         var lines = [
             "# \(spec.name)", "",
-            "Inverse OT (Andrade, Peyré & Poon, ICLR 2024): \(spec.penalty.rawValue)-regularised estimate of A in c(x, y) = −xᵀAy "
+            "Inverse OT (Andrade, Peyré & Poon, ICLR 2024): \(spec.settings.penalty.rawValue)-regularised estimate of A in c(x, y) = −xᵀAy "
                 + "from n pairs drawn exactly from the entropic coupling of N(0, I) and N(0, I) under A* = δI + diag(G1) − G "
                 + "(\(spec.graph.rawValue) graph, \(spec.nodes) nodes, δ = \(number(spec.delta))), with λ = λ₀·√(log n / n), λ₀ ∈ {\(spec.lambdaScales.map(number).joined(separator: ", "))}. "
                 + "A wrong position is an entry of the \(spec.nodes) × \(spec.nodes) matrix (\(entries) entries) in one support and not the other.",
@@ -117,16 +116,15 @@ public enum InverseOTReportWriter {
             "- perturbot \(perturbotVersion), \(ISO8601DateFormatter().string(from: Date())); pipeline file SHA-256 \(digest.prefix(16))…",
             wallSeconds.map { String(format: "- wall time of this run: %.1f s (cached tasks cost nothing)", $0) } ?? "- wall time: not recorded",
             String(format: "- the tasks' own fit times, cached or not: %.1f s in all", table.flatMap(\.records).map(\.seconds).reduce(0, +)),
-            "- estimator: FISTA with backtracking and gradient restarts; stop when ‖gradient mapping‖_F ≤ \(number(spec.options.tolerance)) × ‖XᵀY/n‖_F "
-                + "(at most \(spec.options.maxIterations) steps); support = |Â_ij| > \(number(spec.options.supportTolerance)) × max|Â|; "
-                + "inner Sinkhorn to an L1 marginal error of \(number(spec.options.sinkhorn.threshold)), warm-started.",
+            "- estimator: FISTA with backtracking and gradient restarts; stop when ‖gradient mapping‖_F ≤ \(number(spec.settings.tolerance)) × ‖XᵀY/n‖_F "
+                + "(at most \(spec.settings.maxIterations) steps); support = |Â_ij| > \(number(spec.settings.supportTolerance)) × max|Â|; "
+                + "inner Sinkhorn to an L1 marginal error of \(number(spec.settings.sinkhornThreshold)), warm-started.",
             "",
         ]
-        let truth = try? IOTGraphDataset.interaction(.init(nodes: spec.nodes, graph: spec.graph, delta: spec.delta))
         for epsilon in spec.epsilons {
-            lines += ["## ε = \(InverseOTExperiment.format(epsilon))", ""]
-            if spec.penalty == .l1, spec.graph != .erdos_renyi, let truth,
-               let certificate = try? GaussianCertificate.l1(interaction: truth, epsilon: epsilon) {
+            lines += ["## ε = \(InverseOTGrid.format(epsilon))", ""]
+            if spec.settings.penalty == .l1, spec.graph != .erdos_renyi,
+               let certificate = InverseOTGraphFit.certificate(graph: spec.graph, nodes: spec.nodes, delta: spec.delta, epsilon: epsilon) {
                 lines += [String(format: "Seed 004's ℓ1 pre-certificate of the population problem at this ε: ‖ẑ_{I^c}‖_∞ = %.3f, ", certificate.offSupportMaximum)
                           + (certificate.nondegenerate ? "non-degenerate (< 1): the support is recoverable for λ ≳ √(log n / n) and n large enough."
                                                        : "degenerate (≥ 1): the theory does not promise support recovery at this ε."), ""]
@@ -136,7 +134,7 @@ public enum InverseOTReportWriter {
                       "| λ₀ | n | λ | wrong positions (mean ± sd) | exact recoveries | false pos. | false neg. | ‖Â − A*‖_F / ‖A*‖_F | outer steps | Sinkhorn iterations | converged | seconds |",
                       "|---|---|---|---|---|---|---|---|---|---|---|---|"]
             for cell in table where cell.epsilon == epsilon {
-                let scale = InverseOTExperiment.format(cell.lambdaScale)
+                let scale = InverseOTGrid.format(cell.lambdaScale)
                 guard !cell.records.isEmpty else {
                     lines.append("| \(scale) | \(cell.pairs) | — | \(cell.skipped ? "skipped (the pipeline file's skip list)" : "no result") | | | | | | | | |")
                     continue

@@ -1,3 +1,4 @@
+import Methods
 import Stages
 
 /// Where something was written in a pipeline file (1-based, as editors count).
@@ -74,23 +75,14 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     public struct MethodSpec: Sendable, Equatable, Codable {
         public let name: String
         public let solver: String
+        /// The parameters as the file writes them (the others take their defaults).
         public let parameters: [String: ParameterValue]
+        /// The method's whole configuration: what its solve tasks hash and run.
+        public let method: ConfiguredMethod
     }
 
-    public enum Metric: String, Sendable, Codable, CaseIterable {
-        case sinkhorn_divergence, mmd, mean_l2
-        /// Mean over test control cells of ‖T̂(x) − T₀(x)‖² (ProgOT paper, Table 5); needs
-        /// `data.true_map` and `pca: none`.
-        case map_mse
-        /// 100 · map_mse / Var T₀(x_test) (Korotin et al. 2021's L2-UVP); needs the same.
-        case l2_uvp
-
-        /// The metrics of an `evaluate` section that names none (those that need no ground truth).
-        public static let defaults: [Metric] = [.sinkhorn_divergence, .mmd, .mean_l2]
-
-        /// Whether the metric compares the map with the true map T₀.
-        public var needsTrueMap: Bool { self == .map_mse || self == .l2_uvp }
-    }
+    /// The metrics are the evaluate stage's.
+    public typealias Metric = Evaluate.Metric
 
     /// `pca: { components: [...] }`, or `pca: none` (`disabled`: solve and evaluate in feature
     /// space, no PCA fitted; the d column of the report is then the feature dimension).
@@ -99,21 +91,8 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         case disabled
     }
 
-    public struct EvaluateSpec: Sendable, Equatable, Codable {
-        public let metrics: [Metric]
-        /// nil: `auto` (OTT's default ε of the test-treated cloud).
-        public let sinkhornEpsilon: Double?
-        /// `moved_threshold`: a feature of a cell counts as moved when |T(x) − x| exceeds this, in
-        /// the feature's units (the displacement-sparse ICNN paper counts |Δ| > 1); nil: when it
-        /// exceeds 0.1 × the feature's standard deviation over the test control cells.
-        public let movedThreshold: Double?
-
-        public init(metrics: [Metric], sinkhornEpsilon: Double?, movedThreshold: Double? = nil) {
-            self.metrics = metrics
-            self.sinkhornEpsilon = sinkhornEpsilon
-            self.movedThreshold = movedThreshold
-        }
-    }
+    /// `evaluate:` is the evaluate stage's parameters, as every evaluate task runs with them.
+    public typealias EvaluateSpec = Evaluate.Parameters
 
     public enum ReportFormat: String, Sendable, Codable, CaseIterable {
         case markdown, csv, svg

@@ -22,12 +22,45 @@ public struct PlannedTask: Sendable, Equatable {
     public let id: String
     public let stage: Stage
     public let coordinates: Coordinates
-    /// Canonical JSON (sorted keys) of everything that determines the output besides the inputs.
+    /// Canonical JSON (sorted keys) of the stage's typed parameters: everything that determines
+    /// the output besides the inputs, and what the stage runs with.
     public let parameters: String
-    /// Ids of the tasks whose outputs this one reads, in a fixed order.
-    public let inputs: [String]
+    /// The tasks whose outputs this one reads, each in its role, in a fixed order.
+    public let namedInputs: [Input]
     /// SHA-256 over (stage, stage version, parameters, input keys).
     public let key: String
+
+    /// An input of a task: which task's output, read as what.
+    public struct Input: Sendable, Equatable {
+        public enum Role: String, Sendable {
+            /// The loaded data (load's output).
+            case data
+            /// The points solve and evaluate work on (a pca task's, or a load task's with `pca: none`).
+            case points
+            /// A drug's train/test split.
+            case split
+            /// The solve task whose map an evaluate task scores.
+            case solve
+        }
+
+        public let role: Role
+        public let task: String
+    }
+
+    /// Ids of the tasks whose outputs this one reads, in a fixed order.
+    public var inputs: [String] { namedInputs.map(\.task) }
+
+    /// The id of the input in `role`.
+    public func input(_ role: Input.Role) -> String? { namedInputs.first { $0.role == role }?.task }
+
+    /// The typed parameters the key hashed.
+    func decodedParameters<Parameters: Decodable>(as _: Parameters.Type) throws -> Parameters {
+        do {
+            return try JSONDecoder().decode(Parameters.self, from: Data(parameters.utf8))
+        } catch {
+            throw PipelineError.plan("task \(id): its parameters do not decode as a \(stage.rawValue) task's (\(error))")
+        }
+    }
 }
 
 /// Bump a stage's version when its code changes what it computes: old cache entries are then
@@ -100,21 +133,19 @@ public struct Plan: Sendable {
         let featureSets = spec.data.featureSets.map(\.value)
         var loads: [String] = []
         for (index, features) in featureSets.enumerated() {
-            var parameters: [String: any Encodable] = [
-                "sha256": dataDigest, "condition_key": spec.data.conditionKey.value,
-                "features": features, "transform": spec.data.transform.rawValue,
-                "target_sum": spec.data.targetSum, "var_names": varNames ?? [],
-            ]
-            if let trueMaps = spec.data.trueMaps { parameters["true_map"] = trueMaps[index].value }
+            let parameters = Load.Parameters(
+                sha256: dataDigest, conditionKey: spec.data.conditionKey.value, features: features,
+                transform: spec.data.transform.rawValue, targetSum: spec.data.targetSum, varNames: varNames ?? [],
+                trueMap: spec.data.trueMaps?[index].value)
             let single = featureSets.count == 1
             loads.append(try builder.add(single ? "load" : "load/\(features)", .load,
                                          .init(features: single ? nil : features), parameters, inputs: []))
         }
         for seed in spec.split.seeds {
             for drug in drugs {
-                try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed), [
-                    "drug": drug, "control": control, "seed": seed, "test_fraction": spec.split.testFraction,
-                ], inputs: [loads[0]])
+                try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed),
+                                DrugSplit.Parameters(drug: drug, control: control, seed: seed, testFraction: spec.split.testFraction),
+                                inputs: [.init(role: .data, task: loads[0])])
             }
         }
         // The d columns: the pca tasks are added just before the tasks that read them (the
@@ -135,9 +166,9 @@ public struct Plan: Sendable {
         for (index, column) in columns.enumerated() {
             let source: String
             if column.features == nil {
-                source = try builder.add("pca/d\(column.components)", .pca, .init(components: column.components), [
-                    "components": column.components, "control": control, "drugs": drugs,
-                ], inputs: [loads[0]])
+                source = try builder.add("pca/d\(column.components)", .pca, .init(components: column.components),
+                                         PCAOutput.Parameters(components: column.components, control: control, drugs: drugs),
+                                         inputs: [.init(role: .data, task: loads[0])])
             } else {
                 source = loads[index]
             }
@@ -150,20 +181,12 @@ public struct Plan: Sendable {
                     for method in spec.methods {
                         let prefix = "\(drug)/d\(components)/seed\(seed)/\(method.name)"
                         let coordinates = PlannedTask.Coordinates(drug: drug, components: components, seed: seed, method: method.name)
-                        var solveParameters: [String: any Encodable] = [
-                            "method": method.name, "solver": method.solver, "parameters": method.parameters,
-                        ]
-                        if let revision = SolverRegistry.solver(named: method.solver)?.revision, revision > 0 {
-                            solveParameters["solver_revision"] = revision
-                        }
-                        let solve = try builder.add("solve/\(prefix)", .solve, coordinates, solveParameters,
-                                                    inputs: [space.source, split])
-                        var evaluation: [String: any Encodable] = [
-                            "metrics": spec.evaluate.metrics.map(\.rawValue),
-                            "sinkhorn_epsilon": spec.evaluate.sinkhornEpsilon.map { String($0) } ?? "auto",
-                        ]
-                        if let threshold = spec.evaluate.movedThreshold { evaluation["moved_threshold"] = String(threshold) }
-                        try builder.add("evaluate/\(prefix)", .evaluate, coordinates, evaluation, inputs: [solve, space.source, split])
+                        let solve = try builder.add("solve/\(prefix)", .solve, coordinates,
+                                                    Solve.Parameters(method: method.name, configured: method.method),
+                                                    inputs: [.init(role: .points, task: space.source), .init(role: .split, task: split)])
+                        try builder.add("evaluate/\(prefix)", .evaluate, coordinates, spec.evaluate,
+                                        inputs: [.init(role: .solve, task: solve), .init(role: .points, task: space.source),
+                                                 .init(role: .split, task: split)])
                     }
                 }
             }
@@ -177,17 +200,17 @@ public struct Plan: Sendable {
 
         @discardableResult
         mutating func add(_ id: String, _ stage: PlannedTask.Stage, _ coordinates: PlannedTask.Coordinates,
-                          _ parameters: [String: any Encodable], inputs: [String]) throws -> String {
+                          _ parameters: some Encodable, inputs: [PlannedTask.Input]) throws -> String {
             guard !keys.keys.contains(id) else { throw PipelineError.plan("two tasks are named \(id) (a drug or method name containing '/'?)") }
             let canonical = try canonicalJSON(parameters)
             var hasher = SHA256()
             hasher.update(data: Data("\(stage.rawValue)\n\(StageVersion.of(stage))\n\(canonical)\n".utf8))
-            for input in inputs {
+            for input in inputs.map(\.task) {
                 guard let key = keys[input] else { throw PipelineError.plan("task \(id) reads \(input), planned later") }
                 hasher.update(data: Data("\(key)\n".utf8))
             }
             let key = hexDigest(hasher.finalize())
-            tasks.append(PlannedTask(id: id, stage: stage, coordinates: coordinates, parameters: canonical, inputs: inputs, key: key))
+            tasks.append(PlannedTask(id: id, stage: stage, coordinates: coordinates, parameters: canonical, namedInputs: inputs, key: key))
             keys[id] = key
             return id
         }
@@ -195,11 +218,15 @@ public struct Plan: Sendable {
 }
 
 /// JSON with sorted keys and no insignificant whitespace: equal parameters give equal text.
-func canonicalJSON(_ parameters: [String: any Encodable]) throws -> String {
+func canonicalJSON(_ parameters: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let wrapped = parameters.mapValues(AnyEncodable.init)
-    return String(decoding: try encoder.encode(wrapped), as: UTF8.self)
+    return String(decoding: try encoder.encode(parameters), as: UTF8.self)
+}
+
+/// `canonicalJSON` of a dictionary of mixed values.
+func canonicalJSON(_ parameters: [String: any Encodable]) throws -> String {
+    try canonicalJSON(parameters.mapValues(AnyEncodable.init))
 }
 
 private struct AnyEncodable: Encodable {

@@ -66,9 +66,8 @@ enum PredictionWriter {
                     append(points.rows(at: split.testTreated), cells: split.testTreated, condition: "treated", drug: drug, method: "treated")
                     for method in spec.methods {
                         let id = "solve/\(drug)/d\(d)/seed\(seed)/\(method.name)"
-                        guard let task = plan.task(id), cache.contains(task.key),
-                              let solver = SolverRegistry.solver(named: method.solver) else { continue }
-                        let map = try solver.decodeMap(cache.read(task.key, file: "map.json"))
+                        guard let task = plan.task(id), cache.contains(task.key) else { continue }
+                        let map = try method.method.decodeMap(cache.read(task.key, file: "map.json"))
                         append(try map.transport(control), cells: split.testControl, condition: "predicted", drug: drug, method: method.name)
                     }
                 }

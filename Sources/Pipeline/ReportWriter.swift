@@ -3,7 +3,6 @@ import Crypto
 import Foundation
 import Reports
 import Stages
-import Transport
 
 /// Writes a run's `results.csv`, `table.csv` and `report.md` into the spec's report folder, each
 /// through a temporary file renamed into place.
@@ -96,7 +95,7 @@ public enum ReportWriter {
                                                       movedFeatures: movedFeatures(evaluations),
                                                       diagnostics: diagnostics, solverRuns: solverRuns,
                                                       stochasticMethods: spec.methods.filter {
-                                                          SolverRegistry.solver(named: $0.solver)?.stochastic == true
+                                                          $0.method.stochastic
                                                       }.map(\.name)).render()))
         }
         return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in

@@ -1,8 +1,8 @@
 import AnnData
 import Crypto
 import Foundation
+import Progress
 import Stages
-import Transport
 
 /// What happened to one task in a run.
 public struct TaskOutcome: Sendable, Equatable {
@@ -19,64 +19,37 @@ public struct TaskOutcome: Sendable, Equatable {
     public let seconds: Double
 }
 
-/// Runs a plan against the cache: cached tasks are reused, the others run (independent ones in
-/// parallel, `jobs` at a time), a failing task is recorded and its dependants are skipped while
-/// everything else goes on.
+/// Runs an experiment's tasks against its cache: cached tasks are reused, the others run
+/// (independent ones in parallel, `jobs` at a time), a failing task is recorded and its
+/// dependants are skipped while everything else goes on. The one runner of every experiment.
 public struct Runner: Sendable {
-    public let spec: PipelineSpec
-    public let plan: Plan
-    public let cache: TaskCache
-    public let dataPath: String
+    public let experiment: any Experiment
     public let jobs: Int
     public let progress: ProgressLine?
 
-    public init(spec: PipelineSpec, plan: Plan, cache: TaskCache, dataPath: String, jobs: Int, progress: ProgressLine?) {
-        self.spec = spec
-        self.plan = plan
-        self.cache = cache
-        self.dataPath = dataPath
+    public init(experiment: any Experiment, jobs: Int, progress: ProgressLine?) {
+        self.experiment = experiment
         self.jobs = Swift.max(1, jobs)
         self.progress = progress
     }
 
-    /// Loads and plans a pipeline file: the spec, the data checks, and the data file's digest.
-    public static func prepare(file: String, cacheDirectory: String?) throws -> (PipelineSpec, Plan, TaskCache, String) {
-        let spec = try SpecParser.parse(file: file)
-        let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: file)
-        let summary: AnnDataSummary
-        do {
-            summary = try AnnDataSummary.read(dataPath)
-        } catch {
-            throw PipelineSpecError(file: file, issues: [SpecIssue("data.path: \(error)", at: spec.data.path.location)])
-        }
-        let varNames = try DataCheck.varNames(spec, pipelineFile: file)
-        let issues = DataCheck.issues(spec, against: summary, varNameCount: varNames?.count)
-        guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
-        let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
-        let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
-        let digest = try fileDigest(dataPath)
-        var dimensions: [String: Int] = [:]
-        for features in spec.data.featureSets.map(\.value) {
-            dimensions[features] = DataCheck.featureCount(features, in: summary, varNameCount: varNames?.count)
-        }
-        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames, featureDimensions: dimensions)
-        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-        let cacheURL = cacheDirectory.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent(".perturbot-cache")
-        return (spec, plan, TaskCache(root: cacheURL), dataPath)
-    }
+    private var cache: TaskCache { experiment.cache }
 
     /// Which tasks are already in the cache.
     public func cachedTaskIDs() -> Set<String> {
-        Set(plan.tasks.filter { cache.contains($0.key) }.map(\.id))
+        Set(experiment.tasks.filter { cache.contains($0.key) }.map(\.id))
     }
 
     public func run() -> [TaskOutcome] {
-        let executor = StageExecutor(spec: spec, dataPath: dataPath, cache: cache)
-        let state = RunState(total: plan.tasks.count)
-        progress?.begin(taskIDs: plan.tasks.map(\.id), workers: jobs)
-        // Stages in dependency order; tasks within one stage are independent of each other.
-        for stage in PlannedTask.Stage.allCases {
-            let tasks = plan.tasks.filter { $0.stage == stage }
+        let planned = experiment.tasks
+        let state = RunState(total: planned.count)
+        progress?.begin(taskIDs: planned.map(\.id), workers: jobs)
+        // Stages in the order they first appear (every task comes after its inputs); the tasks
+        // within one stage are independent of each other.
+        var stages: [String] = []
+        for task in planned where !stages.contains(task.stage) { stages.append(task.stage) }
+        for stage in stages {
+            let tasks = planned.filter { $0.stage == stage }
             // First every task this process can claim; then, waiting, those another process
             // sharing the cache was computing.
             let deferred = DeferredTasks()
@@ -86,7 +59,7 @@ public struct Runner: Sendable {
                 DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, Swift.max(1, batch.count))) { _ in
                     while let position = queue.next() {
                         let task = tasks[batch[position]]
-                        guard let outcome = runOne(task, executor: executor, state: state, wait: waiting) else {
+                        guard let outcome = runOne(task, state: state, wait: waiting) else {
                             deferred.add(batch[position])
                             continue
                         }
@@ -98,30 +71,30 @@ public struct Runner: Sendable {
             }
         }
         progress?.finish()
-        return plan.tasks.compactMap { state.outcome(of: $0.id) }
+        return planned.compactMap { state.outcome(of: $0.id) }
     }
 
     /// Runs exactly one planned task against the cache (what `perturbot run-task` and a cluster
     /// job do): its inputs must be in the cache already; an entry already there is reused; a task
     /// another process is computing is waited for.
     public func runTask(_ id: String) throws -> TaskOutcome {
-        guard let task = plan.task(id) else {
+        let planned = experiment.tasks
+        guard let task = planned.first(where: { $0.id == id }) else {
             throw PipelineError.plan("no task \(id) in this pipeline's plan (`perturbot run --dry-run` lists the task ids)")
         }
         for input in task.inputs {
-            guard let source = plan.task(input), cache.contains(source.key) else {
+            guard let source = planned.first(where: { $0.id == input }), cache.contains(source.key) else {
                 throw PipelineError.cache("task \(id) needs \(input), which is not in the cache \(cache.root.path) (run it first: perturbot run-task … --task \(input))")
             }
         }
-        let outcome = runOne(task, executor: StageExecutor(spec: spec, dataPath: dataPath, cache: cache),
-                             state: RunState(total: 1), wait: true)
+        let outcome = runOne(task, state: RunState(total: 1), wait: true)
         progress?.finish()
         guard let outcome else { throw PipelineError.cache("task \(id) was not run") }
         return outcome
     }
 
     /// The task's outcome, or nil when another process is computing it and `wait` is false.
-    private func runOne(_ task: PlannedTask, executor: StageExecutor, state: RunState, wait: Bool) -> TaskOutcome? {
+    private func runOne(_ task: ExperimentTask, state: RunState, wait: Bool) -> TaskOutcome? {
         if let failedInput = task.inputs.first(where: { state.failed($0) }) {
             return TaskOutcome(id: task.id, status: .skipped("input \(failedInput) failed"), seconds: 0)
         }
@@ -130,15 +103,16 @@ public struct Runner: Sendable {
         do {
             let progress = self.progress
             let computation = try cache.computeOnce(
-                task.key, task: task.id, stage: task.stage.rawValue, wait: wait,
+                task.key, task: task.id, stage: task.stage, wait: wait,
                 waiting: { holder in
                     progress?.update(done: state.doneCount, total: state.total,
                                      current: "\(task.id) (computed by \(holder.map(\.description) ?? "another process"); waiting)")
                 }
             ) {
                 progress?.started(task.id)
+                let experiment = self.experiment
                 return try TrainingProgress.reporting(to: { progress?.training($0, task: task.id) }) {
-                    try executor.run(task, plan: plan)
+                    try experiment.compute(task)
                 }
             }
             switch computation {
@@ -148,13 +122,6 @@ public struct Runner: Sendable {
             }
         } catch {
             return TaskOutcome(id: task.id, status: .failed("\(error)"), seconds: seconds())
-        }
-    }
-
-    /// The evaluation of every evaluate task that has one in the cache.
-    public func evaluations() -> [EvaluationRecord] {
-        plan.tasks.filter { $0.stage == .evaluate }.compactMap { task in
-            (try? cache.read(task.key, file: "evaluation.json")).flatMap { try? JSONDecoder().decode(EvaluationRecord.self, from: $0) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Methods
 import Stages
 import Yams
 
@@ -196,38 +197,38 @@ struct NodeReader {
             issue("methods.\(name) must be a mapping with a 'solver' key", at: node)
             return nil
         }
+        let known = MethodCatalog.names.joined(separator: ", ")
         guard let solverNode = entries["solver"] else {
-            issue("methods.\(name) has no 'solver' (expected one of \(SolverRegistry.solvers.map(\.name).joined(separator: ", ")))", at: node)
+            issue("methods.\(name) has no 'solver' (expected one of \(known))", at: node)
             return nil
         }
         guard let solverName = string(solverNode, "methods.\(name).solver") else { return nil }
-        guard let solver = SolverRegistry.solver(named: solverName) else {
-            issue("methods.\(name).solver: unknown solver '\(solverName)' (expected one of \(SolverRegistry.solvers.map(\.name).joined(separator: ", ")))", at: solverNode)
+        guard let configuration = MethodCatalog.configuration(named: solverName) else {
+            issue("methods.\(name).solver: unknown solver '\(solverName)' (expected one of \(known))", at: solverNode)
             return nil
         }
-        var parameters: [String: ParameterValue] = [:]
-        var complete = true
+        var assignments: [(key: String, value: ParameterValue)] = []
+        var nodes: [(key: Node, value: Node)] = []
         for (keyNode, valueNode) in entries {
             guard let key = keyNode.string, key != "solver" else { continue }
-            guard let schema = solver.parameters.first(where: { $0.name == key }) else {
-                let known = solver.parameters.map(\.name)
-                issue("methods.\(name): unknown parameter '\(key)' for solver \(solverName) (expected \(known.isEmpty ? "none" : known.joined(separator: ", ")))", at: keyNode)
-                complete = false
-                continue
-            }
-            let value = parameterValue(valueNode)
-            if let problem = schema.problem(with: value) {
-                issue("methods.\(name): \(problem)", at: valueNode)
-                complete = false
-            } else {
-                parameters[key] = value
+            assignments.append((key, parameterValue(valueNode)))
+            nodes.append((keyNode, valueNode))
+        }
+        let (method, problems) = MethodCatalog.configure(configuration, assignments)
+        for (index, problem) in problems {
+            switch problem {
+            case .unknownParameter(let key, let parameters):
+                issue("methods.\(name): unknown parameter '\(key)' for solver \(solverName) (expected \(parameters.isEmpty ? "none" : parameters.joined(separator: ", ")))",
+                      at: index.map { nodes[$0].key })
+            case .invalidValue(_, let message):
+                issue("methods.\(name): \(message)", at: index.map { nodes[$0].value })
+            case .combination(let message):
+                issue("methods.\(name): \(message)", at: node)
             }
         }
-        if complete, let problem = solver.check(parameters) {
-            issue("methods.\(name): \(problem)", at: node)
-            complete = false
-        }
-        return complete ? PipelineSpec.MethodSpec(name: name, solver: solverName, parameters: parameters) : nil
+        guard let method else { return nil }
+        let written = Dictionary(assignments.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
+        return PipelineSpec.MethodSpec(name: name, solver: solverName, parameters: written, method: method)
     }
 
     /// `metricNodes` receives each listed metric with its node, for the checks against other sections.
@@ -402,6 +403,11 @@ struct NodeReader {
     }
 
     func parameterValue(_ node: Node) -> ParameterValue {
+        if case .mapping(let mapping) = node {
+            var entries: [String: ParameterValue] = [:]
+            for (key, value) in mapping { entries[key.string ?? "\(key)"] = parameterValue(value) }
+            return .mapping(entries)
+        }
         guard case .scalar(let scalar) = node else { return .text("a collection") }
         if scalar.style == .plain {
             if let value = node.int { return .integer(value) }

@@ -103,3 +103,46 @@ public enum Load {
         }
     }
 }
+
+extension Load {
+    /// The load task's parameters: the value its cache key hashes and the value it runs with.
+    /// The data file enters by its content (`sha256`), not its path.
+    public struct Parameters: Sendable, Equatable, Codable {
+        public let sha256: String
+        public let conditionKey: String
+        /// `X` or an obsm key.
+        public let features: String
+        /// none, log1p or normalize_log1p.
+        public let transform: String
+        public let targetSum: Double
+        /// The columns of X to keep (empty: all).
+        public let varNames: [String]
+        /// The obsm entry of the true images, when asked for (absent from the JSON otherwise).
+        public let trueMap: String?
+
+        public init(sha256: String, conditionKey: String, features: String, transform: String, targetSum: Double,
+                    varNames: [String], trueMap: String?) {
+            self.sha256 = sha256
+            self.conditionKey = conditionKey
+            self.features = features
+            self.transform = transform
+            self.targetSum = targetSum
+            self.varNames = varNames
+            self.trueMap = trueMap
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case sha256, features, transform
+            case conditionKey = "condition_key", targetSum = "target_sum", varNames = "var_names", trueMap = "true_map"
+        }
+
+        /// The transform to apply.
+        public var loadTransform: Transform {
+            switch transform {
+            case "log1p": return .log1p
+            case "normalize_log1p": return .normalizeLog1p(targetSum: targetSum)
+            default: return .none
+            }
+        }
+    }
+}

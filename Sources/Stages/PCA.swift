@@ -71,3 +71,35 @@ public struct PCAModel: Sendable, Codable, Equatable {
         return Matrix(rows: back.rows, cols: back.cols) { i, j in Float(back[i, j] + mean[j]) }
     }
 }
+
+/// What the `pca` stage hands on: the model and the scores of every loaded cell.
+public struct PCAOutput: Sendable, Codable {
+    public let model: PCAModel
+    public let scores: Matrix<Float>
+    /// The loaded features' names, to name the features a map moves most.
+    public let featureNames: [String]
+
+    /// Fits `components` components on the cells whose condition is one of `labels` (the
+    /// control and the run's drugs) and scores every loaded cell.
+    public static func fit(_ loaded: LoadedData, components: Int, labels: Set<String>) throws -> PCAOutput {
+        let rows = loaded.conditions.indices.filter { loaded.conditions[$0].map(labels.contains) ?? false }
+        let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
+        return PCAOutput(model: model, scores: try model.transform(loaded.features), featureNames: loaded.featureNames)
+    }
+}
+
+extension PCAOutput {
+    /// The pca task's parameters: the value its cache key hashes and the value it runs with.
+    public struct Parameters: Sendable, Equatable, Codable {
+        public let components: Int
+        /// Fitted on the control cells and these drugs' cells.
+        public let control: String
+        public let drugs: [String]
+
+        public init(components: Int, control: String, drugs: [String]) {
+            self.components = components
+            self.control = control
+            self.drugs = drugs
+        }
+    }
+}

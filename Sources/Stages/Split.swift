@@ -41,3 +41,24 @@ public struct DrugSplit: Sendable, Codable, Equatable {
                          trainTreated: treatedParts.train, testTreated: treatedParts.test)
     }
 }
+
+extension DrugSplit {
+    /// The split task's parameters: the value its cache key hashes and the value it runs with.
+    public struct Parameters: Sendable, Equatable, Codable {
+        public let drug: String
+        public let control: String
+        public let seed: UInt64
+        public let testFraction: Double
+
+        public init(drug: String, control: String, seed: UInt64, testFraction: Double) {
+            self.drug = drug
+            self.control = control
+            self.seed = seed
+            self.testFraction = testFraction
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case drug, control, seed, testFraction = "test_fraction"
+        }
+    }
+}

@@ -82,7 +82,7 @@ enum CostRows<Scalar: TransportScalar>: @unchecked Sendable {
     /// Rows per block in online mode: about 2²⁰ cost values (4 MiB in Float) per worker. Each
     /// block is one gemm against all of y, which packs y again every call: blocks of 2¹⁵
     /// values (8 rows at m = 16,384) spent most of an iteration packing; 2¹⁹–2²¹ were 18–24 %
-    /// faster at 16,384² (reports/bench/sinkhorn-row-kernels-large.md).
+    /// faster at 16,384² (notes/bench/sinkhorn-row-kernels-large.md).
     var blockRows: Int { Swift.max(8, (1 << 20) / Swift.max(1, cols)) }
 
     /// Calls `body(firstRow, rowCount, costRows)` for consecutive blocks covering `range`.

@@ -23,7 +23,7 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
     /// σ_d = asinh(|z_d| / 2γ) (Schreck et al. 2015; OTT-JAX's `RegTICost(STVS(γ), lam=λ)`).
     /// STVS is concave on each half-line, so h is convex only for λ ≤ 2 (φ''(0⁺) = 1 − λ/2);
     /// ∇h* is then the exact shrinkage `ElasticSTVSCost.conjugateDerivative`, which at λ ≠ 1
-    /// differs from what OTT 0.6 applies (README.md, "Transport conventions").
+    /// differs from what OTT 0.6 applies (docs/conventions.md).
     case elasticSTVS(lambda: Double, gamma: Double)
 
     /// Checks the parameters: p finite and above 1; λ ≥ 0 (≤ 2 for STVS) and γ > 0, finite, so
@@ -68,8 +68,13 @@ public enum GroundCost: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Every name `init(name:…)` accepts.
     public static let names = ["sqeuclidean", "pnorm", "elastic_l1", "elastic_stvs"]
 
+    /// The parameters a cost takes when none is given: p = 1.5 (the ProgOT paper's coupling
+    /// experiment), λ = 1 and γ = 1 (OTT-JAX's `RegTICost(L1(), lam=1)`, `STVS(gamma=1)`).
+    public static let defaultParameters = (p: 1.5, lambda: 1.0, gamma: 1.0)
+
     /// The cost called `name`, with the parameters it uses (the others are ignored), validated.
-    public init(name: String, p: Double = 1.5, lambda: Double = 1, gamma: Double = 1) throws {
+    public init(name: String, p: Double = GroundCost.defaultParameters.p, lambda: Double = GroundCost.defaultParameters.lambda,
+                gamma: Double = GroundCost.defaultParameters.gamma) throws {
         switch name {
         case "sqeuclidean": self = .squaredEuclidean
         case "pnorm": self = .pNorm(p)

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Progress
 
 /// Step sizes α_1 … α_K of ProgOT (Kassraie et al., "Progressive Entropic Optimal Transport
 /// Solvers", NeurIPS 2024, Sec. 4; OTT-JAX's `get_alpha_schedule`).
@@ -64,11 +65,11 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
     public var cost: GroundCost
     /// Start at the tuned end ε when it is larger than the start ε, so the schedule stays flat
     /// instead of rising (the paper's schedule falls from a large start ε; OTT-JAX's
-    /// `get_epsilon_schedule` interpolates either way). Measured in `reports/progot/start-clamp.md`.
+    /// `get_epsilon_schedule` interpolates either way). Measured in `notes/progot/start-clamp.md`.
     public var startAtLeastEnd = false
 
     /// The defaults (K = 4 accelerating `quad` steps, warm starts, thresholds 10⁻² → 10⁻³) come
-    /// from the project's benchmarks (`reports/progot/investigation.md`): on each of them more
+    /// from the project's benchmarks (`notes/progot/investigation.md`): on each of them more
     /// steps cost more and gave larger errors (K = 2, and K = 1, which is untuned EOT, did better
     /// still; K = 4 is kept as the smallest K the paper runs); `quad` beat `lin` on the Gaussian
     /// and GMM map errors and on the demo's mean rank; warm starts and the threshold schedule cut

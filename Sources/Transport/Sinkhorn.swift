@@ -4,7 +4,7 @@ import LinearAlgebra
 /// Options of the log-domain Sinkhorn solver. Defaults follow OTT-JAX.
 public struct SinkhornOptions: Sendable, Codable, Equatable {
     /// Dense caches the n×m cost (and its transpose); online recomputes blocks every iteration.
-    public enum Mode: String, Sendable, Codable { case automatic, dense, online }
+    public enum Mode: String, Sendable, Codable, CaseIterable { case automatic, dense, online }
 
     public var epsilon: EpsilonChoice = .auto
     /// Stop when the L1 error of the column marginal is below this.

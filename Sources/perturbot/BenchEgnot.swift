@@ -2,6 +2,7 @@ import AnnData
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import Methods
 import NeuralTransport
 import Transport
 
@@ -61,26 +62,28 @@ struct EgnotBench: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (x, y) = try readCloudPair(source: source, target: target)
-            var estimator = EnergyGuidedOTEstimator()
-            estimator.iterations = steps
-            estimator.trainingSteps = langevinSteps
-            estimator.batchSize = batchSize
-            estimator.hiddenUnits = Array(repeating: hidden, count: layers)
-            estimator.epsilon = .fixed(epsilon)
-            estimator.stepSize = stepSize
+            var method = EGNOTMethod()
+            method.iterations = steps
+            method.langevinSteps = langevinSteps
+            method.batchSize = batchSize
+            method.hidden = hidden
+            method.layers = layers
+            method.epsilon = .value(epsilon)
+            method.stepSize = stepSize
             // Sampling the fitted map is not training: one test step keeps it out of the time.
-            estimator.testSteps = 1
-            var warmUp = estimator
+            method.testLangevinSteps = 1
+            var warmUp = method
             warmUp.iterations = 1
+            let estimator = method.estimator()
             let seconds: [Double]
             switch precision {
-            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
-            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x, y, repeats: `repeat`)
+            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp.estimator(), x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
+            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp.estimator(), x, y, repeats: `repeat`)
             }
             let best = seconds.min() ?? 0
             let fields: [(String, JSONValue)] = [
                 ("d", .integer(x.cols)), ("batch_size", .integer(batchSize)),
-                ("hidden", .array(estimator.hiddenUnits.map { .integer($0) })),
+                ("hidden", .array(Array(repeating: JSONValue.integer(hidden), count: layers))),
                 ("langevin_steps", .integer(langevinSteps)), ("steps", .integer(steps)),
                 ("precision", .string(precision.rawValue)),
                 ("seconds", .number(best)), ("seconds_all", .array(seconds.map { .number($0) })),

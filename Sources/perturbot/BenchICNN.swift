@@ -2,6 +2,7 @@ import AnnData
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import Methods
 import NeuralTransport
 import Transport
 
@@ -48,22 +49,23 @@ struct ICNNBench: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (x, y) = try readCloudPair(source: source, target: target)
-            var estimator = ICNNOTEstimator()
-            estimator.iterations = steps
-            estimator.innerIterations = innerIterations
-            estimator.batchSize = batchSize
-            estimator.hiddenUnits = Array(repeating: width, count: 4)
-            var warmUp = estimator
+            var method = ICNNMethod()
+            method.iterations = steps
+            method.training.innerIterations = innerIterations
+            method.training.batchSize = batchSize
+            method.training.width = width
+            var warmUp = method
             warmUp.iterations = 1
+            let estimator = method.estimator()
             let seconds: [Double]
             switch precision {
-            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
-            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp, x, y, repeats: `repeat`)
+            case .float: seconds = try timedTrainingRuns(estimator, warmUp: warmUp.estimator(), x.converted(to: Float.self), y.converted(to: Float.self), repeats: `repeat`)
+            case .double: seconds = try timedTrainingRuns(estimator, warmUp: warmUp.estimator(), x, y, repeats: `repeat`)
             }
             let best = seconds.min() ?? 0
             let fields: [(String, JSONValue)] = [
                 ("d", .integer(x.cols)), ("batch_size", .integer(batchSize)),
-                ("hidden", .array(estimator.hiddenUnits.map { .integer($0) })),
+                ("hidden", .array(Array(repeating: JSONValue.integer(width), count: 4))),
                 ("inner_iterations", .integer(innerIterations)), ("steps", .integer(steps)),
                 ("precision", .string(precision.rawValue)),
                 ("seconds", .number(best)), ("seconds_all", .array(seconds.map { .number($0) })),

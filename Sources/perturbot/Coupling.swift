@@ -2,6 +2,7 @@ import AnnData
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import Methods
 import Reports
 import Stages
 import Transport
@@ -192,10 +193,14 @@ struct Coupling: ParsableCommand {
         guard startEpsilonScale.isFinite, startEpsilonScale > 0 else {
             throw CommandError("--start-epsilon-scale must be a positive number, got \(startEpsilonScale)")
         }
-        return ProgOTEstimator(alpha: alpha, epsilon: .scheduled(tuning: EpsilonTuning(), startScale: startEpsilonScale),
-                               warmStart: warmStart,
-                               sinkhorn: SinkhornOptions(threshold: threshold, maxIterations: maxIterations),
-                               startThreshold: start)
+        var method = ProgOTMethod()
+        method.alpha = alpha
+        method.startEpsilonScale = startEpsilonScale
+        method.warmStart = warmStart
+        method.sinkhorn.threshold = threshold
+        method.sinkhorn.maxIterations = maxIterations
+        method.startThreshold = start
+        return method.progotEstimator()
     }
 
     private func endScales() throws -> [Double?] {
@@ -307,3 +312,5 @@ struct Coupling: ParsableCommand {
         return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
+
+extension AlphaSchedule: ExpressibleByArgument {}

@@ -24,24 +24,10 @@ struct Export: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let pipeline = URL(fileURLWithPath: file).standardizedFileURL.path
-                let tasks: [(id: String, inputs: [String])]
-                let cacheRoot: URL
-                let reportFolder: URL
-                let formats: Set<PipelineSpec.ReportFormat>
-                if InverseOTExperiment.declares(file: file) {
-                    let (spec, planned, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
-                    tasks = planned.map { ($0.id, []) }
-                    cacheRoot = taskCache.root
-                    reportFolder = InverseOTReportWriter.folder(spec, pipelineFile: file)
-                    formats = Set(spec.report.formats)
-                } else {
-                    let (spec, plan, taskCache, _) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
-                    tasks = plan.tasks.map { ($0.id, $0.inputs) }
-                    cacheRoot = taskCache.root
-                    reportFolder = ReportWriter.folder(spec, pipelineFile: file)
-                    formats = Set(spec.report.formats)
-                }
-                let target = reportFolder.appendingPathComponent(formats.contains(.csv) ? "table.csv" : "report.md").path
+                let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
+                let tasks = experiment.tasks.map { (id: $0.id, inputs: $0.inputs) }
+                let cacheRoot = experiment.cache.root
+                let target = experiment.reportTarget.path
                 let text = SnakemakeExport.snakefile(
                     pipelineFile: pipeline, cacheRoot: cacheRoot.standardizedFileURL.path, perturbot: ExternalCommand.currentExecutable,
                     tasks: tasks, reportTarget: target, source: pipeline)

@@ -4,6 +4,7 @@ import Foundation
 import InverseTransport
 import LinearAlgebra
 import Pipeline
+import Progress
 import Transport
 
 /// `perturbot iot`: learn the interaction matrix A of a bilinear cost c(x, y) = −xᵀAy from

@@ -15,24 +15,11 @@ struct Report: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if InverseOTExperiment.declares(file: file) {
-                let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
-                let records = tasks.map { InverseOTExperiment.cachedRecord($0, in: taskCache) }
-                let missing = zip(tasks, records).filter { $0.1 == nil }
-                    .map { (task: $0.0.id, message: "not in the cache (not run yet, or failed)") }
-                let folder = try InverseOTReportWriter.write(spec: spec, pipelineFile: file, records: records.compactMap { $0 },
-                                                             failures: missing, wallSeconds: nil)
-                print(folder.appendingPathComponent("report.md").path)
-                return
-            }
-            let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
-            let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: 1, progress: nil)
-            let cached = runner.cachedTaskIDs()
-            let missing = plan.tasks.filter { $0.stage == .evaluate && !cached.contains($0.id) }
-                .map { (task: $0.id, message: "not in the cache (not run yet, or failed)") }
-            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
-                                                evaluations: runner.evaluations(),
-                                                failures: missing, wallSeconds: nil)
+            let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
+            let byID = Dictionary(experiment.tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let missing = experiment.resultTaskIDs.filter { byID[$0].map { !experiment.cache.contains($0.key) } ?? true }
+                .map { (task: $0, message: "not in the cache (not run yet, or failed)") }
+            let folder = try experiment.writeReport(failures: missing, wallSeconds: nil)
             print(folder.appendingPathComponent("report.md").path)
         }
     }
@@ -50,14 +37,10 @@ struct Cache: ParsableCommand {
         @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
         var cache: String?
 
-        /// Every planned task's id and key, and the cache, for either kind of pipeline file.
+        /// Every planned task's id and key, and the cache.
         func plannedTasks() throws -> ([(id: String, key: String)], TaskCache) {
-            if InverseOTExperiment.declares(file: file) {
-                let (_, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
-                return (tasks.map { ($0.id, $0.key) }, taskCache)
-            }
-            let (_, plan, taskCache, _) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
-            return (plan.tasks.map { ($0.id, $0.key) }, taskCache)
+            let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
+            return (experiment.tasks.map { ($0.id, $0.key) }, experiment.cache)
         }
     }
 

@@ -34,22 +34,19 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if InverseOTExperiment.declares(file: file) { return try runInverseOTExperiment() }
             let start = DispatchTime.now().uptimeNanoseconds
-            let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
+            let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
+            let tasks = experiment.tasks
             if executor == .slurm {
-                return try runOnSlurm(plan.tasks.map { ($0.id, $0.key, $0.stage.rawValue) }, cache: taskCache, start: start) { failures, wall in
-                    let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: 1, progress: nil)
-                    return try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
-                                                  evaluations: runner.evaluations(), failures: failures, wallSeconds: wall)
+                return try runOnSlurm(tasks.map { ($0.id, $0.key, $0.stage) }, cache: experiment.cache, start: start) { failures, wall in
+                    try experiment.writeReport(failures: failures, wallSeconds: wall)
                 }
             }
-            let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: jobs,
-                                progress: quiet || dryRun ? nil : ProgressLine())
+            let runner = Runner(experiment: experiment, jobs: jobs, progress: quiet || dryRun ? nil : ProgressLine())
             if dryRun {
                 let cached = runner.cachedTaskIDs()
-                for task in plan.tasks { print("\(cached.contains(task.id) ? "cached" : "to-run")  \(task.id)") }
-                print("\(cached.count) cached, \(plan.tasks.count - cached.count) to run")
+                for task in tasks { print("\(cached.contains(task.id) ? "cached" : "to-run")  \(task.id)") }
+                print("\(cached.count) cached, \(tasks.count - cached.count) to run")
                 return
             }
             let outcomes = runner.run()
@@ -62,48 +59,13 @@ struct Run: ParsableCommand {
                 }
             }
             let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let folder = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: taskCache,
-                                                evaluations: runner.evaluations(),
-                                                failures: failures, wallSeconds: wall)
+            let folder = try experiment.writeReport(failures: failures, wallSeconds: wall)
             let ran = outcomes.filter { $0.status == .ran }.count, reused = outcomes.filter { $0.status == .cached }.count
             print("\(ran) task(s) run, \(reused) reused, \(failures.count) failed or skipped")
             print(folder.appendingPathComponent("report.md").path)
             if !failures.isEmpty {
                 throw CommandError("\(failures.count) task(s) failed or were skipped; see the Failures section of the report")
             }
-        }
-    }
-}
-
-extension Run {
-    /// An `experiment: inverse_ot` file: its grid of tasks against the same cache, then its report.
-    func runInverseOTExperiment() throws {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
-        if executor == .slurm {
-            return try runOnSlurm(tasks.map { ($0.id, $0.key, InverseOTExperiment.stage) }, cache: taskCache, start: start) { failures, wall in
-                try InverseOTReportWriter.write(spec: spec, pipelineFile: file,
-                                                records: tasks.compactMap { InverseOTExperiment.cachedRecord($0, in: taskCache) },
-                                                failures: failures, wallSeconds: wall)
-            }
-        }
-        if dryRun {
-            let cached = tasks.filter { taskCache.contains($0.key) }.map(\.id)
-            for task in tasks { print("\(cached.contains(task.id) ? "cached" : "to-run")  \(task.id)") }
-            print("\(cached.count) cached, \(tasks.count - cached.count) to run")
-            return
-        }
-        let outcomes = InverseOTExperiment.execute(spec, tasks: tasks, cache: taskCache, jobs: jobs,
-                                                   progress: quiet ? nil : ProgressLine())
-        let failures = outcomes.compactMap { outcome in outcome.error.map { (task: outcome.task.id, message: $0) } }
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let written = try InverseOTReportWriter.write(spec: spec, pipelineFile: file, records: outcomes.compactMap(\.record),
-                                                      failures: failures, wallSeconds: wall)
-        let ran = outcomes.filter { $0.ran && $0.error == nil }.count
-        print("\(ran) task(s) run, \(outcomes.count - ran - failures.count) reused, \(failures.count) failed")
-        print(written.appendingPathComponent("report.md").path)
-        if !failures.isEmpty {
-            throw CommandError("\(failures.count) task(s) failed; see the Failures section of the report")
         }
     }
 }

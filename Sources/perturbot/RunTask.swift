@@ -23,10 +23,8 @@ struct RunTask: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if InverseOTExperiment.declares(file: file) { return try runInverseOTTask() }
-            let (spec, plan, taskCache, dataPath) = try preparing { try Runner.prepare(file: file, cacheDirectory: cache) }
-            let runner = Runner(spec: spec, plan: plan, cache: taskCache, dataPath: dataPath, jobs: 1,
-                                progress: quiet ? nil : ProgressLine())
+            let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
+            let runner = Runner(experiment: experiment, jobs: 1, progress: quiet ? nil : ProgressLine())
             let outcome = try runner.runTask(task)
             switch outcome.status {
             case .ran: print(String(format: "ran %@ (%.1f s)", task, outcome.seconds))
@@ -35,16 +33,5 @@ struct RunTask: ParsableCommand {
             case .skipped(let reason): throw CommandError("task \(task) skipped: \(reason)")
             }
         }
-    }
-
-    private func runInverseOTTask() throws {
-        let (spec, tasks, taskCache) = try preparing { try InverseOTExperiment.prepare(file: file, cacheDirectory: cache) }
-        guard let planned = tasks.first(where: { $0.id == task }) else {
-            throw CommandError("no task \(task) in this experiment (`perturbot run --dry-run` lists the task ids)")
-        }
-        guard let outcome = InverseOTExperiment.execute(spec, tasks: [planned], cache: taskCache, jobs: 1,
-                                                        progress: quiet ? nil : ProgressLine()).first else { return }
-        if let error = outcome.error { throw CommandError("task \(task) failed: \(error)") }
-        print(outcome.ran ? "ran \(task)" : "cached \(task)")
     }
 }

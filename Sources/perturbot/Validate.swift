@@ -16,31 +16,9 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if InverseOTExperiment.declares(file: file) {
-                let spec = try preparing { try InverseOTExperimentParser.parse(file: file) }
-                print("\(file): ok — inverse-OT experiment, \(spec.graph.rawValue) graph (\(spec.nodes) nodes) × \(spec.pairs.count) pair count(s) × \(spec.epsilons.count) ε × \(spec.seeds.count) seed(s)")
-                return
-            }
-            let spec = try preparing {
-                skipData ? try SpecParser.parse(file: file) : try Runner.prepare(file: file, cacheDirectory: nil).0
-            }
-            if !skipData {
-                let findings = try preparing {
-                    try FeatureValuesCheck.check(spec, dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: file))
-                }
-                if !findings.issues.isEmpty { throw MultiLineError(lines: PipelineSpecError(file: file, issues: findings.issues).lines) }
-                for note in PipelineSpecError(file: file, issues: findings.notes).lines {
-                    FileHandle.standardError.write(Data("perturbot: \(note)\n".utf8))
-                }
-            }
-            let drugs: String
-            switch spec.drugs {
-            case .all: drugs = "all drugs"
-            case .list(let list): drugs = "\(list.count) drug\(list.count == 1 ? "" : "s")"
-            }
-            let spaces = spec.pca == .disabled
-                ? "\(spec.data.featureSets.count) feature set(s) without PCA" : "\(spec.pcaComponents.count) PCA size(s)"
-            print("\(file): ok — \(drugs) × \(spaces) × \(spec.split.seeds.count) seed(s) × \(spec.methods.count) method(s)")
+            let check = try preparing { try Experiments.check(file: file, checkData: !skipData) }
+            for note in check.notes { FileHandle.standardError.write(Data("perturbot: \(note)\n".utf8)) }
+            print("\(file): ok — \(check.summary)")
         }
     }
 }

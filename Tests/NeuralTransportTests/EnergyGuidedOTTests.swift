@@ -190,7 +190,7 @@ final class EnergyGuidedOTTests: XCTestCase {
     /// BW₂-UVP of the sampled target marginal and of the sampled plan (x, y) against the closed
     /// form. The paper's EgEOT reaches 0.01–0.2 % here after its full budget (Table 1: D = 2 / 16,
     /// ε = 0.1: 0.01 / 0.2; ε = 1: 0.03 / 0.1 — read from a secondary summary of the paper, see
-    /// README). Measured with this budget (seed 1): D = 2: plan 1.0 % (ε 0.1) and 0.25 % (ε 1);
+    /// docs/results.md). Measured with this budget (seed 1): D = 2: plan 1.0 % (ε 0.1) and 0.25 % (ε 1);
     /// D = 16: 1.0 % and 1.1 %; the map x ↦ x scores 6–34 %. The bounds are about 2.5× the
     /// measured values and at least 5× below the identity's.
     func testGaussianPlansMatchTheClosedForm() throws {

@@ -107,10 +107,12 @@ final class OTCommandTests: XCTestCase {
 
     func testEveryMapMethodWritesOnePointPerQueryRow() throws {
         let scratch = try TestPaths.scratchDirectory()
+        // Each method gets only the flags it takes (a map flag its method lacks is refused).
+        let flags = ["progot": ["--steps", "4"], "icnn": ["--iterations", "20"]]
         for method in ["eot", "untuned", "debiased", "progot", "identity", "mean_shift", "icnn"] {
             let out = scratch.appendingPathComponent("\(method).csv").path
             let printed = try json(["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"),
-                                    "--map", method, "--steps", "4", "--iterations", "20",
+                                    "--map", method] + (flags[method] ?? []) + [
                                     "--apply", fixture("medium_query.csv"), "--out", out])
             let map = try XCTUnwrap(printed["map"] as? [String: Any], method)
             XCTAssertEqual(map["method"] as? String, method)
@@ -342,6 +344,54 @@ final class OTCommandTests: XCTestCase {
         XCTAssertNotEqual(negative.status, 0)
         XCTAssertTrue(negative.stderr.contains("--epsilon must be a positive number or 'auto', got '-1'"), negative.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("never.csv").path))
+    }
+
+    /// `--epsilon auto` means OTT's default ε for every method, so eot at auto is untuned; map
+    /// flags go to the method's parameter of that name, and a flag it does not take is refused.
+    func testMapFlagsAreTheMethodsParameters() throws {
+        let scratch = try TestPaths.scratchDirectory()
+        let base = ["ot", "--source", fixture("medium_x.csv"), "--target", fixture("medium_y.csv"), "--apply", fixture("medium_query.csv")]
+        func points(_ arguments: [String]) throws -> [[Double]] {
+            let out = scratch.appendingPathComponent("\(arguments.joined(separator: "_")).csv").path
+            let result = try CLI.run(base + arguments + ["--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return try TestPaths.numericCSV(URL(fileURLWithPath: out))
+        }
+        XCTAssertEqual(try points(["--map", "eot", "--epsilon", "auto"]), try points(["--map", "untuned"]))
+        XCTAssertNotEqual(try points(["--map", "eot"]), try points(["--map", "untuned"]), "eot without --epsilon tunes ε")
+        // --penalty reaches mbo: STVS, as --cost elastic_stvs gives it, not the L1 map.
+        let stvs = try points(["--map", "mbo", "--penalty", "stvs", "--lambda", "0.5", "--epsilon", "0.5"])
+        XCTAssertEqual(stvs, try points(["--map", "mbo", "--cost", "elastic_stvs", "--lambda", "0.5", "--epsilon", "0.5"]))
+        XCTAssertNotEqual(stvs, try points(["--map", "mbo", "--penalty", "l1", "--lambda", "0.5", "--epsilon", "0.5"]))
+        // The costs reach progot and eot.
+        XCTAssertNotEqual(try points(["--map", "progot", "--cost", "pnorm", "--p", "1.5", "--steps", "2"]),
+                          try points(["--map", "progot", "--steps", "2"]))
+        let out = scratch.appendingPathComponent("refused.csv").path
+        for (arguments, fragments) in [
+            (["--map", "eot", "--steps", "4"], ["--steps", "eot has no parameter 'steps'"]),
+            (["--map", "icnn", "--penalty", "l1"], ["--penalty", "icnn has no parameter 'penalty'"]),
+            (["--map", "mbo", "--penalty", "smoothed_l0"], ["--penalty", "'penalty' must be one of l1, stvs"]),
+            (["--map", "debiased", "--epsilon", "tuned"], ["--epsilon", "'epsilon' must be auto or a number > 0, got 'tuned'"]),
+            (["--map", "identity", "--epsilon", "tuned"], ["--epsilon tuned", "identity has no ε to tune"]),
+            (["--map", "mbo", "--cost", "pnorm"], ["--cost pnorm", "mbo"]),
+        ] {
+            try CLI.assertOneLineError(base + arguments + ["--out", out], fragments)
+        }
+    }
+
+    func testMethodsListsTheCatalog() throws {
+        let result = try CLI.run(["methods", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let methods = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(methods.compactMap { $0["name"] as? String },
+                       ["identity", "mean_shift", "eot", "untuned", "debiased", "progot", "mbo", "icnn", "monge_gap", "egnot", "sparse_icnn"])
+        let progot = try XCTUnwrap(methods.first { $0["name"] as? String == "progot" }?["parameters"] as? [[String: Any]])
+        let steps = try XCTUnwrap(progot.first { $0["name"] as? String == "steps" })
+        XCTAssertEqual(steps["default"] as? String, "4")
+        XCTAssertEqual(steps["type"] as? String, "integer ≥ 1")
+        let text = try CLI.run(["methods", "eot"])
+        XCTAssertTrue(text.stdout.hasPrefix("eot: entropic map"), text.stdout)
+        try CLI.assertOneLineError(["methods", "magic"], ["unknown method 'magic'"])
     }
 }
 

@@ -302,6 +302,29 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
     }
 
+    /// The entropic methods take a ground cost and Sinkhorn accelerators in a pipeline, as on the
+    /// command line.
+    func testEntropicMethodsTakeACostAndAcceleratorsInAPipeline() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: """
+              eot_l1: { solver: eot, cost: { name: elastic_l1, lambda: 1 } }
+              progot_p: { solver: progot, cost: { name: pnorm, p: 1.5 }, steps: 2 }
+              untuned_anderson: { solver: untuned, anderson: 2, momentum: 1.2 }
+            """)
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try ResultsReport.parseResultsCSV(try String(
+            contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8))
+        for method in ["eot_l1", "progot_p", "untuned_anderson"] {
+            XCTAssertFalse(rows.filter { $0.method == method }.isEmpty, method)
+        }
+        XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
+        let bad = try pipeline(in: folder, methods: """
+              eot_bad: { solver: eot, cost: { name: elastic_stvs, lambda: 3 } }
+            """)
+        try CLI.assertOneLineError(["validate", bad], ["methods.eot_bad", "'cost'", "λ ≤ 2"])
+    }
+
     func testMongeGapAndSparseICNNRunInThePipelineAndReportTheirDiagnostics() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder, methods: """

@@ -120,18 +120,18 @@ final class MapBenchmarkPipelineTests: XCTestCase {
         let dataPath = try writeData(in: folder)
         let file = folder.appendingPathComponent("gmm.yaml").path
         try Data(valid.utf8).write(to: URL(fileURLWithPath: file))
-        let (spec, plan, cache, resolved) = try Runner.prepare(file: file, cacheDirectory: nil)
+        let experiment = try PerturbationExperiment.prepare(file: file, cacheDirectory: nil)
+        let plan = experiment.plan
         XCTAssertEqual(plan.components, [4, 6])
         // 2 loads, 2 splits, 2 dimensions × 2 seeds × 3 methods × (solve + evaluate); no pca task.
         XCTAssertEqual(plan.tasks.count, 2 + 2 + 24)
         XCTAssertFalse(plan.tasks.contains { $0.stage == .pca })
         XCTAssertNotNil(plan.task("load/gmm_d6"))
         XCTAssertEqual(plan.task("evaluate/target/d6/seed1/eot")?.inputs, ["solve/target/d6/seed1/eot", "load/gmm_d6", "split/target/seed1"])
-        let runner = Runner(spec: spec, plan: plan, cache: cache, dataPath: resolved, jobs: 2, progress: nil)
+        let runner = Runner(experiment: experiment, jobs: 2, progress: nil)
         let outcomes = runner.run()
         XCTAssertEqual(outcomes.filter { $0.status != .ran }.map(\.id), [])
-        let folderURL = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: cache,
-                                               evaluations: runner.evaluations(), failures: [], wallSeconds: 1)
+        let folderURL = try experiment.writeReport(failures: [], wallSeconds: 1)
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: folderURL.appendingPathComponent("results.csv"), encoding: .utf8))
         XCTAssertEqual(Set(rows.map(\.components)), [4, 6])
         for metric in ["map_mse", "l2_uvp", "sinkhorn_divergence"] {
@@ -169,7 +169,7 @@ final class MapBenchmarkPipelineTests: XCTestCase {
         XCTAssertTrue(markdown.contains("computed in feature space (no PCA; d is the feature dimension)"), markdown)
         XCTAssertTrue(markdown.contains("| method | d = 4 | d = 6 |"), markdown)
         // A second run reuses every task.
-        XCTAssertEqual(Runner(spec: spec, plan: plan, cache: cache, dataPath: resolved, jobs: 1, progress: nil).run()
+        XCTAssertEqual(Runner(experiment: experiment, jobs: 1, progress: nil).run()
             .filter { $0.status != .cached }.count, 0)
     }
 

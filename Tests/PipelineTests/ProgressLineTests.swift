@@ -1,4 +1,5 @@
 @testable import Pipeline
+import Progress
 import Transport
 import XCTest
 

@@ -31,11 +31,10 @@ final class ScRNASparsityPipelineTests: XCTestCase {
                 evaluate: \(evaluate)
                 report: { out: report, formats: [markdown, csv] }
                 """.utf8).write(to: URL(fileURLWithPath: file))
-            let (spec, plan, cache, resolved) = try Runner.prepare(file: file, cacheDirectory: folder.appendingPathComponent("cache").path)
-            let runner = Runner(spec: spec, plan: plan, cache: cache, dataPath: resolved, jobs: 2, progress: nil)
+            let experiment = try PerturbationExperiment.prepare(file: file, cacheDirectory: folder.appendingPathComponent("cache").path)
+            let runner = Runner(experiment: experiment, jobs: 2, progress: nil)
             let statuses = Dictionary(uniqueKeysWithValues: runner.run().map { ($0.id, $0.status) })
-            let report = try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: cache,
-                                                evaluations: runner.evaluations(), failures: [], wallSeconds: 1)
+            let report = try experiment.writeReport(failures: [], wallSeconds: 1)
             let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: report.appendingPathComponent("results.csv"), encoding: .utf8))
             XCTAssertEqual(Set(rows.map(\.components)), [60])
             let value = { (method: String, metric: String) throws -> Double in

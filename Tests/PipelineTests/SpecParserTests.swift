@@ -1,5 +1,6 @@
 import AnnData
 import Foundation
+import Methods
 import Pipeline
 import Stages
 import TestSupport
@@ -92,7 +93,7 @@ final class SpecParserTests: XCTestCase {
             ("warm_start: true", "warm_start: yes please",
              ["p.yaml:8:64: methods.progot: 'warm_start' must be true or false, got 'yes please'"]),
             ("epsilon: tuned", "epsilon: tuned, lambda: 3",
-             ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, threshold, max_iterations)"]),
+             ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, cost, threshold, max_iterations, mode, momentum, epsilon_init, epsilon_decay, anderson)"]),
             ("threshold: 1e-4", "threshold: -1", ["p.yaml:10:50: methods.fixed: 'threshold' must be a number > 0, got '-1'"]),
             ("  identity: { solver: identity }\n", "  identity: { solver: mbo, penalty: stvs, lambda: 3 }\n",
              ["p.yaml:7:13: methods.identity: 'lambda' must be at most 2 with penalty stvs (½‖z‖² + λ·STVS_γ is not convex beyond; the threshold is λγ, so raise 'gamma'), got 3.0"]),
@@ -149,13 +150,14 @@ final class SpecParserTests: XCTestCase {
     }
 
     func testEveryRegisteredSolverBuildsFromItsParameters() throws {
-        for solver in SolverRegistry.solvers {
-            XCTAssertFalse(solver.summary.isEmpty)
-            _ = solver.make([:])
+        for type in MethodCatalog.configurations {
+            XCTAssertFalse(type.summary.isEmpty)
+            _ = try XCTUnwrap(MethodCatalog.configure(type, []).method).estimator()
         }
-        let progot = SolverRegistry.solver(named: "progot")
+        let progot = MethodCatalog.configuration(named: "progot")
         XCTAssertNotNil(progot)
-        let mbo = try XCTUnwrap(SolverRegistry.solver(named: "mbo")?.make(["penalty": .text("stvs"), "lambda": .number(0.5), "gamma": .integer(3)]) as? MBOEstimator)
+        let mbo = try XCTUnwrap(MethodCatalog.configure(MBOMethod.self, [("penalty", .text("stvs")), ("lambda", .number(0.5)), ("gamma", .integer(3))])
+            .method?.estimator() as? MBOEstimator)
         XCTAssertEqual(mbo.cost, .elasticSTVS(lambda: 0.5, gamma: 3))
         XCTAssertEqual(mbo.epsilon, .tuned(EpsilonTuning()))
     }
@@ -166,12 +168,65 @@ final class SpecParserTests: XCTestCase {
             file: "demo.yaml")
         let plan = try Plan.make(spec, dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
         let solves = plan.tasks.filter { $0.stage == .solve }
-        XCTAssertEqual(SolverRegistry.solver(named: "monge_gap")?.revision, 1)
+        XCTAssertEqual(MongeGapMethod.revision, 1)
         for task in solves {
             XCTAssertEqual(task.parameters.contains("solver_revision"), task.coordinates.method == "gap", task.id)
         }
         // Without a revision the parameters are those of plans made before revisions existed.
         let eot = try XCTUnwrap(solves.first { $0.coordinates.method == "identity" })
         XCTAssertEqual(eot.parameters, #"{"method":"identity","parameters":{},"solver":"identity"}"#)
+    }
+
+    /// A method's keys follow its configuration, and only its own: editing one method's
+    /// parameters re-keys only that method's solve and evaluate tasks, and writing a default out
+    /// changes nothing.
+    func testChangingOneMethodChangesOnlyItsOwnTaskKeys() throws {
+        func plan(_ text: String) throws -> Plan {
+            try Plan.make(SpecParser.parse(text, file: "demo.yaml"), dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
+        }
+        let base = try plan(valid)
+        let edited = try plan(valid.replacingOccurrences(of: "steps: 8", with: "steps: 6"))
+        XCTAssertEqual(base.tasks.map(\.id), edited.tasks.map(\.id))
+        var changed = 0
+        for (before, after) in zip(base.tasks, edited.tasks) {
+            XCTAssertEqual(before.key == after.key, before.coordinates.method != "progot", before.id)
+            if before.key != after.key {
+                changed += 1
+                XCTAssertTrue([.solve, .evaluate].contains(before.stage), before.id)
+            }
+        }
+        XCTAssertEqual(changed, 2 * 2 * 2 * 2, "drugs × sizes × seeds × (solve, evaluate)")
+        let explicitDefaults = try plan(valid.replacingOccurrences(of: "eot: { solver: eot, epsilon: tuned }",
+                                                                   with: "eot: { solver: eot, held_out_fraction: 0.1, max_iterations: 2000 }"))
+        XCTAssertEqual(base.tasks.map(\.key), explicitDefaults.tasks.map(\.key))
+    }
+
+    /// Every method's configuration, with each parameter written out in a pipeline file, reads
+    /// back to the same configuration and so to the same solve key as the method with none.
+    func testEveryMethodRoundTripsFromYAMLToItsKey() throws {
+        func yaml(_ value: ParameterValue) -> String {
+            switch value {
+            case .text(let text): return "\"\(text)\""
+            case .mapping(let entries):
+                return "{" + entries.sorted { $0.key < $1.key }.map { "\($0.key): \(yaml($0.value))" }.joined(separator: ", ") + "}"
+            default: return value.description
+            }
+        }
+        func solveKeys(_ methods: String) throws -> [String] {
+            let text = valid.replacingOccurrences(of: valid[valid.range(of: "methods:\n")!.upperBound..<valid.range(of: "evaluate:")!.lowerBound],
+                                                  with: "  m: \(methods)\n")
+            let spec = try SpecParser.parse(text, file: "demo.yaml")
+            let plan = try Plan.make(spec, dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
+            return plan.tasks.filter { $0.stage == .solve }.map(\.key)
+        }
+        for type in MethodCatalog.configurations {
+            let method = try XCTUnwrap(MethodCatalog.configure(type, []).method)
+            let written = method.parameterValues.map { "\($0.name): \(yaml($0.value))" }
+            let explicit = try solveKeys("{ " + (["solver: \(type.name)"] + written).joined(separator: ", ") + " }")
+            XCTAssertEqual(explicit, try solveKeys("{ solver: \(type.name) }"), type.name)
+            let spec = try SpecParser.parse(valid.replacingOccurrences(of: "  identity: { solver: identity }",
+                                                                       with: "  identity: { solver: \(type.name) }"), file: "demo.yaml")
+            XCTAssertEqual(spec.methods[0].method, method, type.name)
+        }
     }
 }

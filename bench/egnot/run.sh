@@ -13,7 +13,7 @@
 # torch (the CPU build) and numpy, pinned below. It is created only when its
 # python cannot `import torch, numpy` (a ~200 MB download, done once). Then runs bench.py with
 # the given options (see `bench/egnot/run.sh --help`). The table is printed and written to
-# reports/bench/egnot.md (--out PATH to write elsewhere).
+# notes/bench/egnot.md (--out PATH to write elsewhere).
 # Needs python3 with the venv module and pip access only when the venv has to be made.
 set -euo pipefail
 

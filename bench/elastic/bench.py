@@ -22,7 +22,7 @@ What it does
      and solves on Geometry(cost_matrix=...).
   3. Prints a Markdown table (seconds, iterations, reg_ot_cost and its relative difference,
      speed ratio OTT / perturbot) and writes it, with the machine and versions, to --out
-     (default reports/bench/elastic.md); the raw measurements to --raw.
+     (default notes/bench/elastic.md); the raw measurements to --raw.
 
 Both solvers stop on the L1 error of the column marginal below the threshold; OTT checks it
 every 10 iterations (inner_iterations = 10), perturbot after every iteration, so iteration

@@ -9,7 +9,7 @@
 # Reuses the venv of the cost fixtures, $PERTURBOT_OT_VENV (default: .venv-ot in the repository
 # root, made by scripts/fixtures/make_ot_fixtures.py: ott-jax 0.6.0, jax[cpu], POT, numpy); when it
 # cannot import them it (re)creates it with the same pinned requirements. The table is printed
-# and written to reports/bench/elastic.md (--out PATH to write elsewhere).
+# and written to notes/bench/elastic.md (--out PATH to write elsewhere).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -12,7 +12,7 @@ What it does
      perturbot prints {"seconds_best", "seconds_all", "n_obs", "n_vars", "x_sum"}; it loads
      X densely as Float32.
   3. Prints a Markdown table (machine, versions, timings, ratio, x_sum agreement) and
-     writes it to --report (default reports/bench/h5ad_load.md).
+     writes it to --report (default notes/bench/h5ad_load.md).
 
 Run it through run.sh, which provides a venv with anndata, scipy and numpy:
     swift build -c release

@@ -8,7 +8,7 @@
 # Makes (or reuses) a venv with anndata, scipy and numpy at $PERTURBOT_BENCH_VENV
 # (default: .venv-bench in the repository root), then runs bench.py with the given options
 # (see `bench/h5ad_load/run.sh --help`). The result table is printed and written to
-# reports/bench/h5ad_load.md. Needs python3 with the venv module and pip access.
+# notes/bench/h5ad_load.md. Needs python3 with the venv module and pip access.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -3,7 +3,7 @@
 # on CPU (bench/monge_gap/bench.py says what a step is). Uses the venv of the OT fixtures
 # (bench/ot_venv.sh) and adds flax there, at the pin of bench/neural/run.sh, when missing.
 #   swift build -c release && bench/monge_gap/run.sh [--dims 16 64] [--steps 200] [--ott-steps 100]
-# Writes reports/bench/monge_gap.md.
+# Writes notes/bench/monge_gap.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -16,7 +16,7 @@
 # pinned (flax==0.12.8, diffrax==0.7.2), with every package already there held at its version
 # (pip's constraints = the venv's `pip freeze`); if that fails the peer is reported as not
 # available. Then runs bench.py with the given options (see `bench/neural/run.sh --help`).
-# The table is printed and written to reports/bench/neural.md (--out PATH to write elsewhere).
+# The table is printed and written to notes/bench/neural.md (--out PATH to write elsewhere).
 # Needs python3 with the venv module and pip access only when something has to be installed.
 set -euo pipefail
 

@@ -1,7 +1,7 @@
 """Cold run time of the bundled demo pipeline, and progot's fitting time against tuned eot's.
 
     python3 bench/progot/demo_timing.py [--perturbot PATH] [--pipeline pipelines/demo.yaml]
-                                        [--out reports/bench/demo-timing.md]
+                                        [--out notes/bench/demo-timing.md]
 
 Copies the pipeline to a fresh temporary folder (its data path made absolute, its report written
 there, an empty cache; with --in-place the file itself, so its own report is rewritten), runs `perturbot run --quiet` once and times it, then reads that run's
@@ -30,7 +30,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--perturbot", type=Path, default=PERTURBOT)
     p.add_argument("--pipeline", type=Path, default=REPO / "pipelines" / "demo.yaml")
-    p.add_argument("--out", type=Path, default=REPO / "reports" / "bench" / "demo-timing.md")
+    p.add_argument("--out", type=Path, default=REPO / "notes" / "bench" / "demo-timing.md")
     p.add_argument("--in-place", action="store_true",
                    help="run the pipeline file itself (an empty temporary cache), so its report is rewritten where "
                         "the file says (e.g. reports/demo/)")

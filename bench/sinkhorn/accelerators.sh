@@ -2,7 +2,7 @@
 # Sinkhorn's convergence accelerators at a small ε, perturbot vs OTT-JAX on CPU
 # (bench/sinkhorn/accelerators.py says what is timed). Uses the venv of bench/ot_venv.sh.
 #   swift build -c release && bench/sinkhorn/accelerators.sh [--dims 16 64] [--repeat 2]
-# Writes reports/bench/sinkhorn-accelerators.md.
+# Writes notes/bench/sinkhorn-accelerators.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -42,7 +42,7 @@ What it does
      runs (default 1): wall time, iterations and peak RSS.
   5. Prints a Markdown table and writes it, with the machine, versions, command line,
      epsilon values, the issue's aims and notes on the stopping criteria, to --out
-     (default reports/bench/sinkhorn.md); every measurement as JSON to --raw
+     (default notes/bench/sinkhorn.md); every measurement as JSON to --raw
      (default DATA/results.json).
 
 Stopping criteria (read from the installed sources: ott/solvers/linear/sinkhorn.py and

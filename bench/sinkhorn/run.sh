@@ -12,7 +12,7 @@
 # repository root: ott-jax, jax[cpu], POT, numpy, pinned in scripts/fixtures/make_ot_fixtures.py);
 # when it cannot import them it (re)creates it with the same pinned requirements through
 # scripts/fixtures/fixture_venv.py. Then runs bench.py with the given options (see
-# `bench/sinkhorn/run.sh --help`). The table is printed and written to reports/bench/sinkhorn.md
+# `bench/sinkhorn/run.sh --help`). The table is printed and written to notes/bench/sinkhorn.md
 # (--out PATH to write elsewhere). Needs python3 with the venv module and pip access only when
 # the venv has to be made.
 set -euo pipefail

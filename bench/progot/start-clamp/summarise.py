@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 from common import REPO, describe_machine, machine, md_table  # noqa: E402
 
-REPORTS = REPO / "reports" / "progot" / "start-clamp"
+REPORTS = REPO / "reports" / "progot" / "start-clamp"  # the pipeline reports (table.csv, steps.csv)
+NOTES = REPO / "notes" / "progot" / "start-clamp"  # run.sh's wall times and the gaussian8 sweep
 BENCHMARKS = [("demo", "sinkhorn_divergence", "demo (4i-like), Sinkhorn divergence"),
               ("sciplex-like", "sinkhorn_divergence", "sci-Plex-like, Sinkhorn divergence"),
               ("map-estimation", "map_mse", "GMM map benchmark, map MSE")]
@@ -54,7 +55,7 @@ def rising_fits(name: str) -> dict[str, tuple[int, int]]:
 
 
 def main() -> None:
-    times = dict(line.split() for line in (REPORTS / "wall-times.txt").read_text().splitlines() if line.strip())
+    times = dict(line.split() for line in (NOTES / "wall-times.txt").read_text().splitlines() if line.strip())
     lines = ["# ProgOT's start-ε clamp, measured on every benchmark", "",
              f"Machine: {describe_machine(machine())}. Command: `bench/progot/start-clamp/run.sh` "
              f"(wall times: {', '.join(f'{k} {v} s' for k, v in times.items())}, cold).", "",
@@ -77,7 +78,7 @@ def main() -> None:
             rows.append([label, d, f"{means['eot']:.4g}", f"{means['progot']:.4g}", f"{means['progot_clamp']:.4g}",
                          f"{better}/{len(per_drug)}", f"{plain_beats_eot}/{len(per_drug)}",
                          f"{beats_eot}/{len(per_drug)}", f"{rose[0]}/{rose[1]}"])
-    gaussian = (REPORTS / "gaussian8.md").read_text()
+    gaussian = (NOTES / "gaussian8.md").read_text()
     values = {}
     for setting, method in (("K4 quad warm thr 1e-2→1e-3", "progot"), ("K4 quad warm thr 1e-2→1e-3 clamp", "progot_clamp"),
                             ("eot (tuned ε)", "eot")):
@@ -86,7 +87,7 @@ def main() -> None:
     rows.append(["Gaussian → Gaussian (bench/progot/sweep.py gaussian8, one draw), map MSE", "8",
                  f"{values['eot']:.4g}", f"{values['progot']:.4g}", f"{values['progot_clamp']:.4g}",
                  f"{int(values['progot_clamp'] < values['progot'])}/1", f"{int(values['progot'] < values['eot'])}/1",
-                 f"{int(values['progot_clamp'] < values['eot'])}/1", "see gaussian8.md"])
+                 f"{int(values['progot_clamp'] < values['eot'])}/1", "see start-clamp/gaussian8.md"])
     lines += md_table(["benchmark", "d", "eot", "progot", "progot_clamp", "clamp < progot (drugs)",
                        "progot < eot", "clamp < eot", "rising fits"], rows)
     lines.append("")

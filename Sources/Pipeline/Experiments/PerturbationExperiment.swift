@@ -1,0 +1,103 @@
+import AnnData
+import Foundation
+import Stages
+
+/// The perturbation pipeline (shared/DESIGN.md): per drug × PCA size (or feature set) × seed ×
+/// method, a map fitted on control → treated training cells and scored on the test cells.
+public struct PerturbationExperiment: Experiment {
+    public let file: String
+    public let spec: PipelineSpec
+    public let plan: Plan
+    public let cache: TaskCache
+    /// The data file, resolved against the pipeline file's folder.
+    public let dataPath: String
+
+    public init(file: String, spec: PipelineSpec, plan: Plan, cache: TaskCache, dataPath: String) {
+        self.file = file
+        self.spec = spec
+        self.plan = plan
+        self.cache = cache
+        self.dataPath = dataPath
+    }
+
+    public var tasks: [ExperimentTask] {
+        plan.tasks.map { ExperimentTask(id: $0.id, stage: $0.stage.rawValue, key: $0.key, inputs: $0.inputs) }
+    }
+
+    public var resultTaskIDs: [String] { plan.tasks.filter { $0.stage == .evaluate }.map(\.id) }
+
+    public var reportTarget: URL {
+        ReportWriter.folder(spec, pipelineFile: file).appendingPathComponent(spec.report.formats.contains(.csv) ? "table.csv" : "report.md")
+    }
+
+    public var summary: String { Self.summary(spec) }
+
+    public func compute(_ task: ExperimentTask) throws -> [String: Data] {
+        guard let planned = plan.task(task.id) else { throw PipelineError.plan("no task \(task.id) in this pipeline's plan") }
+        return try StageExecutor(dataPath: dataPath, cache: cache).run(planned, plan: plan)
+    }
+
+    @discardableResult
+    public func writeReport(failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
+        try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: cache, evaluations: evaluations(),
+                               failures: failures, wallSeconds: wallSeconds)
+    }
+
+    /// The evaluation of every evaluate task that has one in the cache.
+    public func evaluations() -> [EvaluationRecord] {
+        plan.tasks.filter { $0.stage == .evaluate }.compactMap { task in
+            (try? cache.read(task.key, file: "evaluation.json")).flatMap { try? JSONDecoder().decode(EvaluationRecord.self, from: $0) }
+        }
+    }
+
+    private static func summary(_ spec: PipelineSpec) -> String {
+        let drugs: String
+        switch spec.drugs {
+        case .all: drugs = "all drugs"
+        case .list(let list): drugs = "\(list.count) drug\(list.count == 1 ? "" : "s")"
+        }
+        let spaces = spec.pca == .disabled
+            ? "\(spec.data.featureSets.count) feature set(s) without PCA" : "\(spec.pcaComponents.count) PCA size(s)"
+        return "\(drugs) × \(spaces) × \(spec.split.seeds.count) seed(s) × \(spec.methods.count) method(s)"
+    }
+}
+
+extension PerturbationExperiment: ExperimentKind {
+    /// Loads and plans a pipeline file: the spec, the data checks, and the data file's digest.
+    public static func load(file: String, cacheDirectory: String?) throws -> any Experiment {
+        try prepare(file: file, cacheDirectory: cacheDirectory)
+    }
+
+    /// `load`, typed.
+    public static func prepare(file: String, cacheDirectory: String?) throws -> PerturbationExperiment {
+        let spec = try SpecParser.parse(file: file)
+        let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: file)
+        let summary: AnnDataSummary
+        do {
+            summary = try AnnDataSummary.read(dataPath)
+        } catch {
+            throw PipelineSpecError(file: file, issues: [SpecIssue("data.path: \(error)", at: spec.data.path.location)])
+        }
+        let varNames = try DataCheck.varNames(spec, pipelineFile: file)
+        let issues = DataCheck.issues(spec, against: summary, varNameCount: varNames?.count)
+        guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
+        let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
+        let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
+        let digest = try Runner.fileDigest(dataPath)
+        var dimensions: [String: Int] = [:]
+        for features in spec.data.featureSets.map(\.value) {
+            dimensions[features] = DataCheck.featureCount(features, in: summary, varNameCount: varNames?.count)
+        }
+        let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames, featureDimensions: dimensions)
+        return PerturbationExperiment(file: file, spec: spec, plan: plan, cache: Experiments.cache(file: file, directory: cacheDirectory),
+                                      dataPath: dataPath)
+    }
+
+    public static func check(file: String, checkData: Bool) throws -> ExperimentCheck {
+        guard checkData else { return ExperimentCheck(summary: summary(try SpecParser.parse(file: file)), notes: []) }
+        let spec = try prepare(file: file, cacheDirectory: nil).spec
+        let findings = try FeatureValuesCheck.check(spec, dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: file))
+        if !findings.issues.isEmpty { throw PipelineSpecError(file: file, issues: findings.issues) }
+        return ExperimentCheck(summary: summary(spec), notes: PipelineSpecError(file: file, issues: findings.notes).lines)
+    }
+}

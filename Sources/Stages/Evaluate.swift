@@ -1,0 +1,108 @@
+import Foundation
+import LinearAlgebra
+import Transport
+
+/// The `evaluate` stage: transports a split's test control cells with a fitted map and compares
+/// the prediction with the test treated cells, metric by metric.
+public enum Evaluate {
+    public enum Metric: String, Sendable, Codable, CaseIterable {
+        case sinkhorn_divergence, mmd, mean_l2
+        /// Mean over test control cells of ‖T̂(x) − T₀(x)‖² (ProgOT paper, Table 5); needs
+        /// `data.true_map` and `pca: none`.
+        case map_mse
+        /// 100 · map_mse / Var T₀(x_test) (Korotin et al. 2021's L2-UVP); needs the same.
+        case l2_uvp
+
+        /// The metrics of an `evaluate` section that names none (those that need no ground truth).
+        public static let defaults: [Metric] = [.sinkhorn_divergence, .mmd, .mean_l2]
+
+        /// Whether the metric compares the map with the true map T₀.
+        public var needsTrueMap: Bool { self == .map_mse || self == .l2_uvp }
+    }
+
+    /// The task's parameters: the value its cache key hashes and the value it runs with.
+    public struct Parameters: Sendable, Equatable, Codable {
+        public let metrics: [Metric]
+        /// nil: `auto` (OTT's default ε of the test-treated cloud).
+        public let sinkhornEpsilon: Double?
+        /// A feature of a cell counts as moved when |T(x) − x| exceeds this, in the feature's
+        /// units; nil: when it exceeds 0.1 × the feature's standard deviation over the test
+        /// control cells.
+        public let movedThreshold: Double?
+
+        public init(metrics: [Metric], sinkhornEpsilon: Double?, movedThreshold: Double? = nil) {
+            self.metrics = metrics
+            self.sinkhornEpsilon = sinkhornEpsilon
+            self.movedThreshold = movedThreshold
+        }
+
+        // Numbers as text, `auto` for no ε: the form the keys have always hashed.
+        private enum CodingKeys: String, CodingKey {
+            case metrics, sinkhornEpsilon = "sinkhorn_epsilon", movedThreshold = "moved_threshold"
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(metrics, forKey: .metrics)
+            try container.encode(sinkhornEpsilon.map { String($0) } ?? "auto", forKey: .sinkhornEpsilon)
+            try container.encodeIfPresent(movedThreshold.map { String($0) }, forKey: .movedThreshold)
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            metrics = try container.decode([Metric].self, forKey: .metrics)
+            let epsilon = try container.decode(String.self, forKey: .sinkhornEpsilon)
+            sinkhornEpsilon = epsilon == "auto" ? nil : Double(epsilon)
+            movedThreshold = try container.decodeIfPresent(String.self, forKey: .movedThreshold).flatMap(Double.init)
+        }
+    }
+
+    /// Scores `map` on `split`'s test cells of `space`; `solve` is the fit's record.
+    public static func run(_ parameters: Parameters, drug: String, solve: Solve.Record, map: any TransportMap<Float>,
+                           space: FeatureSpace, split: DrugSplit) throws -> EvaluationRecord {
+        let control = space.points.rows(at: split.testControl)
+        let predicted = try map.transport(control)
+        let observed = space.points.rows(at: split.testTreated)
+        let epsilon = try parameters.sinkhornEpsilon ?? Metrics.evaluationEpsilon(testTreated: observed)
+        var values: [String: Double] = [:]
+        var converged = solve.converged
+        for metric in parameters.metrics {
+            switch metric {
+            case .sinkhorn_divergence:
+                let divergence = try Metrics.sinkhornDivergence(predicted, observed, epsilon: epsilon)
+                values[metric.rawValue] = divergence.value
+                converged = converged && divergence.converged
+            case .mmd: values[metric.rawValue] = Metrics.mmd(predicted, observed)
+            case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
+            case .map_mse, .l2_uvp:
+                guard let trueMap = space.trueMap else {
+                    throw StageError.invalidInput("\(metric.rawValue) needs the true images of data.true_map in feature space (pca: none)")
+                }
+                let truth = trueMap.rows(at: split.testControl)
+                values[metric.rawValue] = metric == .map_mse
+                    ? try Metrics.mapMSE(predicted: predicted, truth: truth)
+                    : try Metrics.l2UVP(predicted: predicted, truth: truth)
+            }
+        }
+        let rule: Metrics.MovedRule = parameters.movedThreshold.map { .absolute($0) } ?? .default
+        let moved = Metrics.movedCounts(control: control, predicted: predicted, components: space.components, rule: rule)
+        let recovery = try space.trueMap.map {
+            try Metrics.movedFeatureRecovery(control: control, predicted: predicted, truth: $0.rows(at: split.testControl), rule: rule)
+        }
+        return EvaluationRecord(drug: drug, components: space.points.cols, seed: split.seed,
+                                method: solve.method, metrics: values, epsilon: epsilon,
+                                converged: converged, seconds: solve.seconds,
+                                displacementDimensionality: Metrics.mean(of: moved),
+                                displacementDimensionalityP75: Metrics.quantile(moved.map(Double.init), 0.75),
+                                movedPrecision: recovery?.precision, movedRecall: recovery?.recall,
+                                mostMovedFeatures: Metrics.mostMovedFeatures(
+                                    control: control, predicted: predicted, components: space.components,
+                                    names: space.featureNames, count: 5),
+                                diagnostics: solve.diagnostics, solverSteps: solve.steps,
+                                preview: .init(control: firstTwo(control), treated: firstTwo(observed), predicted: firstTwo(predicted)))
+    }
+
+    private static func firstTwo(_ points: Matrix<Float>) -> [[Float]] {
+        (0..<points.rows).map { i in (0..<Swift.min(2, points.cols)).map { points[i, $0] } }
+    }
+}

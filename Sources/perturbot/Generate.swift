@@ -1,5 +1,6 @@
 import AnnData
 import ArgumentParser
+import Datasets
 import Foundation
 import LinearAlgebra
 import Stages

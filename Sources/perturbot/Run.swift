@@ -76,7 +76,7 @@ extension Run {
         _ tasks: [(id: String, key: String, stage: String)], cache taskCache: TaskCache, start: UInt64,
         report: ([(task: String, message: String)], Double) throws -> URL
     ) throws {
-        let slurmExecutor = try SlurmExecutor(options: slurm, pipelineFile: file, cacheRoot: taskCache.root)
+        let slurmExecutor = try SlurmExecutor(options: slurm.resources, pipelineFile: file, cacheRoot: taskCache.root)
         let missing = tasks.filter { !taskCache.contains($0.key) }
         var stages: [SlurmExecutor.Stage] = []
         for name in missing.map(\.stage) where !stages.contains(where: { $0.name == name }) {

@@ -1,4 +1,5 @@
 import AnnData
+import Datasets
 import Foundation
 import LinearAlgebra
 import Pipeline

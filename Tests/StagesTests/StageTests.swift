@@ -1,6 +1,7 @@
+import AnnData
+import Datasets
 import Foundation
 import LinearAlgebra
-import AnnData
 import Stages
 import TestSupport
 import XCTest

@@ -1,4 +1,5 @@
 import Crypto
+import Datasets
 import Foundation
 import Stages
 

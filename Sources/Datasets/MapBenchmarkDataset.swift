@@ -231,7 +231,7 @@ public enum MapBenchmarkDataset {
 
         /// The law and φ of dimension `dimension` under `seed`.
         public init(dimension: Int, seed: UInt64, constants: Constants = .standard) throws {
-            guard dimension >= 1 else { throw StageError.invalidInput("map benchmark: dimension must be ≥ 1, got \(dimension)") }
+            guard dimension >= 1 else { throw DatasetError.invalidInput("map benchmark: dimension must be ≥ 1, got \(dimension)") }
             var rng = SeededRNG(seed: MapBenchmarkDataset.streamSeed(seed, dimension, stream: 0))
             let d = dimension, k = constants
             var means: [[Double]] = [], factors: [Matrix<Double>] = []
@@ -302,12 +302,12 @@ public enum MapBenchmarkDataset {
 
     /// The .h5ad of the benchmark (layout on the type).
     public static func make(_ options: Options) throws -> AnnData<Float> {
-        guard !options.dimensions.isEmpty else { throw StageError.invalidInput("map benchmark: give at least one dimension (--dim)") }
+        guard !options.dimensions.isEmpty else { throw DatasetError.invalidInput("map benchmark: give at least one dimension (--dim)") }
         guard Set(options.dimensions).count == options.dimensions.count else {
-            throw StageError.invalidInput("map benchmark: a dimension is listed twice (\(options.dimensions.map(String.init).joined(separator: ", ")))")
+            throw DatasetError.invalidInput("map benchmark: a dimension is listed twice (\(options.dimensions.map(String.init).joined(separator: ", ")))")
         }
         guard options.sourceCells >= 2, options.targetCells >= 2 else {
-            throw StageError.invalidInput("map benchmark: needs at least 2 source and 2 target cells, got \(options.sourceCells) and \(options.targetCells)")
+            throw DatasetError.invalidInput("map benchmark: needs at least 2 source and 2 target cells, got \(options.sourceCells) and \(options.targetCells)")
         }
         let n = options.sourceCells + options.targetCells
         var obsm: [String: Matrix<Float>] = [:]

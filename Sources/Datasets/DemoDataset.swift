@@ -91,7 +91,7 @@ public enum DemoDataset {
 
     public static func make(_ options: Options = Options()) throws -> AnnData<Float> {
         guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
-            throw StageError.invalidInput("the demo needs at least 2 control cells and 2 cells per drug")
+            throw DatasetError.invalidInput("the demo needs at least 2 control cells and 2 cells per drug")
         }
         let law = Law(seed: options.seed)
         var rng = SeededRNG(seed: options.seed)

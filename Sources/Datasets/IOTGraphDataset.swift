@@ -40,10 +40,10 @@ public enum IOTGraphDataset {
         }
 
         func validated() throws -> Options {
-            guard nodes >= 2 else { throw StageError.invalidInput("iot-graph: nodes must be ≥ 2, got \(nodes)") }
-            guard delta.isFinite, delta > 0 else { throw StageError.invalidInput("iot-graph: delta must be > 0, got \(delta)") }
-            guard epsilon.isFinite, epsilon > 0 else { throw StageError.invalidInput("iot-graph: epsilon must be > 0, got \(epsilon)") }
-            guard pairs >= 2 else { throw StageError.invalidInput("iot-graph: pairs must be ≥ 2, got \(pairs)") }
+            guard nodes >= 2 else { throw DatasetError.invalidInput("iot-graph: nodes must be ≥ 2, got \(nodes)") }
+            guard delta.isFinite, delta > 0 else { throw DatasetError.invalidInput("iot-graph: delta must be > 0, got \(delta)") }
+            guard epsilon.isFinite, epsilon > 0 else { throw DatasetError.invalidInput("iot-graph: epsilon must be > 0, got \(epsilon)") }
+            guard pairs >= 2 else { throw DatasetError.invalidInput("iot-graph: pairs must be ≥ 2, got \(pairs)") }
             return self
         }
     }

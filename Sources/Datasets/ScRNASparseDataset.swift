@@ -50,16 +50,16 @@ public enum ScRNASparseDataset {
     }
 
     public static func make(_ options: Options) throws -> AnnData<Float> {
-        guard options.cells >= 2 else { throw StageError.invalidInput("scrna-sparse: needs at least 2 cells, got \(options.cells)") }
-        guard options.genes >= 1 else { throw StageError.invalidInput("scrna-sparse: needs at least 1 gene, got \(options.genes)") }
+        guard options.cells >= 2 else { throw DatasetError.invalidInput("scrna-sparse: needs at least 2 cells, got \(options.cells)") }
+        guard options.genes >= 1 else { throw DatasetError.invalidInput("scrna-sparse: needs at least 1 gene, got \(options.genes)") }
         guard (0...options.genes).contains(options.perturbedGenes) else {
-            throw StageError.invalidInput("scrna-sparse: --perturbed-genes must be between 0 and --genes (\(options.genes)), got \(options.perturbedGenes)")
+            throw DatasetError.invalidInput("scrna-sparse: --perturbed-genes must be between 0 and --genes (\(options.genes)), got \(options.perturbedGenes)")
         }
         guard (0...options.genes).contains(options.noiseGenes) else {
-            throw StageError.invalidInput("scrna-sparse: --noise-genes must be between 0 and --genes (\(options.genes)), got \(options.noiseGenes)")
+            throw DatasetError.invalidInput("scrna-sparse: --noise-genes must be between 0 and --genes (\(options.genes)), got \(options.noiseGenes)")
         }
         guard options.shift.isFinite, options.shift >= 0 else {
-            throw StageError.invalidInput("scrna-sparse: --shift must be a finite number ≥ 0, got \(options.shift)")
+            throw DatasetError.invalidInput("scrna-sparse: --shift must be a finite number ≥ 0, got \(options.shift)")
         }
         let n = options.cells, g = options.genes
         let perturbed = perturbedGenes(options)

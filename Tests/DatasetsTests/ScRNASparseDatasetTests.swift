@@ -1,4 +1,5 @@
 import AnnData
+import Datasets
 import LinearAlgebra
 import Stages
 import XCTest

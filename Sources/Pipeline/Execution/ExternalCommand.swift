@@ -2,16 +2,16 @@ import Foundation
 
 /// Runs a program of the cluster's own tooling (sbatch, squeue, scancel, sacct) and captures
 /// what it prints.
-struct ExternalCommand {
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+public struct ExternalCommand {
+    public struct Output {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
     /// `name` is looked up on PATH.
-    static func run(_ name: String, _ arguments: [String]) throws -> Output {
-        guard let path = locate(name) else { throw CommandError("\(name) is not on PATH (is this a Slurm login node?)") }
+    public static func run(_ name: String, _ arguments: [String]) throws -> Output {
+        guard let path = locate(name) else { throw PipelineError.executor("\(name) is not on PATH (is this a Slurm login node?)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -28,7 +28,7 @@ struct ExternalCommand {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    static func locate(_ name: String) -> String? {
+    public static func locate(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") {
@@ -39,7 +39,7 @@ struct ExternalCommand {
     }
 
     /// The running perturbot binary, for the job scripts to call.
-    static var currentExecutable: String {
+    public static var currentExecutable: String {
         if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
         return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }

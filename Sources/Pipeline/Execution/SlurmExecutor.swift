@@ -1,38 +1,28 @@
-import ArgumentParser
 import Foundation
-import Pipeline
 
-/// Where `perturbot run --executor slurm` sends its jobs (the Slurm executor plugin of
-/// Snakemake maps the same resources to the same sbatch flags; REFERENCES Part A §4.1).
-struct SlurmOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Slurm partition (sbatch --partition).")
-    var partition: String?
+/// The resources of each Slurm job (the Slurm executor plugin of Snakemake maps the same
+/// resources to the same sbatch flags; REFERENCES Part A §4.1); nil leaves Slurm's default.
+public struct SlurmResources: Sendable {
+    public var partition: String?
+    public var time: String?
+    public var mem: String?
+    public var cpus: Int?
+    public var account: String?
+    /// Jobs of one stage running at once (the array's %N throttle).
+    public var maxJobs: Int?
+    /// Seconds between squeue polls.
+    public var poll: Double = 5
 
-    @Option(parsing: .unconditional, help: "Time limit per task job (sbatch --time, e.g. 30 or 01:00:00).")
-    var time: String?
+    public init() {}
 
-    @Option(parsing: .unconditional, help: "Memory per task job (sbatch --mem, e.g. 4G).")
-    var mem: String?
-
-    @Option(parsing: .unconditional, help: "CPUs per task job (sbatch --cpus-per-task).")
-    var cpus: Int?
-
-    @Option(parsing: .unconditional, help: "Account to charge (sbatch --account).")
-    var account: String?
-
-    @Option(parsing: .unconditional, help: "Jobs of one stage running at once (the array's %N throttle).")
-    var maxJobs: Int?
-
-    @Option(parsing: .unconditional, help: "Seconds between squeue polls.")
-    var poll: Double = 5
-
-    func validated() throws -> SlurmOptions {
-        if let cpus, cpus < 1 { throw CommandError("--cpus must be at least 1, got \(cpus)") }
-        if let maxJobs, maxJobs < 1 { throw CommandError("--max-jobs must be at least 1, got \(maxJobs)") }
-        guard poll.isFinite, poll > 0 else { throw CommandError("--poll must be a positive number of seconds, got \(poll)") }
+    /// Itself, or the first value out of range, naming its command-line flag.
+    public func validated() throws -> SlurmResources {
+        if let cpus, cpus < 1 { throw PipelineError.executor("--cpus must be at least 1, got \(cpus)") }
+        if let maxJobs, maxJobs < 1 { throw PipelineError.executor("--max-jobs must be at least 1, got \(maxJobs)") }
+        guard poll.isFinite, poll > 0 else { throw PipelineError.executor("--poll must be a positive number of seconds, got \(poll)") }
         for (flag, value) in [("--partition", partition), ("--time", time), ("--mem", mem), ("--account", account)] {
             if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "'" }) {
-                throw CommandError("\(flag) must be one word without quotes, got '\(value)'")
+                throw PipelineError.executor("\(flag) must be one word without quotes, got '\(value)'")
             }
         }
         return self
@@ -44,31 +34,36 @@ struct SlurmOptions: ParsableArguments {
 /// task, each stage's arrays `afterok` on the earlier stages' (with --kill-on-invalid-dep, so
 /// a failed input cancels its dependants instead of leaving them pending). The cache is the
 /// only channel between jobs, so it must be on a filesystem every node sees.
-struct SlurmExecutor {
-    struct Stage {
-        let name: String
-        let tasks: [String]
+public struct SlurmExecutor {
+    public struct Stage {
+        public let name: String
+        public let tasks: [String]
+
+        public init(name: String, tasks: [String]) {
+            self.name = name
+            self.tasks = tasks
+        }
     }
 
     /// One array's script and its task list.
-    struct Submission {
-        let stage: String
-        let script: String
-        let scriptPath: URL
-        let tasksPath: URL
-        let tasks: [String]
-        let logPattern: String
+    public struct Submission {
+        public let stage: String
+        public let script: String
+        public let scriptPath: URL
+        public let tasksPath: URL
+        public let tasks: [String]
+        public let logPattern: String
 
-        func logPath(ofElement element: Int) -> String { logPattern.replacingOccurrences(of: "%a", with: "\(element)") }
+        public func logPath(ofElement element: Int) -> String { logPattern.replacingOccurrences(of: "%a", with: "\(element)") }
     }
 
-    let options: SlurmOptions
+    let options: SlurmResources
     let pipelineFile: String
     let cacheRoot: URL
-    let workFolder: URL
+    public let workFolder: URL
     let perturbot: String
 
-    init(options: SlurmOptions, pipelineFile: String, cacheRoot: URL) throws {
+    public init(options: SlurmResources, pipelineFile: String, cacheRoot: URL) throws {
         self.options = try options.validated()
         self.pipelineFile = URL(fileURLWithPath: pipelineFile).standardizedFileURL.path
         self.cacheRoot = cacheRoot.standardizedFileURL
@@ -80,7 +75,7 @@ struct SlurmExecutor {
 
     static let maximumArraySize = 1000
 
-    func submissions(_ stages: [Stage]) -> [Submission] {
+    public func submissions(_ stages: [Stage]) -> [Submission] {
         stages.flatMap { stage -> [Submission] in
             stride(from: 0, to: stage.tasks.count, by: Self.maximumArraySize).map { start in
                 let chunk = Array(stage.tasks[start..<Swift.min(stage.tasks.count, start + Self.maximumArraySize)])
@@ -112,7 +107,7 @@ struct SlurmExecutor {
     }
 
     /// Writes the scripts and submits them in order; returns the job ids.
-    func submit(_ submissions: [Submission]) throws -> [String] {
+    public func submit(_ submissions: [Submission]) throws -> [String] {
         try FileManager.default.createDirectory(at: workFolder.appendingPathComponent("logs"), withIntermediateDirectories: true)
         var jobs: [String] = []
         for submission in submissions {
@@ -125,7 +120,7 @@ struct SlurmExecutor {
             let result = try ExternalCommand.run("sbatch", arguments + [submission.scriptPath.path])
             guard result.status == 0, let id = result.stdout.split(separator: "\n").first?.split(separator: ";").first else {
                 if !jobs.isEmpty { _ = try? ExternalCommand.run("scancel", jobs) }
-                throw CommandError("sbatch \(submission.scriptPath.path) failed: \(oneLine(result.stderr.isEmpty ? result.stdout : result.stderr))")
+                throw PipelineError.executor("sbatch \(submission.scriptPath.path) failed: \(oneLine(result.stderr.isEmpty ? result.stdout : result.stderr))")
             }
             jobs.append(String(id))
         }
@@ -134,12 +129,12 @@ struct SlurmExecutor {
 
     /// Polls squeue until none of `jobs` is queued or running; `tick` gets the counts of
     /// pending and running array elements each round.
-    func wait(for jobs: [String], tick: (_ pending: Int, _ running: Int) -> Void) throws {
+    public func wait(for jobs: [String], tick: (_ pending: Int, _ running: Int) -> Void) throws {
         while true {
             let result = try ExternalCommand.run("squeue", ["-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%i|%T"])
             // squeue exits 1 with "Invalid job id" once every job has left the queue.
             if result.status != 0 && !result.stderr.contains("Invalid job id") {
-                throw CommandError("squeue failed: \(oneLine(result.stderr))")
+                throw PipelineError.executor("squeue failed: \(oneLine(result.stderr))")
             }
             let states = result.stdout.split(separator: "\n").compactMap { $0.split(separator: "|").last.map(String.init) }
             let live = states.filter { !["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED"].contains($0) }
@@ -150,7 +145,7 @@ struct SlurmExecutor {
     }
 
     /// Final states from sacct where accounting exists (nil otherwise): "jobid_index" → state.
-    func accountedStates(_ jobs: [String]) -> [String: String]? {
+    public func accountedStates(_ jobs: [String]) -> [String: String]? {
         guard let result = try? ExternalCommand.run("sacct", ["-n", "-P", "-X", "-j", jobs.joined(separator: ","), "-o", "JobID,State"]),
               result.status == 0 else { return nil }
         var states: [String: String] = [:]
@@ -169,10 +164,10 @@ func oneLine(_ text: String) -> String {
 }
 
 /// Cancels the submitted jobs on Ctrl-C (or SIGTERM) and exits 130.
-final class CancelOnInterrupt: @unchecked Sendable {
+public final class CancelOnInterrupt: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
-    init(jobs: [String]) {
+    public init(jobs: [String]) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -186,7 +181,7 @@ final class CancelOnInterrupt: @unchecked Sendable {
         }
     }
 
-    func disarm() {
+    public func disarm() {
         for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)

@@ -241,14 +241,14 @@ public enum ScRNALikeDataset {
     /// is each cell's discrete state (the ground truth, `stateNames`), var names are
     /// `geneNames`, and uns `perturbot_scrna_like` records the generator, the seed, the median
     /// library size and each drug's up and down genes (`programs/<drug>/up`, `…/down`).
-    /// - Throws: `StageError.invalidInput` for fewer than `minimumGenes` genes or fewer than 2
+    /// - Throws: `DatasetError.invalidInput` for fewer than `minimumGenes` genes or fewer than 2
     ///   cells in a group.
     public static func make(_ options: Options = Options()) throws -> AnnData<Float> {
         guard options.genes >= minimumGenes else {
-            throw StageError.invalidInput("scrna-like needs at least \(minimumGenes) genes, got \(options.genes)")
+            throw DatasetError.invalidInput("scrna-like needs at least \(minimumGenes) genes, got \(options.genes)")
         }
         guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
-            throw StageError.invalidInput("scrna-like needs at least 2 control cells and 2 cells per drug")
+            throw DatasetError.invalidInput("scrna-like needs at least 2 control cells and 2 cells per drug")
         }
         let law = Law(seed: options.seed, genes: options.genes)
         var rng = SeededRNG(seed: options.seed)

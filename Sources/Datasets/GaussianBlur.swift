@@ -12,11 +12,11 @@ public struct GaussianBlur: Sendable, Equatable {
     /// scipy's default `truncate`: the kernel's radius in standard deviations.
     public static let truncate = 4.0
 
-    /// - Throws: `StageError.invalidInput` for a σ that is not positive or an empty image shape.
+    /// - Throws: `DatasetError.invalidInput` for a σ that is not positive or an empty image shape.
     public init(sigma: Double, height: Int, width: Int) throws {
-        guard sigma.isFinite, sigma > 0 else { throw StageError.invalidInput("blur σ must be a positive number, got \(sigma)") }
+        guard sigma.isFinite, sigma > 0 else { throw DatasetError.invalidInput("blur σ must be a positive number, got \(sigma)") }
         guard height >= 1, width >= 1 else {
-            throw StageError.invalidInput("image shape must be at least 1 × 1, got \(height) × \(width)")
+            throw DatasetError.invalidInput("image shape must be at least 1 × 1, got \(height) × \(width)")
         }
         self.sigma = sigma
         self.height = height
@@ -40,10 +40,10 @@ public struct GaussianBlur: Sendable, Equatable {
     }
 
     /// Every row of `images` (height·width pixels each) blurred.
-    /// - Throws: `StageError.invalidInput` when a row does not hold height × width pixels.
+    /// - Throws: `DatasetError.invalidInput` when a row does not hold height × width pixels.
     public func apply(_ images: Matrix<Double>) throws -> Matrix<Double> {
         guard images.cols == height * width else {
-            throw StageError.invalidInput("images have \(images.cols) pixels each, expected \(height) × \(width) = \(height * width)")
+            throw DatasetError.invalidInput("images have \(images.cols) pixels each, expected \(height) × \(width) = \(height * width)")
         }
         let weights = kernel, radius = weights.count / 2
         var result = Matrix<Double>(rows: images.rows, cols: images.cols)

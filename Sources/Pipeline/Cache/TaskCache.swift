@@ -130,10 +130,12 @@ public struct TaskCache: Sendable {
 public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case cache(String)
     case plan(String)
+    /// An executor's tooling (sbatch, squeue, …) failed or is missing.
+    case executor(String)
 
     public var description: String {
         switch self {
-        case .cache(let message), .plan(let message): return message
+        case .cache(let message), .plan(let message), .executor(let message): return message
         }
     }
 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Pipeline
+
+/// The flags of `perturbot run --executor slurm`: where and with what the jobs run.
+struct SlurmOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Slurm partition (sbatch --partition).")
+    var partition: String?
+
+    @Option(parsing: .unconditional, help: "Time limit per task job (sbatch --time, e.g. 30 or 01:00:00).")
+    var time: String?
+
+    @Option(parsing: .unconditional, help: "Memory per task job (sbatch --mem, e.g. 4G).")
+    var mem: String?
+
+    @Option(parsing: .unconditional, help: "CPUs per task job (sbatch --cpus-per-task).")
+    var cpus: Int?
+
+    @Option(parsing: .unconditional, help: "Account to charge (sbatch --account).")
+    var account: String?
+
+    @Option(parsing: .unconditional, help: "Jobs of one stage running at once (the array's %N throttle).")
+    var maxJobs: Int?
+
+    @Option(parsing: .unconditional, help: "Seconds between squeue polls.")
+    var poll: Double = SlurmResources().poll
+
+    var resources: SlurmResources {
+        var resources = SlurmResources()
+        resources.partition = partition
+        resources.time = time
+        resources.mem = mem
+        resources.cpus = cpus
+        resources.account = account
+        resources.maxJobs = maxJobs
+        resources.poll = poll
+        return resources
+    }
+}

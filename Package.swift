@@ -43,7 +43,9 @@ let package = Package(
         // Synthetic data with a known truth: the demo, sc-RNA-like screens, the GMM map benchmark,
         // the inverse-OT graph, blurred images.
         .target(name: "Datasets", dependencies: ["AnnData", "LinearAlgebra", "Transport", "InverseTransport"]),
-        .target(name: "Stages", dependencies: ["Methods", "Datasets", "Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
+        .target(name: "Stages", dependencies: ["Methods", "Datasets", "Scoring", "Transport", "NeuralTransport", "InverseTransport", "AnnData", "LinearAlgebra"]),
+        // The field's evaluation: cell-eval's metrics and DE (pdex), pertpy's energy distance.
+        .target(name: "Scoring", dependencies: ["AnnData", "LinearAlgebra"], swiftSettings: optimisedEvenInDebug),
         .target(name: "Reports"),
         .target(
             name: "Pipeline",
@@ -55,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "perturbot",
             dependencies: [
-                "AnnData", "LinearAlgebra", "Progress", "Transport", "NeuralTransport", "InverseTransport", "Methods", "Datasets", "Stages", "Pipeline", "Reports",
+                "AnnData", "LinearAlgebra", "Progress", "Transport", "NeuralTransport", "InverseTransport", "Methods", "Datasets", "Scoring", "Stages", "Pipeline", "Reports",
                 "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "NeuralTransportTests", dependencies: ["NeuralTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "InverseTransportTests", dependencies: ["InverseTransport", "Transport", "LinearAlgebra"]),
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Transport", "NeuralTransport", "TestSupport"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Stages", "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "TestSupport"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Datasets", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Methods", "Datasets", "Stages", "Reports", "AnnData", "Progress", "Transport", "TestSupport"]),

@@ -11,6 +11,9 @@ enum ElementEncoding: Equatable {
     case categorical
     case legacyCategorical
     case stringArray
+    /// anndata ≥ 0.13 (pandas' string dtype): a group of `values` (strings) and `mask` (true
+    /// where the entry is missing).
+    case nullableStringArray
     case dictionary
     case scalar
     case other(String)
@@ -33,6 +36,7 @@ enum ElementEncoding: Equatable {
         case .categorical: return "categorical"
         case .legacyCategorical: return "categorical (anndata 0.7)"
         case .stringArray: return "string-array"
+        case .nullableStringArray: return "nullable-string-array"
         case .dictionary: return "dict"
         case .scalar: return "scalar"
         case .other(let name): return name
@@ -50,6 +54,7 @@ extension H5Node {
             case "dataframe": return .dataframe
             case "categorical": return .categorical
             case "string-array": return .stringArray
+            case "nullable-string-array": return .nullableStringArray
             case "dict": return .dictionary
             case "numeric-scalar", "string": return .scalar
             default:
@@ -229,9 +234,26 @@ extension H5Node {
         return (indexName, try indexNode.readLabels())
     }
 
-    /// Strings, or numbers written as strings (a numeric index or numeric categories).
+    /// Strings, or numbers written as strings (a numeric index or numeric categories); a
+    /// nullable string array must have no missing entry.
     func readLabels() throws -> [String] {
-        try datasetSource().labels()
+        if isGroup, try elementEncoding() == .nullableStringArray {
+            let (values, mask) = try readNullableStrings()
+            if let missing = mask.firstIndex(of: true) { throw layoutError("entry \(missing) is missing (labels must all be present)") }
+            return values
+        }
+        return try datasetSource().labels()
+    }
+
+    /// The `values` and `mask` of a nullable string array.
+    func readNullableStrings() throws -> (values: [String], mask: [Bool]) {
+        guard let valuesNode = try child("values") else { throw missing("values") }
+        let values = try valuesNode.datasetSource().readStrings()
+        let mask = try child("mask").map { try $0.datasetSource().readBools() } ?? Array(repeating: false, count: values.count)
+        guard mask.count == values.count else {
+            throw layoutError("mask has \(mask.count) entries for \(values.count) values")
+        }
+        return (values, mask)
     }
 
     /// One dataframe column; nil (and an entry in `skipped`) for encodings perturbot does not load.
@@ -255,6 +277,14 @@ extension H5Node {
                 ordered: boolAttribute("ordered") ?? false)
         case .stringArray:
             return .string(try datasetSource().readStrings())
+        case .nullableStringArray:
+            // Missing entries become a categorical's missing code; a column without them stays text.
+            let (values, mask) = try readNullableStrings()
+            guard mask.contains(true) else { return .string(values) }
+            let categories = Array(Set(zip(values, mask).filter { !$0.1 }.map(\.0))).sorted()
+            let code = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })
+            return try makeCategorical(categories: categories,
+                                       codes: zip(values, mask).map { $0.1 ? -1 : (code[$0.0] ?? -1) }, ordered: false)
         case .denseArray:
             let source = try datasetSource()
             guard try source.shape().count == 1 else {

@@ -1,0 +1,46 @@
+import Foundation
+import TestSupport
+import XCTest
+
+final class ScoreCommandTests: XCTestCase {
+    private let folder = TestPaths.repository.appendingPathComponent("Tests/Fixtures/score")
+    private var base: [String] {
+        ["score", "--real", folder.appendingPathComponent("real.h5ad").path, "--pred", folder.appendingPathComponent("pred.h5ad").path,
+         "--pert-col", "target", "--control-pert", "non-targeting"]
+    }
+
+    func testScorePrintsJSONAndWritesCellEvalsFiles() throws {
+        let out = try TestPaths.scratchDirectory().appendingPathComponent("scored").path
+        let result = try CLI.run(base + ["--json", "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let scores = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
+        XCTAssertEqual(Set(scores.keys), ["A", "C", "D", "G05"])
+        XCTAssertEqual(scores["A"]?["de_nsig_counts_real"] as? Double, 4)
+        XCTAssertTrue(scores["D"]?["de_direction_match"] is NSNull, "no real significant gene: undefined")
+        for key in ["pearson_delta", "edistance", "sinkhorn_divergence", "mmd", "roc_auc"] {
+            XCTAssertNotNil(scores["A"]?[key] as? Double, key)
+        }
+        for file in ["results.csv", "agg_results.csv", "real_de.csv", "pred_de.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(file)"), file)
+        }
+        let results = try String(contentsOfFile: "\(out)/results.csv", encoding: .utf8)
+        XCTAssertTrue(results.hasPrefix("perturbation,overlap_at_N,overlap_at_50,"), results)
+        let chosen = try CLI.run(base + ["--metrics", "mse,pearson_delta"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertEqual(chosen.stdout.split(separator: "\n").first, "perturbation,mse,pearson_delta")
+    }
+
+    func testBadInputIsOneLine() throws {
+        let counts = TestPaths.fixture("dense_int32")
+        for (arguments, fragments) in [
+            (["--pert-col", "nope"], ["real.h5ad", "nope"]),
+            (["--control-pert", "DMSO"], ["real.h5ad", "'DMSO'"]),
+            (["--metrics", "mse,accuracy"], ["--metrics", "'accuracy'"]),
+        ] {
+            try CLI.assertOneLineError(base + arguments, fragments)
+        }
+        try CLI.assertOneLineError(["score", "--real", counts, "--pred", counts, "--pert-col", "drug", "--control-pert", "control"],
+                                   ["dense_int32", "counts"])
+        try CLI.assertOneLineError(["score", "--real", "/nonexistent.h5ad", "--pred", counts], ["/nonexistent.h5ad"])
+    }
+}

@@ -51,8 +51,16 @@ public enum ArrayMetrics {
     /// cell-eval's energy distance of a perturbation's cells P from the control cells C:
     /// 2·mean‖p − c‖ − mean‖p − p′‖ − mean‖c − c′‖, Euclidean, the within means over all
     /// pairs with the zero diagonal (n² terms).
-    public static func energyDistanceWithDiagonal(_ values: Matrix<Float>, _ first: [Int], _ second: [Int]) -> Double {
-        2 * EnergyDistance.meanDistance(values, first, second)
-            - EnergyDistance.meanDistance(values, first, first) - EnergyDistance.meanDistance(values, second, second)
+    /// Mean distance over all pairs of `rows`, the zero diagonal included (n² terms).
+    public static func withinMeanWithDiagonal(_ values: Matrix<Float>, _ rows: [Int]) -> Double {
+        EnergyDistance.meanDistance(values, rows, rows)
+    }
+
+    /// `secondWithin`: the within mean of `second`, when already known (the control's, shared by
+    /// every perturbation).
+    public static func energyDistanceWithDiagonal(_ values: Matrix<Float>, _ first: [Int], _ second: [Int],
+                                                  secondWithin: Double? = nil) -> Double {
+        2 * EnergyDistance.meanDistance(values, first, second) - EnergyDistance.meanDistance(values, first, first)
+            - (secondWithin ?? EnergyDistance.meanDistance(values, second, second))
     }
 }

@@ -25,11 +25,15 @@ public enum CellEval {
     }
 
     /// Scores `predicted` against `real` for every perturbation but `control` (sorted, as
-    /// cell-eval orders them). Both hold the same genes and labels (`ScoreInput` checks).
-    public static func score(real: ExpressionData, predicted: ExpressionData, control: String) -> Outcome {
+    /// cell-eval orders them). Both hold the same genes and labels (`ScoreInput` checks). The DE
+    /// is run only when a metric of `wanted` needs it, and `pearson_edistance` (the costliest:
+    /// every pair of control cells) only when wanted.
+    public static func score(real: ExpressionData, predicted: ExpressionData, control: String,
+                             wanted: Set<String>? = nil) -> Outcome {
         let perturbations = Set(real.labels).subtracting([control]).sorted()
-        let realDE = DifferentialExpression.compute(real, reference: control, targets: perturbations)
-        let predictedDE = DifferentialExpression.compute(predicted, reference: control, targets: perturbations)
+        let needsDE = wanted.map { !$0.isDisjoint(with: deMetrics) } ?? true
+        let realDE = DifferentialExpression.compute(real, reference: control, targets: needsDE ? perturbations : [])
+        let predictedDE = DifferentialExpression.compute(predicted, reference: control, targets: needsDE ? perturbations : [])
         var values = DEAgreement(real: realDE, predicted: predictedDE).metrics()
 
         let realGroups = real.groups, predictedGroups = predicted.groups
@@ -43,6 +47,11 @@ public enum CellEval {
         func delta(_ mean: [Double], _ control: [Double]) -> [Double] { zip(mean, control).map { $0 - $1 } }
         let realDeltas = perturbations.map { (name: $0, delta: delta(realMeans[$0] ?? [], realControl)) }
         var realEnergy: [Double] = [], predictedEnergy: [Double] = []
+        // The control cells' mean distance, once per file (cell-eval precomputes it too).
+        let wantsEnergy = wanted?.contains("pearson_edistance") ?? true
+        let realControlWithin = wantsEnergy ? ArrayMetrics.withinMeanWithDiagonal(real.values, realGroups[control] ?? []) : 0
+        let predictedControlWithin = wantsEnergy
+            ? ArrayMetrics.withinMeanWithDiagonal(predicted.values, predictedGroups[control] ?? []) : 0
         for name in perturbations {
             let realMean = realMeans[name] ?? [], predictedMean = predictedMeans[name] ?? []
             let realDelta = delta(realMean, realControl), predictedDelta = delta(predictedMean, predictedControl)
@@ -57,12 +66,16 @@ public enum CellEval {
                     of: name, predictedDelta: predictedDelta, realDeltas: realDeltas, genes: real.genes, distance: distance)
             }
             values[name] = row
-            realEnergy.append(ArrayMetrics.energyDistanceWithDiagonal(real.values, realGroups[name] ?? [], realGroups[control] ?? []))
+            guard wantsEnergy else { continue }
+            realEnergy.append(ArrayMetrics.energyDistanceWithDiagonal(
+                real.values, realGroups[name] ?? [], realGroups[control] ?? [], secondWithin: realControlWithin))
             predictedEnergy.append(ArrayMetrics.energyDistanceWithDiagonal(
-                predicted.values, predictedGroups[name] ?? [], predictedGroups[control] ?? []))
+                predicted.values, predictedGroups[name] ?? [], predictedGroups[control] ?? [], secondWithin: predictedControlWithin))
         }
-        let energyCorrelation = Correlation.pearson(realEnergy, predictedEnergy)
-        for name in perturbations { values[name]?["pearson_edistance"] = energyCorrelation }
+        if wantsEnergy {
+            let energyCorrelation = Correlation.pearson(realEnergy, predictedEnergy)
+            for name in perturbations { values[name]?["pearson_edistance"] = energyCorrelation }
+        }
         return Outcome(table: ScoreTable(perturbations: perturbations, columns: deMetrics + arrayMetrics, values: values),
                        realDE: realDE, predictedDE: predictedDE)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// Differential expression of each perturbation against the control cells, as pdex's
 /// reference mode computes it for cell-eval (notes/score-metrics-spec.md §2): per gene a
@@ -28,25 +29,32 @@ public struct DifferentialExpression: Sendable {
 
     /// The tables of `targets` (labels of `data`) against the cells labelled `reference`.
     public static func compute(_ data: ExpressionData, reference: String, targets names: [String]) -> DifferentialExpression {
+        guard !names.isEmpty else { return DifferentialExpression(genes: data.genes, targets: []) }
         let groups = data.groups
         let referenceRows = groups[reference] ?? []
         let columns = data.geneColumns()
+        let genes = columns.count
+        // Each gene's control values sorted once; each perturbation's are sorted and merged in.
+        let referenceSorted = columns.map { column in referenceRows.map { column[$0] }.sorted() }
         let referenceBulk = data.mean(over: referenceRows).map(Foundation.expm1)
         var tables: [Target] = []
         for name in names {
             let rows = groups[name] ?? []
             let bulk = data.mean(over: rows).map(Foundation.expm1)
-            var pValues = [Double](), statistics = [Double]()
-            pValues.reserveCapacity(data.genes.count)
-            var pooled = [(value: Double, first: Bool)]()
-            pooled.reserveCapacity(rows.count + referenceRows.count)
-            for column in columns {
-                pooled.removeAll(keepingCapacity: true)
-                for row in rows { pooled.append((column[row], true)) }
-                for row in referenceRows { pooled.append((column[row], false)) }
-                let result = MannWhitneyU.test(sorting: &pooled, n1: rows.count, n2: referenceRows.count)
-                pValues.append(result.pValue)
-                statistics.append(result.statistic)
+            var pValues = [Double](repeating: 1, count: genes), statistics = [Double](repeating: 0, count: genes)
+            pValues.withUnsafeMutableBufferPointer { pBuffer in
+                statistics.withUnsafeMutableBufferPointer { uBuffer in
+                    let p = UncheckedSendable(pBuffer), u = UncheckedSendable(uBuffer)
+                    parallelForRanges(count: genes, minimumBlock: 32, maxBlocks: 16) { range in
+                        for gene in range {
+                            let column = columns[gene]
+                            let result = MannWhitneyU.test(sortedFirst: rows.map { column[$0] }.sorted(),
+                                                           sortedSecond: referenceSorted[gene])
+                            p.value[gene] = result.pValue
+                            u.value[gene] = result.statistic
+                        }
+                    }
+                }
             }
             let ratios = zip(bulk, referenceBulk).map { target, reference -> Double in
                 let value = Foundation.log2(target / reference)

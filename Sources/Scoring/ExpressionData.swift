@@ -35,11 +35,7 @@ public struct ExpressionData: Sendable {
 
     /// Gene-major copy: `columns[j]` holds gene j's value in every cell.
     func geneColumns() -> [[Double]] {
-        var columns = [[Double]](repeating: [Double](repeating: 0, count: values.rows), count: values.cols)
-        for i in 0..<values.rows {
-            let base = i * values.cols
-            for j in 0..<values.cols { columns[j][i] = Double(values.storage[base + j]) }
-        }
-        return columns
+        let rows = values.rows, cols = values.cols, storage = values.storage
+        return (0..<cols).map { j in (0..<rows).map { Double(storage[$0 * cols + j]) } }
     }
 }

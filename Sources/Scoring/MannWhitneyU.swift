@@ -14,29 +14,24 @@ public enum MannWhitneyU {
     /// Tests `x` against `y`. Ranks are averaged over ties of the pooled sample; the variance is
     /// n₁n₂/12 · ((n + 1) − Σ(t³ − t)/(n(n − 1))); when it is 0 (every value equal) p = 1.
     public static func test(_ x: [Double], _ y: [Double]) -> Result {
-        var pooled = [(value: Double, first: Bool)]()
-        pooled.reserveCapacity(x.count + y.count)
-        for value in x { pooled.append((value, true)) }
-        for value in y { pooled.append((value, false)) }
-        return test(sorting: &pooled, n1: x.count, n2: y.count)
+        test(sortedFirst: x.sorted(), sortedSecond: y.sorted())
     }
 
-    /// The test on a pooled sample (sorted here in place), `n1` of its values from the first sample.
-    static func test(sorting pooled: inout [(value: Double, first: Bool)], n1: Int, n2: Int) -> Result {
-        pooled.sort { $0.value < $1.value }
-        let n = n1 + n2
+    /// The test on two samples already sorted ascending: one merge pass ranks them, O(n₁ + n₂).
+    static func test(sortedFirst x: [Double], sortedSecond y: [Double]) -> Result {
+        let n1 = x.count, n2 = y.count, n = n1 + n2
         var rankSum = 0.0, tieTerm = 0.0
-        var start = 0
-        while start < n {
-            var end = start + 1
-            while end < n && pooled[end].value == pooled[start].value { end += 1 }
-            let averageRank = Double(start + end + 1) / 2
-            var fromFirst = 0
-            for k in start..<end where pooled[k].first { fromFirst += 1 }
-            rankSum += Double(fromFirst) * averageRank
-            let t = Double(end - start)
-            tieTerm += t * t * t - t
-            start = end
+        var i = 0, j = 0, ranked = 0
+        while i < n1 || j < n2 {
+            let value = j >= n2 || (i < n1 && x[i] <= y[j]) ? x[i] : y[j]
+            var fromFirst = 0, fromSecond = 0
+            while i < n1 && x[i] == value { i += 1; fromFirst += 1 }
+            while j < n2 && y[j] == value { j += 1; fromSecond += 1 }
+            let t = fromFirst + fromSecond
+            rankSum += Double(fromFirst) * (Double(ranked) + Double(t + 1) / 2)
+            ranked += t
+            let tied = Double(t)
+            tieTerm += tied * tied * tied - tied
         }
         let a = Double(n1), b = Double(n2), total = Double(n)
         let u1 = rankSum - a * (a + 1) / 2

@@ -10,23 +10,29 @@ public enum GeneSpaceScore {
     /// Every metric `perturbot score` can report, in its column order.
     public static var metrics: [String] { CellEval.deMetrics + CellEval.arrayMetrics + extraMetrics }
 
-    public static func run(real: ExpressionData, predicted: ExpressionData, control: String) throws -> CellEval.Outcome {
-        let outcome = CellEval.score(real: real, predicted: predicted, control: control)
+    /// Computes what `wanted` (nil: every metric) needs; the table has every column, those not
+    /// computed undefined.
+    public static func run(real: ExpressionData, predicted: ExpressionData, control: String,
+                           wanted: Set<String>? = nil) throws -> CellEval.Outcome {
+        let outcome = CellEval.score(real: real, predicted: predicted, control: control, wanted: wanted)
+        func wants(_ metric: String) -> Bool { wanted?.contains(metric) ?? true }
         var values = outcome.table.values
         let realGroups = real.groups, predictedGroups = predicted.groups
         for name in outcome.table.perturbations {
             let realCells = real.values.rows(at: realGroups[name] ?? [])
             let predictedCells = predicted.values.rows(at: predictedGroups[name] ?? [])
             var row = values[name] ?? [:]
-            row["edistance"] = EnergyDistance.between(realCells, predictedCells)
-            if realCells.rows >= 2 {
+            if wants("edistance") { row["edistance"] = EnergyDistance.between(realCells, predictedCells) }
+            if !wants("sinkhorn_divergence") {
+                row["sinkhorn_divergence"] = .some(nil)
+            } else if realCells.rows >= 2 {
                 let divergence = try Metrics.sinkhornDivergence(
                     predictedCells, realCells, epsilon: try Metrics.evaluationEpsilon(testTreated: realCells))
                 row["sinkhorn_divergence"] = divergence.value
             } else {
                 row["sinkhorn_divergence"] = .some(nil)
             }
-            row["mmd"] = Metrics.mmd(predictedCells, realCells)
+            if wants("mmd") { row["mmd"] = Metrics.mmd(predictedCells, realCells) }
             values[name] = row
         }
         return CellEval.Outcome(

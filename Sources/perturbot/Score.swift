@@ -42,7 +42,8 @@ struct Score: ParsableCommand {
             let chosen = try chosenMetrics()
             let (realData, predictedData) = try ScoreInput.read(real: real, predicted: pred, perturbationColumn: pertCol,
                                                                 control: controlPert)
-            let outcome = try GeneSpaceScore.run(real: realData, predicted: predictedData, control: controlPert)
+            let outcome = try GeneSpaceScore.run(real: realData, predicted: predictedData, control: controlPert,
+                                                 wanted: metrics == nil ? nil : Set(chosen))
             let table = ScoreTable(perturbations: outcome.table.perturbations, columns: chosen, values: outcome.table.values)
             if let out {
                 let folder = URL(fileURLWithPath: out, isDirectory: true)

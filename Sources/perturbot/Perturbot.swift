@@ -10,7 +10,7 @@ struct Perturbot: ParsableCommand {
         commandName: "perturbot",
         abstract: "Single-cell perturbation analysis with optimal transport.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Validate.self, Run.self, RunTask.self, Report.self, Cache.self, Export.self, MethodsCommand.self, Score.self, OT.self, InverseOT.self, Coupling.self, Generate.self, Bench.self]
+        subcommands: [Inspect.self, Validate.self, Run.self, RunTask.self, Report.self, Cache.self, Export.self, MethodsCommand.self, Score.self, ETest.self, OT.self, InverseOT.self, Coupling.self, Generate.self, Bench.self]
     )
 
     static func main() {

@@ -43,4 +43,18 @@ final class ScoreCommandTests: XCTestCase {
                                    ["dense_int32", "counts"])
         try CLI.assertOneLineError(["score", "--real", "/nonexistent.h5ad", "--pred", counts], ["/nonexistent.h5ad"])
     }
+
+    func testETestPrintsEachConditionWithItsPValues() throws {
+        let data = folder.appendingPathComponent("etest.h5ad").path
+        let result = try CLI.run(["etest", data, "--condition-key", "target", "--control", "non-targeting",
+                                  "--permutations", "200", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Any]])
+        XCTAssertEqual(Set(rows.keys), ["A", "C", "D", "G05"])
+        XCTAssertEqual(rows["A"]?["significant_adj"] as? Bool, true)
+        XCTAssertEqual(rows["D"]?["significant_adj"] as? Bool, false, "D is drawn as the control is")
+        try CLI.assertOneLineError(["etest", data, "--condition-key", "target", "--control", "DMSO"], ["etest.h5ad", "'DMSO'"])
+        try CLI.assertOneLineError(["etest", data, "--condition-key", "target", "--control", "non-targeting", "--features", "X_umap"],
+                                   ["etest.h5ad", "X_umap"])
+    }
 }

@@ -128,6 +128,31 @@ public struct MarkdownReport: Sendable {
                 out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") |\n"
             }
         }
+        if let primary = report.metrics.first, report.cells.contains(where: { $0.metric == primary && $0.normalised != nil }) {
+            out += "\n## Normalised score (\(primary))\n\n"
+            out += "(unmoved − method) / (unmoved − noise ceiling), from the means over seeds of scores on equal samples: the "
+            out += "held-out treated cells are cut in two seeded halves A and B, and each score compares B with |A| cells — A "
+            out += "itself (the noise ceiling, a second sample of the treated cells), |A| held-out control cells unmoved, and the "
+            out += "method's prediction for those control cells — so the metric's sample-size bias is the same for all three. "
+            out += "1 = as close to B as a second sample of the treated cells, 0 = no better than the unmoved control cells, "
+            out += "< 0 = worse, > 1 = closer than that sample (within noise). Higher is better. \"within noise\": the unmoved "
+            out += "control cells are no farther from B than A is (by more than A's spread over seeds), so at this sample size no map "
+            out += "can be told from the identity. The references' own values are in "
+            out += "results.csv (methods `\(ResultsReport.noiseCeiling)`, `\(ResultsReport.unmoved)`; metric names ending in "
+            out += "\"\(ResultsReport.halfSampleSuffix)\").\n"
+            for drug in report.drugs {
+                out += "\n### \(drug)\n\n| method | " + report.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
+                out += "|---|" + String(repeating: "---|", count: report.components.count) + "\n"
+                for method in report.methods {
+                    let cells = report.components.map { d -> String in
+                        guard let cell = report.cell(drug: drug, components: d, method: method, metric: primary) else { return "—" }
+                        if cell.effectWithinNoise { return "within noise" }
+                        return cell.normalised.map { String(format: "%.3f", $0 + 0) } ?? "—"
+                    }
+                    out += "| \(method) | " + cells.joined(separator: " | ") + " |\n"
+                }
+            }
+        }
         if let descriptive {
             for metric in descriptive.metrics {
                 out += "\n## \(metric) (not ranked)\n"

@@ -37,11 +37,29 @@ public struct AggregateCell: Sendable, Equatable {
     /// 1 = lowest mean among the methods at this (drug, d_PCA, metric); ties share the average rank.
     public let rank: Double
     public let allConverged: Bool
+    /// (unmoved − method) / (unmoved − noise ceiling), from the means over seeds of the metric's
+    /// half-sample scores (metric + `halfSampleSuffix`) of the method and the two references at
+    /// this (drug, d_PCA): 1 at the noise ceiling, 0 no better than the unmoved control cells;
+    /// nil without them, or when the drug's effect is within noise (`effectWithinNoise`).
+    public let normalised: Double?
+    /// The unmoved control is no farther from the treated cells than a second sample of them is
+    /// (unmoved − ceiling ≤ the ceiling's standard deviation over seeds, or ≤ 0 with one seed): no
+    /// map can be told from the identity at this sample size, and there is no normalised score.
+    public let effectWithinNoise: Bool
 }
 
 /// The tables of a pipeline report, computed from the result rows alone (so `report.md` and
 /// `table.csv` can always be recomputed from `results.csv`). Lower is better for every metric.
+/// Rows of the pseudo-methods `noiseCeiling` and `unmoved` are the references of the normalised
+/// score; they are listed in results.csv and never ranked.
 public struct ResultsReport: Sendable {
+    /// The metric between two halves of the held-out treated cells.
+    public static let noiseCeiling = "(noise ceiling)"
+    /// The suffix of a metric's half-sample scores, the scale of the references.
+    public static let halfSampleSuffix = " (half sample)"
+    /// The metric between the held-out control cells, unmoved, and the treated cells.
+    public static let unmoved = "(unmoved)"
+
     public let rows: [ResultRow]
     public let drugs: [String]
     public let components: [Int]
@@ -57,9 +75,17 @@ public struct ResultsReport: Sendable {
         self.methods = methods
         self.metrics = metrics
         var cells: [AggregateCell] = []
+        func mean(_ method: String, _ drug: String, _ d: Int, _ metric: String) -> Double? {
+            let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }.map(\.value)
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        }
         for drug in drugs {
             for d in components {
                 for metric in metrics {
+                    let half = metric + Self.halfSampleSuffix
+                    let ceiling = Self.reference(rows, Self.noiseCeiling, drug: drug, components: d, metric: half)
+                    let still = mean(Self.unmoved, drug, d, half)
+                    let withinNoise = ceiling.flatMap { ceiling in still.map { $0 - ceiling.mean <= ceiling.std } } ?? false
                     var group: [(method: String, mean: Double, std: Double, count: Int, converged: Bool)] = []
                     for method in methods {
                         let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }
@@ -72,14 +98,34 @@ public struct ResultsReport: Sendable {
                     for entry in group {
                         let below = group.filter { $0.mean < entry.mean }.count
                         let equal = group.filter { $0.mean == entry.mean }.count
+                        var normalised: Double?
+                        if let ceiling, let still, !withinNoise, let score = mean(entry.method, drug, d, half) {
+                            normalised = (still - score) / (still - ceiling.mean)
+                        }
                         cells.append(AggregateCell(drug: drug, components: d, method: entry.method, metric: metric,
                                                    mean: entry.mean, std: entry.std, seeds: entry.count,
-                                                   rank: Double(below) + Double(equal + 1) / 2, allConverged: entry.converged))
+                                                   rank: Double(below) + Double(equal + 1) / 2, allConverged: entry.converged,
+                                                   normalised: normalised, effectWithinNoise: withinNoise))
                     }
                 }
             }
         }
         self.cells = cells
+    }
+
+    /// mean ± std over seeds of a reference (`noiseCeiling`, `unmoved`), nil without rows.
+    public func reference(_ name: String, drug: String, components: Int, metric: String) -> (mean: Double, std: Double)? {
+        Self.reference(rows, name, drug: drug, components: components, metric: metric)
+    }
+
+    static func reference(_ rows: [ResultRow], _ name: String, drug: String, components: Int, metric: String)
+        -> (mean: Double, std: Double)? {
+        let values = rows.filter { $0.drug == drug && $0.components == components && $0.method == name && $0.metric == metric }
+            .map(\.value)
+        guard !values.isEmpty else { return nil }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
+        return (mean, variance.squareRoot())
     }
 
     public func cell(drug: String, components: Int, method: String, metric: String) -> AggregateCell? {
@@ -108,14 +154,16 @@ public struct ResultsReport: Sendable {
 
     /// `table.csv`: the aggregated cells and ranks (no timings, so a rerun reproduces it byte for byte).
     public func tableCSV() -> String {
-        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged"]
+        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised"]
         for drug in drugs {
             for metric in metrics {
                 for method in methods {
                     for d in components {
                         guard let cell = cell(drug: drug, components: d, method: method, metric: metric) else { continue }
+                        let ceiling = reference(Self.noiseCeiling, drug: drug, components: d, metric: metric + Self.halfSampleSuffix)
                         lines.append([csvField(drug), csvField(method), String(d), csvField(metric), number(cell.mean),
-                                      number(cell.std), String(cell.seeds), number(cell.rank), String(cell.allConverged)]
+                                      number(cell.std), String(cell.seeds), number(cell.rank), String(cell.allConverged),
+                                      ceiling.map { number($0.mean) } ?? "", cell.normalised.map(number) ?? ""]
                             .joined(separator: ","))
                     }
                 }
@@ -142,9 +190,12 @@ public struct ResultsReport: Sendable {
 
     private func orderedRows() -> [ResultRow] {
         func position(_ list: [String], _ value: String) -> Int { list.firstIndex(of: value) ?? list.count }
+        // Methods not listed (the references) after the listed ones, by name.
         return rows.sorted {
-            (position(drugs, $0.drug), $0.components, position(methods, $0.method), $0.seed, position(metrics, $0.metric))
-                < (position(drugs, $1.drug), $1.components, position(methods, $1.method), $1.seed, position(metrics, $1.metric))
+            let a = (position(drugs, $0.drug), $0.components, position(methods, $0.method), $0.method, $0.seed)
+            let b = (position(drugs, $1.drug), $1.components, position(methods, $1.method), $1.method, $1.seed)
+            if a != b { return a < b }
+            return (position(metrics, $0.metric), $0.metric) < (position(metrics, $1.metric), $1.metric)
         }
     }
 }

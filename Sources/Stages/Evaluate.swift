@@ -68,12 +68,10 @@ public enum Evaluate {
         var converged = solve.converged
         for metric in parameters.metrics {
             switch metric {
-            case .sinkhorn_divergence:
-                let divergence = try Metrics.sinkhornDivergence(predicted, observed, epsilon: epsilon)
-                values[metric.rawValue] = divergence.value
-                converged = converged && divergence.converged
-            case .mmd: values[metric.rawValue] = Metrics.mmd(predicted, observed)
-            case .mean_l2: values[metric.rawValue] = Metrics.meanDistance(predicted, observed)
+            case .sinkhorn_divergence, .mmd, .mean_l2:
+                let (value, metricConverged) = try distribution(metric, predicted: predicted, observed: observed, epsilon: epsilon)
+                values[metric.rawValue] = value
+                converged = converged && metricConverged
             case .map_mse, .l2_uvp:
                 guard let trueMap = space.trueMap else {
                     throw StageError.invalidInput("\(metric.rawValue) needs the true images of data.true_map in feature space (pca: none)")
@@ -83,6 +81,17 @@ public enum Evaluate {
                     ? try Metrics.mapMSE(predicted: predicted, truth: truth)
                     : try Metrics.l2UVP(predicted: predicted, truth: truth)
             }
+        }
+        var halfSampleMetrics: [String: Double]?
+        if let halves = HalfSample(split) {
+            let subset = predicted.rows(at: halves.control), second = observed.rows(at: halves.second)
+            var scores: [String: Double] = [:]
+            for metric in parameters.metrics where !metric.needsTrueMap {
+                let (value, metricConverged) = try distribution(metric, predicted: subset, observed: second, epsilon: epsilon)
+                scores[metric.rawValue] = value
+                converged = converged && metricConverged
+            }
+            halfSampleMetrics = scores
         }
         let rule: Metrics.MovedRule = parameters.movedThreshold.map { .absolute($0) } ?? .default
         let moved = Metrics.movedCounts(control: control, predicted: predicted, components: space.components, rule: rule)
@@ -98,8 +107,21 @@ public enum Evaluate {
                                 mostMovedFeatures: Metrics.mostMovedFeatures(
                                     control: control, predicted: predicted, components: space.components,
                                     names: space.featureNames, count: 5),
-                                diagnostics: solve.diagnostics, solverSteps: solve.steps,
+                                halfSampleMetrics: halfSampleMetrics, diagnostics: solve.diagnostics, solverSteps: solve.steps,
                                 preview: .init(control: firstTwo(control), treated: firstTwo(observed), predicted: firstTwo(predicted)))
+    }
+
+    /// A metric that compares two clouds (no true map), and whether its solver converged.
+    static func distribution(_ metric: Metric, predicted: Matrix<Float>, observed: Matrix<Float>, epsilon: Double) throws
+        -> (value: Double, converged: Bool) {
+        switch metric {
+        case .sinkhorn_divergence:
+            let divergence = try Metrics.sinkhornDivergence(predicted, observed, epsilon: epsilon)
+            return (divergence.value, divergence.converged)
+        case .mmd: return (Metrics.mmd(predicted, observed), true)
+        case .mean_l2: return (Metrics.meanDistance(predicted, observed), true)
+        case .map_mse, .l2_uvp: throw StageError.invalidInput("\(metric.rawValue) compares a map with the true map, not two clouds")
+        }
     }
 
     private static func firstTwo(_ points: Matrix<Float>) -> [[Float]] {

@@ -25,6 +25,10 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public let movedRecall: Double?
     /// The features the map moves most on the test control cells (`Metrics.mostMovedFeatures`).
     public let mostMovedFeatures: [MovedFeature]
+    /// Each two-cloud metric of the map's prediction for the half sample's control cells against
+    /// its second half of treated cells (`HalfSample`), the scale of the noise ceiling; nil in
+    /// evaluations written before it existed or with fewer than 4 held-out treated cells.
+    public let halfSampleMetrics: [String: Double]?
     /// The solver's own numbers (`TransportMap.diagnostics`), e.g. the sparse ICNN's final λ.
     public let diagnostics: [String: Double]
     /// Every Sinkhorn run of the fit (`TransportMap.solverSteps`), for `steps.csv`.

@@ -50,11 +50,11 @@ final class RunCommandTests: XCTestCase {
         let file = try pipeline(in: folder, methods: methods)
         let first = try CLI.run(["run", file, "--quiet"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        // 1 load + 2 pca + 4 splits + 2 drugs × 2 d × 2 seeds × 4 methods × (solve + evaluate)
-        XCTAssertEqual(taskCounts(first.stdout).ran, 71)
+        // 1 load + 2 pca + 4 splits + 2 drugs × 2 d × 2 seeds × (4 methods × (solve + evaluate) + 1 ceiling)
+        XCTAssertEqual(taskCounts(first.stdout).ran, 79)
         let second = try CLI.run(["run", file, "--quiet"])
         XCTAssertEqual(taskCounts(second.stdout).ran, 0)
-        XCTAssertEqual(taskCounts(second.stdout).reused, 71)
+        XCTAssertEqual(taskCounts(second.stdout).reused, 79)
 
         _ = try pipeline(in: folder, methods: methods.replacingOccurrences(of: "steps: 3", with: "steps: 2"))
         let dry = try CLI.run(["run", file, "--dry-run"])
@@ -155,10 +155,10 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try CLI.run(["run", file, "--quiet"]).status, 0)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 2 drugs × 2 d × 2 seeds × (4 methods × (3 metrics + the displacement dimensionality and its 75th percentile)
-        // + eot's 3 diagnostics (epsilon, epsilon_scale, iterations) + progot's 2 (step_iterations,
-        // steps_unconverged))
-        XCTAssertEqual(rows.count, 2 * 2 * 2 * (4 * 5 + 3 + 2))
+        // 2 drugs × 2 d × 2 seeds × (4 methods × (3 metrics, their 3 half-sample scores, the displacement
+        // dimensionality and its 75th percentile) + eot's 3 diagnostics (epsilon, epsilon_scale, iterations)
+        // + progot's 2 (step_iterations, steps_unconverged) + the 2 references × 3 half-sample metrics)
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * (4 * 8 + 3 + 2 + 2 * 3))
 
         // steps.csv: every Sinkhorn run of every fit — per eot fit the 10 ε-search scales and the
         // final solve, per progot fit the 10 scales and its 3 steps — and the report's summary.
@@ -296,7 +296,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try ResultsReport.parseResultsCSV(try String(
             contentsOf: folder.appendingPathComponent("reports/small/results.csv"), encoding: .utf8))
-        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 5)
+        XCTAssertEqual(rows.filter { $0.method == "icnn" }.count, 2 * 2 * 2 * 8)
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         // A second run decodes the cached ICNN maps instead of training again.
         XCTAssertEqual(taskCounts(try CLI.run(["run", file, "--quiet"]).stdout).ran, 0)
@@ -336,11 +336,13 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 3 metrics, the displacement dimensionality and its 75th percentile, and each solver's 3 diagnostics.
-        XCTAssertEqual(rows.filter { $0.method == "monge_gap" }.count, 2 * 2 * 2 * 8)
-        XCTAssertEqual(rows.filter { $0.method == "sparse" }.count, 2 * 2 * 2 * 8)
+        // 3 metrics and their half-sample scores, the displacement dimensionality and its 75th
+        // percentile, and each solver's 3 diagnostics.
+        XCTAssertEqual(rows.filter { $0.method == "monge_gap" }.count, 2 * 2 * 2 * 11)
+        XCTAssertEqual(rows.filter { $0.method == "sparse" }.count, 2 * 2 * 2 * 11)
         XCTAssertEqual(Set(rows.filter { $0.method == "sparse" }.map(\.metric)).subtracting(
-            ["sinkhorn_divergence", "mmd", "mean_l2", "displacement_dimensionality", "displacement_dimensionality_p75"]),
+            ["sinkhorn_divergence", "mmd", "mean_l2", "displacement_dimensionality", "displacement_dimensionality_p75"]
+                + ["sinkhorn_divergence", "mmd", "mean_l2"].map { $0 + ResultsReport.halfSampleSuffix }),
                        ["final_lambda", "sliced_w2", "moved_coordinates"])
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
@@ -367,8 +369,9 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let reports = folder.appendingPathComponent("reports/small")
         let rows = try ResultsReport.parseResultsCSV(try String(contentsOf: reports.appendingPathComponent("results.csv"), encoding: .utf8))
-        // 3 metrics, the displacement dimensionality and its 75th percentile, and 3 diagnostics.
-        XCTAssertEqual(rows.filter { $0.method == "egnot" }.count, 2 * 2 * 2 * 8)
+        // 3 metrics and their half-sample scores, the displacement dimensionality and its 75th
+        // percentile, and 3 diagnostics.
+        XCTAssertEqual(rows.filter { $0.method == "egnot" }.count, 2 * 2 * 2 * 11)
         XCTAssertTrue(rows.allSatisfy { $0.value.isFinite })
         let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains("Stochastic maps: egnot."), markdown)

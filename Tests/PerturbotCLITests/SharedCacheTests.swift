@@ -22,8 +22,8 @@ final class SharedCacheTests: XCTestCase {
         let referenceFile = try pipeline(in: reference)
         let lone = try CLI.run(["run", referenceFile, "--quiet"])
         XCTAssertEqual(lone.status, 0, lone.stderr)
-        let tasks = ranCount(lone.stdout)  // 1 load + 2 pca + 4 splits + 2 × 2 × 2 × 3 × 2
-        XCTAssertEqual(tasks, 55)
+        let tasks = ranCount(lone.stdout)  // 1 load + 2 pca + 4 splits + 2 × 2 × 2 × (3 × 2 + 1 ceiling)
+        XCTAssertEqual(tasks, 63)
         let expected = try Data(contentsOf: reference.appendingPathComponent("reports/shared/table.csv"))
 
         for round in 0..<2 {

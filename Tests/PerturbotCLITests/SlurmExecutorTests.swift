@@ -19,13 +19,13 @@ final class SlurmExecutorTests: XCTestCase {
                                "--mem", "2G", "--cpus", "2", "--account", "lab", "--max-jobs", "3"])
         XCTAssertEqual(dry.status, 0, dry.stderr)
         let scripts = dry.stdout.components(separatedBy: "#!/bin/bash").dropFirst()
-        XCTAssertEqual(scripts.count, 5, dry.stdout)  // load, split, pca, solve, evaluate: 1 + 2 + 1 + 4 + 4 tasks
+        XCTAssertEqual(scripts.count, 6, dry.stdout)  // load, split, pca, ceiling, solve, evaluate: 1 + 2 + 1 + 2 + 4 + 4 tasks
         XCTAssertTrue(dry.stdout.contains("#SBATCH --array=0-3%3"), dry.stdout)  // 2 seeds × 2 methods solve tasks
         for flag in ["--partition=debug", "--time=10", "--mem=2G", "--cpus-per-task=2", "--account=lab"] {
             XCTAssertTrue(dry.stdout.contains("#SBATCH \(flag)"), flag)
         }
         XCTAssertTrue(dry.stdout.contains("run-task '\(URL(fileURLWithPath: file).standardizedFileURL.path)' --task \"$task\""))
-        XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 12 to run\n"), dry.stdout)
+        XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 14 to run\n"), dry.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".perturbot-slurm").path),
                        "a dry run wrote its scripts")
         try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--cpus", "0"], ["--cpus", "at least 1"])

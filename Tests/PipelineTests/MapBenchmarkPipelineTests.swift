@@ -124,8 +124,8 @@ final class MapBenchmarkPipelineTests: XCTestCase {
         let experiment = try PerturbationExperiment.prepare(file: file, cacheDirectory: nil)
         let plan = experiment.plan
         XCTAssertEqual(plan.components, [4, 6])
-        // 2 loads, 2 splits, 2 dimensions × 2 seeds × 3 methods × (solve + evaluate); no pca task.
-        XCTAssertEqual(plan.tasks.count, 2 + 2 + 24)
+        // 2 loads, 2 splits, 2 dimensions × 2 seeds × (3 methods × (solve + evaluate) + 1 ceiling); no pca task.
+        XCTAssertEqual(plan.tasks.count, 2 + 2 + 28)
         XCTAssertFalse(plan.tasks.contains { $0.stage == .pca })
         XCTAssertNotNil(plan.task("load/gmm_d6"))
         XCTAssertEqual(plan.task("evaluate/target/d6/seed1/eot")?.inputs, ["solve/target/d6/seed1/eot", "load/gmm_d6", "split/target/seed1"])

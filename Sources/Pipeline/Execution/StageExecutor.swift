@@ -42,6 +42,11 @@ struct StageExecutor: Sendable {
             let evaluation = try Evaluate.run(parameters, drug: task.coordinates.drug ?? split.drug, solve: record, map: map,
                                               space: try space(task, plan: plan), split: split)
             return ["evaluation.json": try encoder.encode(evaluation)]
+        case .ceiling:
+            let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)
+            let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
+            let record = try Ceiling.run(parameters, drug: task.coordinates.drug ?? split.drug, space: try space(task, plan: plan), split: split)
+            return ["ceiling.json": try encoder.encode(record)]
         }
     }
 

@@ -40,13 +40,20 @@ public struct PerturbationExperiment: Experiment {
     @discardableResult
     public func writeReport(failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
         try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: cache, evaluations: evaluations(),
-                               failures: failures, wallSeconds: wallSeconds)
+                               references: references(), failures: failures, wallSeconds: wallSeconds)
     }
 
     /// The evaluation of every evaluate task that has one in the cache.
     public func evaluations() -> [EvaluationRecord] {
         plan.tasks.filter { $0.stage == .evaluate }.compactMap { task in
             (try? cache.read(task.key, file: "evaluation.json")).flatMap { try? JSONDecoder().decode(EvaluationRecord.self, from: $0) }
+        }
+    }
+
+    /// The noise ceiling and unmoved references of every ceiling task in the cache.
+    public func references() -> [Ceiling.Record] {
+        plan.tasks.filter { $0.stage == .ceiling }.compactMap { task in
+            (try? cache.read(task.key, file: "ceiling.json")).flatMap { try? JSONDecoder().decode(Ceiling.Record.self, from: $0) }
         }
     }
 

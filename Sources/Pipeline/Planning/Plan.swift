@@ -5,7 +5,7 @@ import Stages
 /// One unit of work of a pipeline run; its output lands in the cache under `key`.
 public struct PlannedTask: Sendable, Equatable {
     public enum Stage: String, Sendable, Codable, CaseIterable {
-        case load, pca, split, solve, evaluate
+        case load, pca, split, solve, evaluate, ceiling
     }
 
     /// Which drug, PCA size, seed and method the task is for (those that apply to its stage).
@@ -76,7 +76,9 @@ enum StageVersion {
         // 2: PC preview for the scatter plots; 3: displacement dimensionality; 4: most-moved
         // features and map diagnostics; 5: solver steps; 6: the dimensionality's 75th percentile
         // and the moved features' precision and recall
-        case .evaluate: return 6
+        // 7: the half-sample scores of the normalised score
+        case .evaluate: return 7
+        case .ceiling: return 1
         }
     }
 }
@@ -163,6 +165,10 @@ public struct Plan: Sendable {
             }
         }
         var spaces: [Space] = []
+        // The noise ceiling needs only the two-cloud metrics and their ε (a changed moved
+        // threshold or true-map metric does not recompute it).
+        let ceilingParameters = Evaluate.Parameters(metrics: spec.evaluate.metrics.filter { !$0.needsTrueMap },
+                                                    sinkhornEpsilon: spec.evaluate.sinkhornEpsilon)
         for (index, column) in columns.enumerated() {
             let source: String
             if column.features == nil {
@@ -178,6 +184,11 @@ public struct Plan: Sendable {
             for seed in spec.split.seeds {
                 for drug in drugs {
                     let split = "split/\(drug)/seed\(seed)"
+                    if !ceilingParameters.metrics.isEmpty {
+                        try builder.add("ceiling/\(drug)/d\(components)/seed\(seed)", .ceiling,
+                                        PlannedTask.Coordinates(drug: drug, components: components, seed: seed), ceilingParameters,
+                                        inputs: [.init(role: .points, task: space.source), .init(role: .split, task: split)])
+                    }
                     for method in spec.methods {
                         let prefix = "\(drug)/d\(components)/seed\(seed)/\(method.name)"
                         let coordinates = PlannedTask.Coordinates(drug: drug, components: components, seed: seed, method: method.name)

@@ -35,7 +35,9 @@ public enum ReportWriter {
     /// evaluation (results.csv's long format).
     public static func rows(_ evaluations: [EvaluationRecord]) -> [ResultRow] {
         evaluations.flatMap { evaluation in
+            let halves = Dictionary(uniqueKeysWithValues: (evaluation.halfSampleMetrics ?? [:]).map { ($0.key + ResultsReport.halfSampleSuffix, $0.value) })
             let values = evaluation.metrics
+                .merging(halves) { a, _ in a }
                 .merging(descriptiveValues(evaluation)) { a, _ in a }
                 .merging(evaluation.diagnostics) { a, _ in a }
             return values.keys.sorted().map { metric in
@@ -46,12 +48,27 @@ public enum ReportWriter {
         }
     }
 
+    /// The noise ceiling and the unmoved control as rows of the pseudo-methods
+    /// `ResultsReport.noiseCeiling` and `ResultsReport.unmoved` (results.csv keeps them; the rank
+    /// tables, which list the pipeline's methods, do not rank them).
+    static func referenceRows(_ references: [Ceiling.Record]) -> [ResultRow] {
+        references.flatMap { record in
+            [(ResultsReport.noiseCeiling, record.ceiling), (ResultsReport.unmoved, record.unmoved)].flatMap { method, values in
+                values.keys.sorted().map { metric in
+                    ResultRow(drug: record.drug, components: record.components, method: method, seed: record.seed,
+                              metric: metric + ResultsReport.halfSampleSuffix,
+                              value: values[metric] ?? .nan, converged: record.converged, seconds: 0)
+                }
+            }
+        }
+    }
+
     /// Returns the folder written.
     @discardableResult
     public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
-                             evaluations: [EvaluationRecord], failures: [(task: String, message: String)],
-                             wallSeconds: Double?) throws -> URL {
-        let allRows = rows(evaluations)
+                             evaluations: [EvaluationRecord], references: [Ceiling.Record] = [],
+                             failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
+        let allRows = rows(evaluations) + referenceRows(references)
         func results(_ metrics: [String]) -> ResultsReport {
             ResultsReport(rows: allRows, drugs: plan.drugs, components: plan.components,
                           methods: spec.methods.map(\.name), metrics: metrics)

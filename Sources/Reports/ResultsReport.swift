@@ -76,8 +76,7 @@ public struct ResultsReport: Sendable {
         self.metrics = metrics
         var cells: [AggregateCell] = []
         func mean(_ method: String, _ drug: String, _ d: Int, _ metric: String) -> Double? {
-            let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }.map(\.value)
-            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+            Self.reference(rows, method, drug: drug, components: d, metric: metric)?.mean
         }
         for drug in drugs {
             for d in components {

@@ -13,9 +13,12 @@ public struct MarkdownReport: Sendable {
         public let wallSeconds: Double?
         /// Whether the metrics were computed in feature space (`pca: none`) rather than PCA space.
         public let featureSpace: Bool
+        /// How the test cells were chosen, when not at random (an out-of-distribution split).
+        public let splitNote: String?
 
         public init(pipelineName: String, pipelineDigest: String, version: String, date: String, wallSeconds: Double?,
-                    featureSpace: Bool = false) {
+                    featureSpace: Bool = false, splitNote: String? = nil) {
+            self.splitNote = splitNote
             self.pipelineName = pipelineName
             self.pipelineDigest = pipelineDigest
             self.version = version
@@ -95,6 +98,7 @@ public struct MarkdownReport: Sendable {
         out += "Values are mean ± standard deviation over seeds (lower is better), computed in "
         out += metadata.featureSpace ? "feature space (no PCA; d is the feature dimension); " : "PCA space; "
         out += "the best method of each column is in bold, and † marks a result whose solver did not converge.\n"
+        if let note = metadata.splitNote { out += "\n**Out-of-distribution split.** \(note)\n" }
         if !stochasticMethods.isEmpty {
             out += "\nStochastic maps: \(stochasticMethods.joined(separator: ", ")). Their predicted cells are draws y ~ π(· | x), one per "
             out += "test control cell, by Langevin sampling from a seeded generator: the distribution metrics compare the sampled cloud, "

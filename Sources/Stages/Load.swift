@@ -13,6 +13,9 @@ public struct LoadedData: Sendable, Codable, Equatable {
     /// benchmark's ground truth); nil when not asked for. Omitted from the JSON when nil, so
     /// load outputs without it read and write as before.
     public let trueMap: Matrix<Float>?
+    /// Each cell's value of the obs column of an out-of-distribution split (`split.holdout.key`);
+    /// nil when not asked for (and absent from the JSON).
+    public var holdoutGroups: [String?]? = nil
 
     /// Rows whose condition is `label`.
     public func cells(labelled label: String) -> [Int] {
@@ -35,7 +38,8 @@ public enum Load {
     /// - Throws: `StageError.invalidInput` naming the file and the element: a missing obsm entry,
     ///   a true map of the wrong shape, NaN or infinity, …
     public static func run(path: String, conditionKey: String, features: String, transform: Transform,
-                           varNames: [String]? = nil, trueMap trueMapKey: String? = nil) throws -> LoadedData {
+                           varNames: [String]? = nil, trueMap trueMapKey: String? = nil,
+                           holdoutKey: String? = nil) throws -> LoadedData {
         let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
         let matrix: Matrix<Float>
         let names: [String]
@@ -61,13 +65,14 @@ public enum Load {
             matrix = entry
             names = (0..<entry.cols).map { "\(features)_\($0 + 1)" }
         }
-        let conditions: [String?]
-        switch try data.obsColumn(conditionKey) {
-        case .categorical(let categorical): conditions = (0..<categorical.codes.count).map { categorical[$0] }
-        case .string(let values): conditions = values.map { $0 }
-        default:
-            throw StageError.invalidInput("\(path): obs column '\(conditionKey)' is not categorical or text")
+        func labels(_ key: String) throws -> [String?] {
+            switch try data.obsColumn(key) {
+            case .categorical(let categorical): return (0..<categorical.codes.count).map { categorical[$0] }
+            case .string(let values): return values.map { $0 }
+            default: throw StageError.invalidInput("\(path): obs column '\(key)' is not categorical or text")
+            }
         }
+        let conditions = try labels(conditionKey)
         guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
         var trueMap: Matrix<Float>?
         if let trueMapKey {
@@ -81,7 +86,7 @@ public enum Load {
             trueMap = entry
         }
         return LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names,
-                          trueMap: trueMap)
+                          trueMap: trueMap, holdoutGroups: try holdoutKey.map(labels))
     }
 
     static func apply(_ transform: Transform, to matrix: Matrix<Float>, path: String) throws -> Matrix<Float> {
@@ -119,9 +124,12 @@ extension Load {
         public let varNames: [String]
         /// The obsm entry of the true images, when asked for (absent from the JSON otherwise).
         public let trueMap: String?
+        /// The obs column of an out-of-distribution split (absent from the JSON otherwise).
+        public let holdoutKey: String?
 
         public init(sha256: String, conditionKey: String, features: String, transform: String, targetSum: Double,
-                    varNames: [String], trueMap: String?) {
+                    varNames: [String], trueMap: String?, holdoutKey: String? = nil) {
+            self.holdoutKey = holdoutKey
             self.sha256 = sha256
             self.conditionKey = conditionKey
             self.features = features
@@ -134,6 +142,7 @@ extension Load {
         private enum CodingKeys: String, CodingKey {
             case sha256, features, transform
             case conditionKey = "condition_key", targetSum = "target_sum", varNames = "var_names", trueMap = "true_map"
+            case holdoutKey = "holdout_key"
         }
 
         /// The transform to apply.

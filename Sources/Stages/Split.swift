@@ -18,9 +18,26 @@ public struct DrugSplit: Sendable, Codable, Equatable {
         Swift.min(count - 1, Swift.max(1, Int((testFraction * Double(count)).rounded())))
     }
 
+    /// With `holdout`, the test cells are those whose group (one entry per loaded cell) is one of
+    /// its values and every other cell trains (an out-of-distribution split); `testFraction` and
+    /// `seed` then choose nothing.
     public static func make(
-        drug: String, control: [Int], treated: [Int], testFraction: Double, seed: UInt64
+        drug: String, control: [Int], treated: [Int], testFraction: Double, seed: UInt64,
+        holdout: (groups: [String?], values: Set<String>)? = nil
     ) throws -> DrugSplit {
+        if let holdout {
+            func divide(_ cells: [Int], _ what: String) throws -> (train: [Int], test: [Int]) {
+                let held = cells.map { holdout.groups[$0].map(holdout.values.contains) ?? false }
+                let test = zip(cells, held).filter { $0.1 }.map(\.0), train = zip(cells, held).filter { !$0.1 }.map(\.0)
+                guard !test.isEmpty, !train.isEmpty else {
+                    throw StageError.invalidInput("out-of-distribution split of '\(drug)': its \(what) cells have \(test.count) held-out and \(train.count) other cells; both need at least one")
+                }
+                return (train, test)
+            }
+            let controlParts = try divide(control, "control"), treatedParts = try divide(treated, "treated")
+            return DrugSplit(drug: drug, seed: seed, trainControl: controlParts.train, testControl: controlParts.test,
+                             trainTreated: treatedParts.train, testTreated: treatedParts.test)
+        }
         guard testFraction > 0, testFraction < 1 else {
             throw StageError.invalidInput("test fraction must be strictly between 0 and 1, got \(testFraction)")
         }
@@ -49,16 +66,19 @@ extension DrugSplit {
         public let control: String
         public let seed: UInt64
         public let testFraction: Double
+        /// The held-out values of the load's holdout column (absent from the JSON without).
+        public let holdoutValues: [String]?
 
-        public init(drug: String, control: String, seed: UInt64, testFraction: Double) {
+        public init(drug: String, control: String, seed: UInt64, testFraction: Double, holdoutValues: [String]? = nil) {
             self.drug = drug
             self.control = control
             self.seed = seed
             self.testFraction = testFraction
+            self.holdoutValues = holdoutValues
         }
 
         private enum CodingKeys: String, CodingKey {
-            case drug, control, seed, testFraction = "test_fraction"
+            case drug, control, seed, testFraction = "test_fraction", holdoutValues = "holdout_values"
         }
     }
 }

@@ -325,6 +325,33 @@ final class RunCommandTests: XCTestCase {
         try CLI.assertOneLineError(["validate", bad], ["methods.eot_bad", "'cost'", "λ ≤ 2"])
     }
 
+    /// An out-of-distribution split on sc-RNA-like data: every map is fitted without the held-out
+    /// cell state and tested on it; the report says so.
+    func testOutOfDistributionSplitTestsOnTheHeldOutCellState() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let data = folder.appendingPathComponent("sl.h5ad").path
+        let generated = try CLI.run(["generate", "scrna-like", "--out", data, "--genes", "60", "--control-cells", "120",
+                                     "--cells-per-drug", "60"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let file = folder.appendingPathComponent("ood.yaml").path
+        let text = """
+            name: ood
+            data: { path: sl.h5ad, condition_key: drug, control: control, transform: normalize_log1p }
+            drugs: [belinostat, hesperadin]
+            pca: { components: [4] }
+            split: { seeds: [0], holdout: { key: cell_state, values: [state3] } }
+            methods: { identity: { solver: identity }, mean_shift: { solver: mean_shift } }
+            report: { out: reports/ood }
+            """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let result = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let report = try String(contentsOf: folder.appendingPathComponent("reports/ood/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("**Out-of-distribution split.** The test cells are those with obs 'cell_state' in {state3}"), report)
+        try Data(text.replacingOccurrences(of: "values: [state3]", with: "values: [state9]").utf8).write(to: URL(fileURLWithPath: file))
+        try CLI.assertOneLineError(["validate", file], ["split.holdout.values", "'state9'"])
+    }
+
     func testMongeGapAndSparseICNNRunInThePipelineAndReportTheirDiagnostics() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder, methods: """

@@ -229,4 +229,23 @@ final class SpecParserTests: XCTestCase {
             XCTAssertEqual(spec.methods[0].method, method, type.name)
         }
     }
+
+    func testAnOutOfDistributionSplitNeedsNoTestFraction() throws {
+        let spec = try SpecParser.parse(valid.replacingOccurrences(
+            of: "split: { test_fraction: 0.2, seeds: [0, 1] }",
+            with: "split: { seeds: [0], holdout: { key: cell_state, values: [state3] } }"), file: "p.yaml")
+        XCTAssertEqual(spec.split.holdout?.key.value, "cell_state")
+        XCTAssertEqual(spec.split.holdout?.values.map(\.value), ["state3"])
+        let plan = try Plan.make(spec, dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
+        XCTAssertTrue(try XCTUnwrap(plan.task("load")).parameters.contains(#""holdout_key":"cell_state""#))
+        XCTAssertTrue(try XCTUnwrap(plan.task("split/cisplatin/seed0")).parameters.contains(#""holdout_values":["state3"]"#))
+        XCTAssertThrowsError(try SpecParser.parse(valid.replacingOccurrences(
+            of: "split: { test_fraction: 0.2, seeds: [0, 1] }", with: "split: { seeds: [0] }"), file: "p.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("split needs test_fraction"), "\(error)")
+        }
+        // Without holdout the load and split keys are those of before.
+        let plain = try Plan.make(SpecParser.parse(valid, file: "p.yaml"), dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
+        XCTAssertFalse(try XCTUnwrap(plain.task("load")).parameters.contains("holdout"))
+    }
 }
+

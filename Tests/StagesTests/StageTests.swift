@@ -254,3 +254,20 @@ final class DemoDatasetTests: XCTestCase {
         XCTAssertEqual(try DemoDataset.make(.init(seed: 3, controlCells: 400, cellsPerDrug: 300)), data)
     }
 }
+
+final class HoldoutSplitTests: XCTestCase {
+    /// An out-of-distribution split: the cells of the held-out groups test, every other cell trains.
+    func testHeldOutGroupsAreTheTestCells() throws {
+        let groups: [String?] = ["s1", "s2", "s3", "s1", "s3", "s2", nil, "s3"]
+        let split = try DrugSplit.make(drug: "d", control: [0, 1, 2, 6], treated: [3, 4, 5, 7], testFraction: 0.5, seed: 0,
+                                       holdout: (groups, ["s3"]))
+        XCTAssertEqual(split.testControl, [2])
+        XCTAssertEqual(split.trainControl, [0, 1, 6])
+        XCTAssertEqual(split.testTreated, [4, 7])
+        XCTAssertEqual(split.trainTreated, [3, 5])
+        XCTAssertThrowsError(try DrugSplit.make(drug: "d", control: [0, 1], treated: [3, 4], testFraction: 0.5, seed: 0,
+                                                holdout: (groups, ["s9"]))) { error in
+            XCTAssertTrue("\(error)".contains("out-of-distribution split of 'd'"), "\(error)")
+        }
+    }
+}

@@ -15,14 +15,20 @@ struct StageExecutor: Sendable {
             let parameters = try task.decodedParameters(as: Load.Parameters.self)
             let loaded = try Load.run(path: dataPath, conditionKey: parameters.conditionKey, features: parameters.features,
                                       transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
-                                      trueMap: parameters.trueMap)
+                                      trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey)
             return ["loaded.json": try encoder.encode(loaded)]
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
             let loaded = try input(task, .data, plan: plan, file: "loaded.json", as: LoadedData.self)
+            let holdout = try parameters.holdoutValues.map { values -> (groups: [String?], values: Set<String>) in
+                guard let groups = loaded.holdoutGroups else {
+                    throw PipelineError.plan("split task \(task.id) holds cells out by a column its load task did not read")
+                }
+                return (groups, Set(values))
+            }
             let split = try DrugSplit.make(drug: parameters.drug, control: loaded.cells(labelled: parameters.control),
                                            treated: loaded.cells(labelled: parameters.drug),
-                                           testFraction: parameters.testFraction, seed: parameters.seed)
+                                           testFraction: parameters.testFraction, seed: parameters.seed, holdout: holdout)
             return ["split.json": try encoder.encode(split)]
         case .pca:
             let parameters = try task.decodedParameters(as: PCAOutput.Parameters.self)

@@ -138,7 +138,7 @@ public struct Plan: Sendable {
             let parameters = Load.Parameters(
                 sha256: dataDigest, conditionKey: spec.data.conditionKey.value, features: features,
                 transform: spec.data.transform.rawValue, targetSum: spec.data.targetSum, varNames: varNames ?? [],
-                trueMap: spec.data.trueMaps?[index].value)
+                trueMap: spec.data.trueMaps?[index].value, holdoutKey: index == 0 ? spec.split.holdout?.key.value : nil)
             let single = featureSets.count == 1
             loads.append(try builder.add(single ? "load" : "load/\(features)", .load,
                                          .init(features: single ? nil : features), parameters, inputs: []))
@@ -146,7 +146,8 @@ public struct Plan: Sendable {
         for seed in spec.split.seeds {
             for drug in drugs {
                 try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed),
-                                DrugSplit.Parameters(drug: drug, control: control, seed: seed, testFraction: spec.split.testFraction),
+                                DrugSplit.Parameters(drug: drug, control: control, seed: seed, testFraction: spec.split.testFraction,
+                                                     holdoutValues: spec.split.holdout?.values.map(\.value)),
                                 inputs: [.init(role: .data, task: loads[0])])
             }
         }

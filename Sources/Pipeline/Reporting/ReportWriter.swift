@@ -90,7 +90,12 @@ public enum ReportWriter {
         let metadata = MarkdownReport.Metadata(
             pipelineName: spec.name, pipelineDigest: digest, version: perturbotVersion,
             date: ISO8601DateFormatter().string(from: Date()), wallSeconds: wallSeconds,
-            featureSpace: spec.pca == .disabled)
+            featureSpace: spec.pca == .disabled,
+            splitNote: spec.split.holdout.map { holdout in
+                "The test cells are those with obs '\(holdout.key.value)' in {\(holdout.values.map(\.value).joined(separator: ", "))}; "
+                    + "every map was fitted on the other cells only (CellOT's `ood` mode), so these tables measure how a map "
+                    + "carries over to a population it never saw."
+            })
         let folder = folder(spec, pipelineFile: pipelineFile)
         var files: [(String, String)] = []
         if spec.report.formats.contains(.csv) {

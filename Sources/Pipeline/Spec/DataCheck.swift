@@ -66,6 +66,20 @@ public enum DataCheck {
         } else if labels.filter({ $0 != control.value }).isEmpty {
             found.append(SpecIssue("drugs: 'all' but obs '\(key.value)' has no label besides the control", at: key.location))
         }
+        if let holdout = spec.split.holdout {
+            if let groups = summary.obs.first(where: { $0.name == holdout.key.value }) {
+                let present = Set(groups.categoryCounts.filter { $0.count > 0 }.map(\.name))
+                if groups.type == "categorical" {
+                    for value in holdout.values where !present.contains(value.value) {
+                        found.append(SpecIssue("split.holdout.values: no cells with obs '\(holdout.key.value)' = '\(value.value)' (values: \(present.sorted().joined(separator: ", ")))",
+                                               at: value.location))
+                    }
+                }
+            } else {
+                found.append(SpecIssue("split.holdout.key: no obs column '\(holdout.key.value)' in the data (obs has: \(summary.obs.map(\.name).joined(separator: ", ")))",
+                                       at: holdout.key.location))
+            }
+        }
         var dimensions: [(features: Located<String>, count: Int)] = []
         for features in spec.data.featureSets {
             guard let count = featureCount(features.value, in: summary, varNameCount: varNameCount) else {
@@ -138,7 +152,7 @@ public enum DataCheck {
     /// in (it still runs; tiny test pipelines do this on purpose). `labelCounts`: cells per
     /// label of the condition column.
     public static func splitNotes(_ spec: PipelineSpec, labelCounts counts: [String: Int]) -> [SpecIssue] {
-        guard spec.pca != .disabled else { return [] }
+        guard spec.pca != .disabled, spec.split.holdout == nil else { return [] }
         let control = spec.data.control.value
         let selected: [String]
         if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = counts.keys.sorted().filter { $0 != control } }

@@ -63,12 +63,22 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     }
 
     public struct SplitSpec: Sendable, Equatable, Codable {
+        /// Unused with `holdout`.
         public let testFraction: Double
         public let seeds: [UInt64]
+        /// An out-of-distribution split (CellOT's `ood` mode): the cells whose obs `key` is one of
+        /// `values` are the test cells, all others train; nil: random test cells.
+        public let holdout: Holdout?
 
-        public init(testFraction: Double, seeds: [UInt64]) {
+        public struct Holdout: Sendable, Equatable, Codable {
+            public let key: Located<String>
+            public let values: [Located<String>]
+        }
+
+        public init(testFraction: Double, seeds: [UInt64], holdout: Holdout? = nil) {
             self.testFraction = testFraction
             self.seeds = seeds
+            self.holdout = holdout
         }
     }
 

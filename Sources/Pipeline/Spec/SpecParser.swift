@@ -160,7 +160,17 @@ struct NodeReader {
     }
 
     private mutating func splitSection(_ node: Node) -> PipelineSpec.SplitSpec? {
-        guard let fields = mapping(node, "split", allowed: ["test_fraction", "seeds"], required: ["test_fraction", "seeds"]) else {
+        guard let fields = mapping(node, "split", allowed: ["test_fraction", "seeds", "holdout"], required: ["seeds"]) else {
+            return nil
+        }
+        var holdout: PipelineSpec.SplitSpec.Holdout?
+        if let holdoutNode = fields["holdout"] {
+            guard let holdoutFields = mapping(holdoutNode, "split.holdout", allowed: ["key", "values"], required: ["key", "values"]),
+                  let key = holdoutFields["key"].flatMap({ locatedString($0, "split.holdout.key") }),
+                  let values = holdoutFields["values"].flatMap({ locatedStrings($0, "split.holdout.values") }) else { return nil }
+            holdout = PipelineSpec.SplitSpec.Holdout(key: key, values: values)
+        } else if fields["test_fraction"] == nil {
+            issue("split needs test_fraction (random test cells) or holdout (out-of-distribution test cells)", at: node)
             return nil
         }
         let fraction = fields["test_fraction"].flatMap { value -> Double? in
@@ -172,8 +182,8 @@ struct NodeReader {
             return number
         }
         let seeds = fields["seeds"].flatMap { integerList($0, "split.seeds", minimum: 0) }
-        guard let fraction, let seeds else { return nil }
-        return PipelineSpec.SplitSpec(testFraction: fraction, seeds: seeds.map { UInt64($0.value) })
+        guard let seeds, fraction != nil || (holdout != nil && fields["test_fraction"] == nil) else { return nil }
+        return PipelineSpec.SplitSpec(testFraction: fraction ?? 0, seeds: seeds.map { UInt64($0.value) }, holdout: holdout)
     }
 
     private mutating func methodSection(_ node: Node) -> [PipelineSpec.MethodSpec]? {

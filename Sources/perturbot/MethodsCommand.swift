@@ -18,12 +18,12 @@ struct MethodsCommand: ParsableCommand {
     @Argument(help: "Only these methods.")
     var names: [String] = []
 
-    func validate() throws {
-        if json && markdown { throw ValidationError("--json and --markdown exclude each other") }
-    }
-
     func run() throws {
         try reportingErrors {
+            if json && markdown { throw CommandError("--json and --markdown exclude each other") }
+            if markdown && !names.isEmpty {
+                throw CommandError("--markdown prints the whole catalogue (docs/methods.md); leave out the method names")
+            }
             for name in names where MethodCatalog.configuration(named: name) == nil {
                 throw CommandError("unknown method '\(name)' (expected one of \(MethodCatalog.names.joined(separator: ", ")))")
             }

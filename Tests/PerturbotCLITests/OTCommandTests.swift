@@ -392,6 +392,7 @@ final class OTCommandTests: XCTestCase {
         let text = try CLI.run(["methods", "eot"])
         XCTAssertTrue(text.stdout.hasPrefix("eot: entropic map"), text.stdout)
         try CLI.assertOneLineError(["methods", "magic"], ["unknown method 'magic'"])
+        try CLI.assertOneLineError(["methods", "eot", "--markdown"], ["--markdown", "leave out the method names"])
     }
 }
 

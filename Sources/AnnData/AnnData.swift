@@ -73,4 +73,15 @@ extension AnnData {
         }
         return column
     }
+
+    /// The obs column `name` as labels: a categorical's values (nil where missing) or text; nil
+    /// for a column of another type.
+    /// - Throws: `AnnDataError.missingObsColumn`, listing the columns that do exist.
+    public func obsLabels(_ name: String) throws -> [String?]? {
+        switch try obsColumn(name) {
+        case .categorical(let categorical): return (0..<categorical.codes.count).map { categorical[$0] }
+        case .string(let values): return values
+        default: return nil
+        }
+    }
 }

@@ -56,7 +56,7 @@ public enum EnergyDistance {
         return partial.reduce(0, +) / (Double(first.count) * Double(second.count))
     }
 
-    private static func squaredNorms(_ points: Matrix<Double>) -> [Double] {
+    static func squaredNorms(_ points: Matrix<Double>) -> [Double] {
         (0..<points.rows).map { i in points.row(i).reduce(0) { $0 + $1 * $1 } }
     }
 }

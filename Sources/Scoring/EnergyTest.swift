@@ -71,12 +71,12 @@ public enum EnergyTest {
     /// The n × n Euclidean distances of the rows, in Double.
     static func distanceMatrix(_ points: Matrix<Float>) -> [Double] {
         let x = points.converted(to: Double.self)
-        let gram = x.multiplied(by: x, transposeOther: true)
+        let gram = x.multiplied(by: x, transposeOther: true), norms = EnergyDistance.squaredNorms(x)
         let n = x.rows
         var result = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
             for j in 0..<n where i != j {
-                let squared = gram.storage[i * n + i] + gram.storage[j * n + j] - 2 * gram.storage[i * n + j]
+                let squared = norms[i] + norms[j] - 2 * gram.storage[i * n + j]
                 result[i * n + j] = squared > 0 ? squared.squareRoot() : 0
             }
         }

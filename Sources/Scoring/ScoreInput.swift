@@ -44,17 +44,14 @@ public enum ScoreInput {
         guard let x = data.X else { throw Failure(description: "\(path): X is missing") }
         let values = x.densified()
         try checkLog1p(values, path: path)
-        let labels: [String]
-        switch try data.obsColumn(perturbationColumn) {
-        case .categorical(let categorical):
-            labels = try (0..<categorical.codes.count).map { row in
-                guard let label = categorical[row] else {
-                    throw Failure(description: "\(path): obs '\(perturbationColumn)' is missing for cell \(data.obs.index[row])")
-                }
-                return label
+        guard let column = try data.obsLabels(perturbationColumn) else {
+            throw Failure(description: "\(path): obs '\(perturbationColumn)' is not categorical or text")
+        }
+        let labels = try column.enumerated().map { row, label in
+            guard let label else {
+                throw Failure(description: "\(path): obs '\(perturbationColumn)' is missing for cell \(data.obs.index[row])")
             }
-        case .string(let strings): labels = strings
-        default: throw Failure(description: "\(path): obs '\(perturbationColumn)' is not categorical or text")
+            return label
         }
         return ExpressionData(values: values, labels: labels, genes: data.var.index)
     }

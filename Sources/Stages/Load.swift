@@ -66,11 +66,10 @@ public enum Load {
             names = (0..<entry.cols).map { "\(features)_\($0 + 1)" }
         }
         func labels(_ key: String) throws -> [String?] {
-            switch try data.obsColumn(key) {
-            case .categorical(let categorical): return (0..<categorical.codes.count).map { categorical[$0] }
-            case .string(let values): return values.map { $0 }
-            default: throw StageError.invalidInput("\(path): obs column '\(key)' is not categorical or text")
+            guard let labels = try data.obsLabels(key) else {
+                throw StageError.invalidInput("\(path): obs column '\(key)' is not categorical or text")
             }
+            return labels
         }
         let conditions = try labels(conditionKey)
         guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }

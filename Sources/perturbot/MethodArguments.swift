@@ -65,8 +65,9 @@ struct MethodArguments: ParsableArguments {
             assignments.append((key, value))
             sources.append(flag)
         }
-        for (key, value, flag) in try sinkhorn.methodAssignments() where takes(key) { assign(key, value, from: flag) }
-        if case .text("tuned")? = try sinkhorn.methodAssignments().first(where: { $0.key == "epsilon" })?.value, !takes("epsilon") {
+        let sinkhornAssignments = try sinkhorn.methodAssignments()
+        for (key, value, flag) in sinkhornAssignments where takes(key) { assign(key, value, from: flag) }
+        if case .text("tuned")? = sinkhornAssignments.first(where: { $0.key == "epsilon" })?.value, !takes("epsilon") {
             throw CommandError("--epsilon tuned: \(method.name) has no ε to tune (methods that tune: \(Self.methods { $0.takes("epsilon") }))")
         }
         if let cost {

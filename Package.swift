@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Transport", "NeuralTransport", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "AnnData", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Stages", "AnnData", "LinearAlgebra", "Transport", "NeuralTransport", "TestSupport"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Datasets", "AnnData", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Datasets", "AnnData", "LinearAlgebra", "Transport", "Scoring", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Methods", "Datasets", "Stages", "Reports", "AnnData", "Progress", "Transport", "TestSupport"]),
         .testTarget(name: "PerturbotCLITests", dependencies: ["perturbot", "Reports", "AnnData", "LinearAlgebra", "TestSupport"]),
     ],

@@ -14,6 +14,16 @@ public enum AnnDataReader {
         case densify
     }
 
+    /// Reads only `uns` of the file at `path` (legacy category arrays included as they are).
+    /// - Throws: `AnnDataError` naming the file when it cannot be opened or `uns` not read.
+    public static func readUns(_ path: String) throws -> [String: UnsValue] {
+        try HDF5Library.withLock {
+            let root = try H5File.openRoot(path)
+            var skipped: [String] = []
+            return try root.child("uns").map { try $0.readUns(skipped: &skipped, excluding: []) } ?? [:]
+        }
+    }
+
     /// Reads the whole file at `path` with numeric data converted to `Scalar`.
     ///
     /// - Parameters:

@@ -54,10 +54,32 @@ public struct MarkdownReport: Sendable {
     /// Methods whose maps draw samples (egnot), named under the header.
     public let stochasticMethods: [String]
 
+    /// The gene-space scores (`evaluate.space: genes` or `both`): their ranked metrics are
+    /// sections of `report` like any other; the DE agreement metrics are shown per drug in one
+    /// table each.
+    public struct GeneSpace: Sendable {
+        /// How the predictions were decoded and scored, under the header.
+        public let note: String
+        /// Metrics of `report` shown in the DE tables rather than in sections of their own.
+        public let differentialExpressionMetrics: [String]
+        /// A reference row of the DE tables (the real held-out cells' own program recall), by
+        /// its pseudo-method name in the rows; nil without one.
+        public let reference: String?
+
+        public init(note: String, differentialExpressionMetrics: [String], reference: String?) {
+            self.note = note
+            self.differentialExpressionMetrics = differentialExpressionMetrics
+            self.reference = reference
+        }
+    }
+
+    public let geneSpace: GeneSpace?
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
                 descriptiveDescriptions: [String: String] = [:], movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
-                solverRuns: SolverRunsReport? = nil, stochasticMethods: [String] = []) {
+                solverRuns: SolverRunsReport? = nil, stochasticMethods: [String] = [], geneSpace: GeneSpace? = nil) {
+        self.geneSpace = geneSpace
         self.solverRuns = solverRuns
         self.stochasticMethods = stochasticMethods
         self.report = report
@@ -95,26 +117,34 @@ public struct MarkdownReport: Sendable {
         } else {
             out += "rebuilt from the cache by `perturbot report` (no task run).\n\n"
         }
-        out += "Values are mean ± standard deviation over seeds (lower is better), computed in "
+        out += "Values are mean ± standard deviation over seeds (lower is better unless a heading says otherwise), computed in "
         out += metadata.featureSpace ? "feature space (no PCA; d is the feature dimension); " : "PCA space; "
-        out += "the best method of each column is in bold, and † marks a result whose solver did not converge.\n"
+        out += "the best method of each column is in bold, ≈ marks a method that cannot be told from the best (the "
+        out += String(format: "%.0f", ResultsReport.confidenceLevel * 100)
+        out += " % t-interval of its paired difference from the best over the seeds, one split each, reaches 0; with a "
+        out += "single seed nothing is marked), and † marks a result whose solver did not converge.\n"
         if let note = metadata.splitNote { out += "\n**Out-of-distribution split.** \(note)\n" }
+        if let geneSpace { out += "\n**Gene space.** \(geneSpace.note)\n" }
         if !stochasticMethods.isEmpty {
             out += "\nStochastic maps: \(stochasticMethods.joined(separator: ", ")). Their predicted cells are draws y ~ π(· | x), one per "
             out += "test control cell, by Langevin sampling from a seeded generator: the distribution metrics compare the sampled cloud, "
             out += "and the per-cell figures (displacement, map MSE) measure single draws, not a conditional mean.\n"
         }
-        for metric in report.metrics {
-            out += "\n## \(metric)\n"
+        let compact = Set(geneSpace?.differentialExpressionMetrics ?? [])
+        for metric in report.metrics where !compact.contains(metric) {
+            out += "\n## \(metric)\(report.higherIsBetter.contains(metric) ? " — higher is better" : "")\n"
             for drug in report.drugs {
                 out += "\n### \(drug)\n\n"
                 out += "| method | " + report.components.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
                 out += "|---|" + String(repeating: "---|", count: report.components.count) + "\n"
                 for method in report.methods {
                     let cells = report.components.map { d -> String in
-                        guard let cell = report.cell(drug: drug, components: d, method: method, metric: metric) else { return "failed" }
+                        guard let cell = report.cell(drug: drug, components: d, method: method, metric: metric) else {
+                            return report.hasResults(drug: drug, components: d, method: method) ? "undefined" : "failed"
+                        }
                         let text = format(cell.mean) + " ± " + format(cell.std) + (cell.allConverged ? "" : " †")
-                        return cell.rank == 1 ? "**\(text)**" : text
+                        if cell.rank == 1 { return "**\(text)**" }
+                        return cell.tiedWithBest == true ? "≈ " + text : text
                     }
                     out += "| \(method) | " + cells.joined(separator: " | ") + " |\n"
                 }
@@ -123,13 +153,18 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
+        if let geneSpace, !geneSpace.differentialExpressionMetrics.isEmpty {
+            out += differentialExpressionTables(geneSpace)
+        }
         if let primary = report.metrics.first {
             out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) \(metadata.featureSpace ? "d" : "d_PCA"))\n\n"
-            out += "| method | mean rank |\n|---|---|\n"
+            out += "A rank hides ties: \"best or ≈\" counts the columns where the method is the best or cannot be told from it.\n\n"
+            out += "| method | mean rank | best or ≈ |\n|---|---|---|\n"
             let ranked = report.methods.map { ($0, report.overallRank(method: $0, metric: primary)) }
                 .sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }
             for (method, rank) in ranked {
-                out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") |\n"
+                let ties = report.bestOrTied(method: method, metric: primary)
+                out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") | \(ties.count) of \(ties.of) |\n"
             }
         }
         if let primary = report.metrics.first, report.cells.contains(where: { $0.metric == primary && $0.normalised != nil }) {
@@ -215,6 +250,44 @@ public struct MarkdownReport: Sendable {
             out += "None: every task succeeded.\n"
         } else {
             for failure in failures { out += "- `\(failure.task)`: \(failure.message)\n" }
+        }
+        return out
+    }
+
+    /// Per drug, one table of the DE agreement metrics: a row per method and d, a column per
+    /// metric (mean over seeds; bold the best of each d, ≈ the tied; counts unranked).
+    private func differentialExpressionTables(_ geneSpace: GeneSpace) -> String {
+        let metrics = geneSpace.differentialExpressionMetrics
+        var out = "\n## Differential expression agreement (gene space)\n\n"
+        out += "Per drug, the DE of the predicted cells against their control cells compared with the DE of the held-out "
+        out += "treated cells against the held-out control cells (cell-eval's metrics; docs/metrics.md defines each). "
+        out += "Mean over seeds; higher is better except the counts (not ranked); bold is the best method at that d, ≈ as in "
+        out += "the tables above.\n"
+        func short(_ metric: String) -> String { metric.hasSuffix(" (genes)") ? String(metric.dropLast(8)) : metric }
+        for drug in report.drugs {
+            out += "\n### \(drug)\n\n| method | d | " + metrics.map(short).joined(separator: " | ") + " |\n"
+            out += "|---|---|" + String(repeating: "---|", count: metrics.count) + "\n"
+            for d in report.components {
+                for method in report.methods {
+                    let cells = metrics.map { metric -> String in
+                        guard let cell = report.cell(drug: drug, components: d, method: method, metric: metric) else {
+                            return report.hasResults(drug: drug, components: d, method: method) ? "undefined" : "failed"
+                        }
+                        let text = format(cell.mean)
+                        if cell.rank == 1 { return "**\(text)**" }
+                        return cell.tiedWithBest == true ? "≈ " + text : text
+                    }
+                    out += "| \(method) | \(d) | " + cells.joined(separator: " | ") + " |\n"
+                }
+                if let reference = geneSpace.reference {
+                    let cells = metrics.map { metric in
+                        report.reference(reference, drug: drug, components: d, metric: metric).map { format($0.mean) } ?? "—"
+                    }
+                    if cells.contains(where: { $0 != "—" }) {
+                        out += "| \(reference) | \(d) | " + cells.joined(separator: " | ") + " |\n"
+                    }
+                }
+            }
         }
         return out
     }

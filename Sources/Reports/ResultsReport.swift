@@ -46,6 +46,14 @@ public struct AggregateCell: Sendable, Equatable {
     /// (unmoved − ceiling ≤ the ceiling's standard deviation over seeds, or ≤ 0 with one seed): no
     /// map can be told from the identity at this sample size, and there is no normalised score.
     public let effectWithinNoise: Bool
+    /// The `ResultsReport.confidenceLevel` t-interval of the mean over seeds,
+    /// mean ± t(ν = seeds − 1)·std/√seeds; nil with one seed.
+    public let confidenceInterval: ClosedRange<Double>?
+    /// Whether the method cannot be told from the best one of its column: it is the best, or its
+    /// paired difference from the best over the seeds both have (each seed is one split, the same
+    /// cells for every method) has a `confidenceLevel` t-interval that reaches 0. Nil when that
+    /// cannot be said: fewer than 2 shared seeds.
+    public let tiedWithBest: Bool?
 }
 
 /// The tables of a pipeline report, computed from the result rows alone (so `report.md` and
@@ -65,11 +73,23 @@ public struct ResultsReport: Sendable {
     public let components: [Int]
     public let methods: [String]
     public let metrics: [String]
+    /// The metrics where higher is better (cell-eval's correlations, overlaps and AUCs); every
+    /// other metric is a distance or an error, lower is better.
+    public let higherIsBetter: Set<String>
+    /// Metrics shown with their mean but never ranked (counts, such as the number of DE genes):
+    /// their rank is NaN and nothing is tied.
+    public let unranked: Set<String>
     public let cells: [AggregateCell]
 
+    /// The confidence level of the intervals and of the ties with the best method.
+    public static let confidenceLevel = 0.95
+
     /// `drugs`, `components`, `methods` and `metrics` give the order of tables, columns and rows.
-    public init(rows: [ResultRow], drugs: [String], components: [Int], methods: [String], metrics: [String]) {
+    public init(rows: [ResultRow], drugs: [String], components: [Int], methods: [String], metrics: [String],
+                higherIsBetter: Set<String> = [], unranked: Set<String> = []) {
         self.rows = rows
+        self.higherIsBetter = higherIsBetter
+        self.unranked = unranked
         self.drugs = drugs
         self.components = components
         self.methods = methods
@@ -81,30 +101,35 @@ public struct ResultsReport: Sendable {
         for drug in drugs {
             for d in components {
                 for metric in metrics {
+                    // Signed so that lower is better.
+                    let sign: Double = higherIsBetter.contains(metric) ? -1 : 1
                     let half = metric + Self.halfSampleSuffix
                     let ceiling = Self.reference(rows, Self.noiseCeiling, drug: drug, components: d, metric: half)
                     let still = mean(Self.unmoved, drug, d, half)
-                    let withinNoise = ceiling.flatMap { ceiling in still.map { $0 - ceiling.mean <= ceiling.std } } ?? false
-                    var group: [(method: String, mean: Double, std: Double, count: Int, converged: Bool)] = []
+                    let withinNoise = ceiling.flatMap { ceiling in still.map { sign * ($0 - ceiling.mean) <= ceiling.std } } ?? false
+                    var group: [(method: String, summary: SeedSummary, converged: Bool)] = []
                     for method in methods {
                         let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }
                         guard !values.isEmpty else { continue }
-                        let mean = values.reduce(0.0) { $0 + $1.value } / Double(values.count)
-                        let variance = values.count > 1
-                            ? values.reduce(0.0) { $0 + ($1.value - mean) * ($1.value - mean) } / Double(values.count - 1) : 0
-                        group.append((method, mean, variance.squareRoot(), values.count, values.allSatisfy(\.converged)))
+                        group.append((method, SeedSummary(values), values.allSatisfy(\.converged)))
                     }
+                    let best = group.min { sign * $0.summary.mean < sign * $1.summary.mean }
                     for entry in group {
-                        let below = group.filter { $0.mean < entry.mean }.count
-                        let equal = group.filter { $0.mean == entry.mean }.count
+                        let below = group.filter { sign * $0.summary.mean < sign * entry.summary.mean }.count
+                        let equal = group.filter { $0.summary.mean == entry.summary.mean }.count
                         var normalised: Double?
                         if let ceiling, let still, !withinNoise, let score = mean(entry.method, drug, d, half) {
                             normalised = (still - score) / (still - ceiling.mean)
                         }
+                        let ranked = !unranked.contains(metric)
+                        let tied: Bool? = best.flatMap { best in
+                            !ranked ? nil : below == 0 ? true : entry.summary.tiedWith(best.summary, sign: sign)
+                        }
                         cells.append(AggregateCell(drug: drug, components: d, method: entry.method, metric: metric,
-                                                   mean: entry.mean, std: entry.std, seeds: entry.count,
-                                                   rank: Double(below) + Double(equal + 1) / 2, allConverged: entry.converged,
-                                                   normalised: normalised, effectWithinNoise: withinNoise))
+                                                   mean: entry.summary.mean, std: entry.summary.std, seeds: entry.summary.count,
+                                                   rank: ranked ? Double(below) + Double(equal + 1) / 2 : .nan, allConverged: entry.converged,
+                                                   normalised: normalised, effectWithinNoise: withinNoise,
+                                                   confidenceInterval: entry.summary.confidenceInterval, tiedWithBest: tied))
                     }
                 }
             }
@@ -127,13 +152,26 @@ public struct ResultsReport: Sendable {
         return (mean, variance.squareRoot())
     }
 
+    /// Whether the method has any value at (drug, d), of any metric: a missing cell is then a
+    /// value the metric leaves undefined, not a failed task.
+    public func hasResults(drug: String, components: Int, method: String) -> Bool {
+        cells.contains { $0.drug == drug && $0.components == components && $0.method == method }
+    }
+
     public func cell(drug: String, components: Int, method: String, metric: String) -> AggregateCell? {
         cells.first { $0.drug == drug && $0.components == components && $0.method == method && $0.metric == metric }
     }
 
+    /// In how many of the (drug, d_PCA) columns of `metric` the method is the best or cannot be
+    /// told from it (`AggregateCell.tiedWithBest`), and in how many it has a result.
+    public func bestOrTied(method: String, metric: String) -> (count: Int, of: Int) {
+        let mine = cells.filter { $0.method == method && $0.metric == metric }
+        return (mine.filter { $0.tiedWithBest == true }.count, mine.count)
+    }
+
     /// A method's rank averaged over every (drug, d_PCA) where it has a result for `metric`.
     public func overallRank(method: String, metric: String) -> Double? {
-        let ranks = cells.filter { $0.method == method && $0.metric == metric }.map(\.rank)
+        let ranks = cells.filter { $0.method == method && $0.metric == metric && $0.rank.isFinite }.map(\.rank)
         return ranks.isEmpty ? nil : ranks.reduce(0, +) / Double(ranks.count)
     }
 
@@ -153,7 +191,7 @@ public struct ResultsReport: Sendable {
 
     /// `table.csv`: the aggregated cells and ranks (no timings, so a rerun reproduces it byte for byte).
     public func tableCSV() -> String {
-        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised"]
+        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised,ci_low,ci_high,tied_with_best"]
         for drug in drugs {
             for metric in metrics {
                 for method in methods {
@@ -162,7 +200,10 @@ public struct ResultsReport: Sendable {
                         let ceiling = reference(Self.noiseCeiling, drug: drug, components: d, metric: metric + Self.halfSampleSuffix)
                         lines.append([csvField(drug), csvField(method), String(d), csvField(metric), number(cell.mean),
                                       number(cell.std), String(cell.seeds), number(cell.rank), String(cell.allConverged),
-                                      ceiling.map { number($0.mean) } ?? "", cell.normalised.map(number) ?? ""]
+                                      ceiling.map { number($0.mean) } ?? "", cell.normalised.map(number) ?? "",
+                                      cell.confidenceInterval.map { number($0.lowerBound) } ?? "",
+                                      cell.confidenceInterval.map { number($0.upperBound) } ?? "",
+                                      cell.tiedWithBest.map { String($0) } ?? ""]
                             .joined(separator: ","))
                     }
                 }
@@ -196,6 +237,49 @@ public struct ResultsReport: Sendable {
             if a != b { return a < b }
             return (position(metrics, $0.metric), $0.metric) < (position(metrics, $1.metric), $1.metric)
         }
+    }
+}
+
+/// One method's values at one (drug, d_PCA, metric), by seed.
+struct SeedSummary {
+    let bySeed: [UInt64: Double]
+    let mean: Double
+    /// Sample standard deviation (0 for one seed).
+    let std: Double
+    var count: Int { bySeed.count }
+
+    init(_ rows: [ResultRow]) {
+        bySeed = Dictionary(rows.map { ($0.seed, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let values = rows.map(\.value)
+        (mean, std) = Self.meanAndStd(values)
+    }
+
+    static func meanAndStd(_ values: [Double]) -> (mean: Double, std: Double) {
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
+        return (mean, variance.squareRoot())
+    }
+
+    /// The t-interval of the mean; nil with one value.
+    var confidenceInterval: ClosedRange<Double>? {
+        guard count >= 2, mean.isFinite, std.isFinite else { return nil }
+        let half = Self.halfWidth(std: std, count: count)
+        return (mean - half)...(mean + half)
+    }
+
+    /// Whether the paired differences (self − best, signed so lower is better) over the shared
+    /// seeds have a t-interval reaching 0; nil with fewer than 2 shared seeds.
+    func tiedWith(_ best: SeedSummary, sign: Double) -> Bool? {
+        let differences = bySeed.sorted { $0.key < $1.key }.compactMap { seed, value in best.bySeed[seed].map { sign * (value - $0) } }
+        guard differences.count >= 2 else { return nil }
+        let (mean, std) = Self.meanAndStd(differences)
+        guard mean.isFinite, std.isFinite else { return nil }
+        return mean - Self.halfWidth(std: std, count: differences.count) <= 0
+    }
+
+    static func halfWidth(std: Double, count: Int) -> Double {
+        let t = StudentT.quantile(0.5 + ResultsReport.confidenceLevel / 2, degreesOfFreedom: Double(count - 1))
+        return t * std / Double(count).squareRoot()
     }
 }
 

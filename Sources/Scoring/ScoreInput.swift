@@ -58,7 +58,7 @@ public enum ScoreInput {
 
     /// cell-eval's rule for log1p data: some value has a fractional part above 10⁻³, none is
     /// negative, all are below 15; and every value is finite.
-    static func checkLog1p(_ values: Matrix<Float>, path: String) throws {
+    public static func checkLog1p(_ values: Matrix<Float>, path: String) throws {
         var fractional = false, minimum = Float.infinity, maximum = -Float.infinity
         for value in values.storage {
             guard value.isFinite else { throw Failure(description: "\(path): X holds NaN or infinity") }

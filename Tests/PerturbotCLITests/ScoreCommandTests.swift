@@ -30,6 +30,24 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(chosen.stdout.split(separator: "\n").first, "perturbation,mse,pearson_delta")
     }
 
+    func testCeilingScoresTheRealCellsAgainstABootstrapSecondSample() throws {
+        let out = try TestPaths.scratchDirectory().appendingPathComponent("ceiling").path
+        let result = try CLI.run(base + ["--json", "--ceiling", "--out", out, "--metrics", "pearson_delta,mse,de_nsig_counts_real"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let both = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: [String: Any]]])
+        XCTAssertEqual(Set(both.keys), ["results", "ceiling"])
+        let ceiling = try XCTUnwrap(both["ceiling"])
+        XCTAssertEqual(Set(ceiling.keys), ["A", "C", "D", "G05"])
+        for file in ["ceiling_results.csv", "agg_ceiling_results.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(file)"), file)
+        }
+        // Seeded: the same seed gives the same ceiling, another seed another one.
+        let again = try CLI.run(base + ["--json", "--ceiling", "--metrics", "pearson_delta,mse,de_nsig_counts_real"])
+        XCTAssertEqual(again.stdout, result.stdout)
+        let other = try CLI.run(base + ["--json", "--ceiling", "--ceiling-seed", "5", "--metrics", "pearson_delta,mse,de_nsig_counts_real"])
+        XCTAssertNotEqual(other.stdout, result.stdout)
+    }
+
     func testBadInputIsOneLine() throws {
         let counts = TestPaths.fixture("dense_int32")
         for (arguments, fragments) in [

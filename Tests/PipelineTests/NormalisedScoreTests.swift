@@ -28,8 +28,8 @@ final class NormalisedScoreTests: XCTestCase {
         XCTAssertTrue(b.effectWithinNoise)
         XCTAssertNil(b.normalised)
         let table = report.tableCSV().split(separator: "\n").map(String.init)
-        XCTAssertEqual(table[0], "drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised")
-        XCTAssertEqual(table[1], "a,map,8,m,3.0,0.0,2,1.0,true,2.0,0.75")
-        XCTAssertEqual(table[2], "b,map,8,m,6.0,0.0,2,1.0,true,6.0,")
+        XCTAssertEqual(table[0], "drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised,ci_low,ci_high,tied_with_best")
+        XCTAssertEqual(table[1], "a,map,8,m,3.0,0.0,2,1.0,true,2.0,0.75,3.0,3.0,true")
+        XCTAssertEqual(table[2], "b,map,8,m,6.0,0.0,2,1.0,true,6.0,,6.0,6.0,true")
     }
 }

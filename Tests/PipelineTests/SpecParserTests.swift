@@ -80,7 +80,7 @@ final class SpecParserTests: XCTestCase {
              ["p.yaml:1:1: the pipeline file: unknown key 'nme' (expected name, data, drugs, pca, split, methods, evaluate, report)",
               "p.yaml:1:1: the pipeline file: missing key 'name'"]),
             ("features: X }", "features: X, colour: red }",
-             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, var_names, transform, target_sum, true_map)"]),
+             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, var_names, transform, target_sum, true_map, true_programs)"]),
             ("split: { test_fraction: 0.2", "split: { test_fraction: 1.5",
              ["p.yaml:5:25: split.test_fraction must be a number strictly between 0 and 1, got 1.5"]),
             ("seeds: [0, 1]", "seeds: [0, -1]", ["p.yaml:5:41: split.seeds must hold integers ≥ 0, got '-1'"]),
@@ -247,5 +247,57 @@ final class SpecParserTests: XCTestCase {
         let plain = try Plan.make(SpecParser.parse(valid, file: "p.yaml"), dataDigest: "digest", availableLabels: ["control", "cisplatin", "ixazomib"])
         XCTAssertFalse(try XCTUnwrap(plain.task("load")).parameters.contains("holdout"))
     }
-}
 
+    func testGeneSpaceSectionPlansOneScoreTaskPerMethodAndSeedAndLeavesTheOtherKeys() throws {
+        let both = valid.replacingOccurrences(of: "sinkhorn_epsilon: auto }", with: "sinkhorn_epsilon: auto, space: both }")
+        let labels = ["control", "cisplatin", "ixazomib"]
+        let spec = try SpecParser.parse(both, file: "p.yaml")
+        XCTAssertEqual(spec.geneMetrics, GeneScore.defaults)
+        XCTAssertEqual(spec.geneDecode, .displacement)
+        let plan = try Plan.make(spec, dataDigest: "digest", availableLabels: labels)
+        let plain = try Plan.make(SpecParser.parse(valid, file: "p.yaml"), dataDigest: "digest", availableLabels: labels)
+        let scores = plan.tasks.filter { $0.stage == .geneScore }
+        XCTAssertEqual(scores.count, 2 * 2 * 4, "d × seeds × methods")
+        let first = try XCTUnwrap(plan.task("gene_score/d16/seed0/progot"))
+        XCTAssertEqual(first.inputs(.solve), ["solve/cisplatin/d16/seed0/progot", "solve/ixazomib/d16/seed0/progot"])
+        XCTAssertEqual(first.inputs(.split), ["split/cisplatin/seed0", "split/ixazomib/seed0"])
+        XCTAssertEqual(first.input(.points), "pca/d16")
+        // Scoring in gene space too adds tasks and changes none of the others.
+        let keys = Dictionary(uniqueKeysWithValues: plain.tasks.map { ($0.id, $0.key) })
+        for task in plan.tasks where task.stage != .geneScore { XCTAssertEqual(keys[task.id], task.key, task.id) }
+
+        let genesOnly = try SpecParser.parse(valid.replacingOccurrences(
+            of: "evaluate: { metrics: [sinkhorn_divergence, mean_l2], sinkhorn_epsilon: auto }",
+            with: "evaluate: { space: genes, gene_metrics: [pearson_delta, overlap_at_N], decode: reconstruction }"), file: "p.yaml")
+        XCTAssertEqual(genesOnly.evaluate.metrics, [])
+        XCTAssertEqual(genesOnly.geneMetrics, ["pearson_delta", "overlap_at_N"])
+        XCTAssertEqual(genesOnly.geneDecode, .reconstruction)
+        let genesPlan = try Plan.make(genesOnly, dataDigest: "digest", availableLabels: labels)
+        XCTAssertFalse(genesPlan.tasks.contains { $0.stage == .ceiling }, "no metric in PCA space, no ceiling")
+    }
+
+    func testGeneSpaceMistakesAreNamed() {
+        let evaluate = "evaluate: { metrics: [sinkhorn_divergence, mean_l2], sinkhorn_epsilon: auto }"
+        let cases: [(String, String)] = [
+            ("evaluate: { gene_metrics: [pearson_delta] }", "evaluate.gene_metrics are scored in gene space; it needs evaluate.space: genes or both"),
+            ("evaluate: { space: both, gene_metrics: [pearson] }", "evaluate.gene_metrics: unknown metric 'pearson'"),
+            ("evaluate: { space: both, gene_metrics: [program_recall] }", "program_recall needs data.true_programs"),
+            ("evaluate: { space: genes, metrics: [mmd] }", "with space: genes list gene_metrics, or use space: both"),
+            ("evaluate: { space: everywhere }", "evaluate.space must be one of pca, genes, both, got 'everywhere'"),
+            ("evaluate: { decode: displacement }", "evaluate.decode says how predictions reach gene space; it needs evaluate.space: genes or both"),
+        ]
+        for (replacement, expected) in cases {
+            XCTAssertThrowsError(try SpecParser.parse(valid.replacingOccurrences(of: evaluate, with: replacement), file: "p.yaml"),
+                                 replacement) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(replacement): \(error)")
+            }
+        }
+        // With true programs, the defaults add the recall, which the gene_score tasks read.
+        let withPrograms = valid.replacingOccurrences(of: "features: X }", with: "features: X, true_programs: truth/programs }")
+            .replacingOccurrences(of: evaluate, with: "evaluate: { space: genes }")
+        XCTAssertEqual(try SpecParser.parse(withPrograms, file: "p.yaml").geneMetrics, GeneScore.defaults + [GeneScore.programRecall])
+        let plan = try? Plan.make(SpecParser.parse(withPrograms, file: "p.yaml"), dataDigest: "d", availableLabels: ["control", "cisplatin", "ixazomib"])
+        XCTAssertEqual(plan?.task("gene_score/d16/seed0/progot")?.parameters.contains(#""truePrograms":"truth/programs""#), true)
+        XCTAssertEqual(plan?.task("load")?.parameters.contains("programs"), false, "the load task does not change")
+    }
+}

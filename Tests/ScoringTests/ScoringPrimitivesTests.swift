@@ -79,3 +79,22 @@ final class ScoringPrimitivesTests: XCTestCase {
                                "50%,2.0", "75%,NaN", "max,2.0"])
     }
 }
+
+/// cell-eval's ceiling split: every group drawn 2n times from its own cells.
+final class CeilingSplitTests: XCTestCase {
+    func testEachGroupIsDrawnTwiceItsSizeFromItsOwnCells() throws {
+        let labels = ["c", "a", "c", "b", "a", "c", "c", "b"]
+        let values = try Matrix<Float>(rows: 8, cols: 1, storage: (0..<8).map(Float.init))
+        let data = ExpressionData(values: values, labels: labels, genes: ["g"])
+        let (first, second) = CeilingSplit.split(data, seed: 3)
+        for half in [first, second] {
+            XCTAssertEqual(half.labels, ["a", "a", "b", "b", "c", "c", "c", "c"], "sorted groups, each of its own size")
+            for (row, label) in half.labels.enumerated() {
+                XCTAssertEqual(labels[Int(half.values[row, 0])], label, "a draw from its own group")
+            }
+        }
+        let again = CeilingSplit.split(data, seed: 3)
+        XCTAssertEqual(again.real.values, first.values)
+        XCTAssertEqual(again.predicted.values, second.values)
+    }
+}

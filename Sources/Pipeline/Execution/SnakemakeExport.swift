@@ -68,6 +68,7 @@ public enum SnakemakeExport {
             ("solve", "solve/{drug}/d{d}/seed{seed}/{method}", "solve/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
             ("evaluate", "evaluate/{drug}/d{d}/seed{seed}/{method}",
              "evaluate/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
+            ("gene_score", "gene_score/d{d}/seed{seed}/{method}", "gene_score/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
             ("inverse_ot", "iot/{rest}", "iot/{wildcards.rest}"),
         ]
         let used = rules.filter { rule in

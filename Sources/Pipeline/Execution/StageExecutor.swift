@@ -1,3 +1,4 @@
+import AnnData
 import Foundation
 import Stages
 
@@ -53,7 +54,43 @@ struct StageExecutor: Sendable {
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
             let record = try Ceiling.run(parameters, drug: task.coordinates.drug ?? split.drug, space: try space(task, plan: plan), split: split)
             return ["ceiling.json": try encoder.encode(record)]
+        case .geneScore:
+            let parameters = try task.decodedParameters(as: GeneScore.Parameters.self)
+            let loaded = try input(task, .data, plan: plan, file: "loaded.json", as: LoadedData.self)
+            let splits = task.inputs(.split), solves = task.inputs(.solve)
+            guard splits.count == parameters.drugs.count, solves.count == parameters.drugs.count else {
+                throw PipelineError.plan("task \(task.id) reads \(splits.count) splits and \(solves.count) maps for \(parameters.drugs.count) drugs")
+            }
+            var fits: [GeneScore.Fit] = []
+            var method = task.coordinates.method ?? ""
+            for (drug, (splitID, solveID)) in zip(parameters.drugs, zip(splits, solves)) {
+                let split = try JSONDecoder().decode(DrugSplit.self, from: try read(splitID, of: task, plan: plan, file: "split.json"))
+                let record = try JSONDecoder().decode(Solve.Record.self, from: try read(solveID, of: task, plan: plan, file: "solve.json"))
+                let map = try Solve.decodeMap(try read(solveID, of: task, plan: plan, file: "map.json"), solver: record.solver)
+                method = record.method
+                fits.append(GeneScore.Fit(drug: drug, split: split, map: map))
+            }
+            let space = try space(task, plan: plan)
+            let model = try pcaModel(task, plan: plan)
+            // The data file's content is in the load task's key, which this task's key includes.
+            let programs = try parameters.truePrograms.map { path in
+                try TrueProgram.read(uns: AnnDataReader.readUns(dataPath), path: path, file: dataPath, varNames: loaded.featureNames)
+            }
+            let record = try GeneScore.run(parameters, method: method, data: loaded, space: space, model: model, fits: fits,
+                                           seed: task.coordinates.seed ?? 0, programs: programs)
+            return ["gene_score.json": try encoder.encode(record)]
         }
+    }
+
+    private func read(_ id: String, of task: PlannedTask, plan: Plan, file: String) throws -> Data {
+        guard let source = plan.task(id) else { throw PipelineError.plan("task \(task.id) reads \(id), not in the plan") }
+        return try cache.read(source.key, file: file)
+    }
+
+    /// The PCA model behind a task's points; nil when they are features (`pca: none`).
+    private func pcaModel(_ task: PlannedTask, plan: Plan) throws -> PCAModel? {
+        guard let id = task.input(.points), let source = plan.task(id), source.stage == .pca else { return nil }
+        return try input(task, .points, plan: plan, file: "pca.json", as: PCAOutput.self).model
     }
 
     private func read(_ task: PlannedTask, _ role: PlannedTask.Input.Role, plan: Plan, file: String) throws -> Data {

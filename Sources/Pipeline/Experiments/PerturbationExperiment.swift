@@ -24,7 +24,7 @@ public struct PerturbationExperiment: Experiment {
         plan.tasks.map { ExperimentTask(id: $0.id, stage: $0.stage.rawValue, key: $0.key, inputs: $0.inputs) }
     }
 
-    public var resultTaskIDs: [String] { plan.tasks.filter { $0.stage == .evaluate }.map(\.id) }
+    public var resultTaskIDs: [String] { plan.tasks.filter { $0.stage == .evaluate || $0.stage == .geneScore }.map(\.id) }
 
     public var reportTarget: URL {
         ReportWriter.folder(spec, pipelineFile: file).appendingPathComponent(spec.report.formats.contains(.csv) ? "table.csv" : "report.md")
@@ -40,7 +40,7 @@ public struct PerturbationExperiment: Experiment {
     @discardableResult
     public func writeReport(failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
         try ReportWriter.write(spec: spec, pipelineFile: file, plan: plan, cache: cache, evaluations: evaluations(),
-                               references: references(), failures: failures, wallSeconds: wallSeconds)
+                               references: references(), geneScores: geneScores(), failures: failures, wallSeconds: wallSeconds)
     }
 
     /// The evaluation of every evaluate task that has one in the cache.
@@ -54,6 +54,13 @@ public struct PerturbationExperiment: Experiment {
     public func references() -> [Ceiling.Record] {
         plan.tasks.filter { $0.stage == .ceiling }.compactMap { task in
             (try? cache.read(task.key, file: "ceiling.json")).flatMap { try? JSONDecoder().decode(Ceiling.Record.self, from: $0) }
+        }
+    }
+
+    /// The gene-space scores of every gene_score task in the cache.
+    public func geneScores() -> [GeneScore.Record] {
+        plan.tasks.filter { $0.stage == .geneScore }.compactMap { task in
+            (try? cache.read(task.key, file: "gene_score.json")).flatMap { try? JSONDecoder().decode(GeneScore.Record.self, from: $0) }
         }
     }
 

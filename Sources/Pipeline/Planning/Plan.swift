@@ -6,6 +6,7 @@ import Stages
 public struct PlannedTask: Sendable, Equatable {
     public enum Stage: String, Sendable, Codable, CaseIterable {
         case load, pca, split, solve, evaluate, ceiling
+        case geneScore = "gene_score"
     }
 
     /// Which drug, PCA size, seed and method the task is for (those that apply to its stage).
@@ -53,6 +54,10 @@ public struct PlannedTask: Sendable, Equatable {
     /// The id of the input in `role`.
     public func input(_ role: Input.Role) -> String? { namedInputs.first { $0.role == role }?.task }
 
+    /// The ids of every input in `role`, in order (a gene_score task reads one split and one
+    /// solve per drug).
+    public func inputs(_ role: Input.Role) -> [String] { namedInputs.filter { $0.role == role }.map(\.task) }
+
     /// The typed parameters the key hashed.
     func decodedParameters<Parameters: Decodable>(as _: Parameters.Type) throws -> Parameters {
         do {
@@ -79,6 +84,7 @@ enum StageVersion {
         // 7: the half-sample scores of the normalised score
         case .evaluate: return 7
         case .ceiling: return 1
+        case .geneScore: return 1
         }
     }
 }
@@ -199,6 +205,26 @@ public struct Plan: Sendable {
                         try builder.add("evaluate/\(prefix)", .evaluate, coordinates, spec.evaluate,
                                         inputs: [.init(role: .solve, task: solve), .init(role: .points, task: space.source),
                                                  .init(role: .split, task: split)])
+                    }
+                }
+            }
+            // Gene space: per seed and method, every drug's prediction decoded and scored
+            // together (cell-eval's discrimination score compares the drugs).
+            if let geneMetrics = spec.geneMetrics {
+                let parameters = GeneScore.Parameters(
+                    metrics: geneMetrics, control: control, drugs: drugs, decode: spec.geneDecode,
+                    truePrograms: geneMetrics.contains(GeneScore.programRecall) ? spec.data.truePrograms?.value : nil)
+                for seed in spec.split.seeds {
+                    for method in spec.methods {
+                        let data = column.features == nil ? loads[0] : loads[index]
+                        var inputs: [PlannedTask.Input] = [.init(role: .data, task: data), .init(role: .points, task: space.source)]
+                        for drug in drugs {
+                            inputs.append(.init(role: .split, task: "split/\(drug)/seed\(seed)"))
+                            inputs.append(.init(role: .solve, task: "solve/\(drug)/d\(components)/seed\(seed)/\(method.name)"))
+                        }
+                        try builder.add("gene_score/d\(components)/seed\(seed)/\(method.name)", .geneScore,
+                                        PlannedTask.Coordinates(components: components, seed: seed, method: method.name), parameters,
+                                        inputs: inputs)
                     }
                 }
             }

@@ -63,17 +63,60 @@ public enum ReportWriter {
         }
     }
 
+    /// The suffix of a gene-space metric's name in results.csv and the report (the pipeline's
+    /// `sinkhorn_divergence` and `mmd` exist in both spaces).
+    public static let geneSpaceSuffix = " (genes)"
+    /// The pseudo-method of the real held-out cells' own program recall.
+    public static let realCells = "(real cells)"
+
+    /// One row per drug and gene-space metric of every gene_score record (undefined values,
+    /// cell-eval's NaN, are left out), with the convergence and fit time of the drug's
+    /// evaluation; and the real cells' program recall as rows of `realCells`.
+    static func geneRows(_ records: [GeneScore.Record], evaluations: [EvaluationRecord]) -> [ResultRow] {
+        var fits: [String: EvaluationRecord] = [:]
+        for evaluation in evaluations {
+            fits["\(evaluation.drug)/\(evaluation.components)/\(evaluation.seed)/\(evaluation.method)"] = evaluation
+        }
+        // Every method's task records the real cells' recall; results.csv keeps it once.
+        var referenced: Set<String> = []
+        return records.flatMap { record in
+            record.metrics.keys.sorted().flatMap { drug -> [ResultRow] in
+                let fit = fits["\(drug)/\(record.components)/\(record.seed)/\(record.method)"]
+                let values = record.metrics[drug] ?? [:]
+                var rows = values.keys.sorted().compactMap { metric -> ResultRow? in
+                    guard let value = values[metric] ?? nil else { return nil }
+                    return ResultRow(drug: drug, components: record.components, method: record.method, seed: record.seed,
+                                     metric: metric + geneSpaceSuffix, value: value, converged: fit?.converged ?? true,
+                                     seconds: fit?.seconds ?? 0)
+                }
+                if let recall = record.realProgramRecall?[drug],
+                   referenced.insert("\(drug)/\(record.components)/\(record.seed)").inserted {
+                    rows.append(ResultRow(drug: drug, components: record.components, method: realCells, seed: record.seed,
+                                          metric: GeneScore.programRecall + geneSpaceSuffix, value: recall, converged: true, seconds: 0))
+                }
+                return rows
+            }
+        }
+    }
+
     /// Returns the folder written.
     @discardableResult
     public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
                              evaluations: [EvaluationRecord], references: [Ceiling.Record] = [],
+                             geneScores: [GeneScore.Record] = [],
                              failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
-        let allRows = rows(evaluations) + referenceRows(references)
+        let geneRows = geneRows(geneScores, evaluations: evaluations)
+        let allRows = rows(evaluations) + referenceRows(references) + geneRows
+        let geneMetrics = spec.geneMetrics ?? []
+        let geneDE = geneMetrics.filter(GeneScore.differentialExpressionMetrics.contains).map { $0 + geneSpaceSuffix }
+        let geneRanked = geneMetrics.filter { !GeneScore.differentialExpressionMetrics.contains($0) }.map { $0 + geneSpaceSuffix }
+        let higherIsBetter = Set(GeneScore.higherIsBetter.map { $0 + geneSpaceSuffix })
+        let unranked = Set(GeneScore.unranked.map { $0 + geneSpaceSuffix })
         func results(_ metrics: [String]) -> ResultsReport {
             ResultsReport(rows: allRows, drugs: plan.drugs, components: plan.components,
-                          methods: spec.methods.map(\.name), metrics: metrics)
+                          methods: spec.methods.map(\.name), metrics: metrics, higherIsBetter: higherIsBetter, unranked: unranked)
         }
-        let report = results(spec.evaluate.metrics.map(\.rawValue))
+        let report = results(spec.evaluate.metrics.map(\.rawValue) + geneRanked + geneDE)
         let present = Set(evaluations.flatMap { descriptiveValues($0).keys })
         let fitRows = evaluations.map { evaluation in
             ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method, seed: evaluation.seed,
@@ -108,7 +151,7 @@ public enum ReportWriter {
         if spec.report.formats.contains(.markdown) {
             var byDrug: [String: [String]] = [:]
             for drug in plan.drugs {
-                let own = Set(report.metrics.prefix(1).map { "\(plotName(drug))_\($0).svg" } + ["\(plotName(drug))_scatter.svg"])
+                let own = Set(report.metrics.prefix(1).map { "\(plotName(drug))_\(plotName($0)).svg" } + ["\(plotName(drug))_scatter.svg"])
                 byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
             }
             files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
@@ -118,13 +161,40 @@ public enum ReportWriter {
                                                       diagnostics: diagnostics, solverRuns: solverRuns,
                                                       stochasticMethods: spec.methods.filter {
                                                           $0.method.stochastic
-                                                      }.map(\.name)).render()))
+                                                      }.map(\.name),
+                                                      geneSpace: spec.geneMetrics == nil ? nil : MarkdownReport.GeneSpace(
+                                                          note: geneSpaceNote(spec), differentialExpressionMetrics: geneDE,
+                                                          reference: geneDE.contains(GeneScore.programRecall + geneSpaceSuffix) ? realCells : nil)).render()))
         }
         return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in
             guard spec.report.savePredictions else { return [] }
             try PredictionWriter.write(spec: spec, pipelineFile: pipelineFile, plan: plan, cache: cache, folder: temporary)
             return [PredictionWriter.folderName]
         }
+    }
+
+    /// How the gene-space tables were made, for the report's header.
+    static func geneSpaceNote(_ spec: PipelineSpec) -> String {
+        var note = "All drugs of one method, d and seed are scored together, as `perturbot score` scores a real and a predicted "
+            + "file: the real file holds the held-out control cells and each drug's held-out treated cells; the predicted file holds "
+            + "one predicted cell per held-out control cell and its own control cells. "
+        if spec.pca == .disabled {
+            note += "The predictions are in feature space already (pca: none): they are T(x), and the control cells are as loaded. "
+        } else {
+            switch spec.geneDecode {
+            case .displacement:
+                note += "A prediction is its control cell as loaded, moved by the map's displacement taken back from PCA to the "
+                    + "genes, x + (T(x) − x)·V (evaluate.decode: displacement), and the predicted file's control cells are the "
+                    + "held-out control cells as loaded: the identity predicts no change, and a predicted cell keeps the gene-level "
+                    + "variation of its control cell. "
+            case .reconstruction:
+                note += "A prediction is decoded from PCA, T(x)·V + mean (evaluate.decode: reconstruction), and the predicted "
+                    + "file's control cells are the held-out control cells passed through the same PCA and back, so that the "
+                    + "identity predicts no change; rank-d cells vary less per gene than real ones, so small shifts test significant. "
+            }
+        }
+        return note + "Metrics whose names end in \"\(geneSpaceSuffix)\"; a value cell-eval leaves undefined (NaN, e.g. the "
+            + "correlation of the identity's zero change) is left out of the mean over seeds and shown as \"undefined\"."
     }
 
     /// What each descriptive table shows, with the pipeline's rule for a moved feature.
@@ -190,7 +260,7 @@ public enum ReportWriter {
             let bars = SVGCharts.bars(title: drug, metric: metric, methods: report.methods, components: report.components) { method, d in
                 report.cell(drug: drug, components: d, method: method, metric: metric).map { ($0.mean, $0.std) }
             }
-            files.append(("\(plotName(drug))_\(metric).svg", bars))
+            files.append(("\(plotName(drug))_\(plotName(metric)).svg", bars))
             guard let d = report.components.first, let seed = spec.split.seeds.first else { continue }
             let shown = evaluations.filter { $0.drug == drug && $0.components == d && $0.seed == seed }
             guard let first = shown.first else { continue }

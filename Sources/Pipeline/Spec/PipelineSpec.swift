@@ -51,6 +51,9 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         /// `target_sum` counts, then log1p), as scanpy's normalize_total + log1p.
         public let transform: Transform
         public let targetSum: Double
+        /// `data.true_programs`: the uns path (slash-separated) of each drug's known up and down
+        /// genes (`TrueProgram`), for the gene-space `program_recall`; nil when not given.
+        public var truePrograms: Located<String>? = nil
     }
 
     public enum Transform: String, Sendable, Codable, CaseIterable {
@@ -101,6 +104,13 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         case disabled
     }
 
+    /// `evaluate.space`: where predictions are scored — in the space the maps are fitted in (PCA,
+    /// or the features with `pca: none`), in gene space (the predictions decoded to the loaded
+    /// features, `GeneScore`), or both.
+    public enum EvaluateSpace: String, Sendable, Codable, CaseIterable {
+        case pca, genes, both
+    }
+
     /// `evaluate:` is the evaluate stage's parameters, as every evaluate task runs with them.
     public typealias EvaluateSpec = Evaluate.Parameters
 
@@ -133,5 +143,11 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     /// In file order.
     public let methods: [MethodSpec]
     public let evaluate: EvaluateSpec
+    /// `evaluate.space: genes` or `both`: the metrics every `gene_score` task computes (of
+    /// `GeneScore.available`); nil with `space: pca` (the default), where nothing is scored in
+    /// gene space.
+    public var geneMetrics: [String]? = nil
+    /// `evaluate.decode`: how the gene-space tasks take predictions back to the genes.
+    public var geneDecode: GeneScore.Decode = .displacement
     public let report: ReportSpec
 }

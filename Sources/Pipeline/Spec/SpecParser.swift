@@ -71,13 +71,19 @@ struct NodeReader {
         let split = top["split"].flatMap { splitSection($0) }
         let methods = top["methods"].flatMap { methodSection($0) }
         var metricNodes: [(PipelineSpec.Metric, Node)] = []
-        let evaluate = top["evaluate"].map { evaluateSection($0, metricNodes: &metricNodes) } ?? PipelineSpec.EvaluateSpec(
+        var genes = GeneMetricsChoice()
+        let evaluate = top["evaluate"].map { evaluateSection($0, metricNodes: &metricNodes, genes: &genes) } ?? PipelineSpec.EvaluateSpec(
             metrics: PipelineSpec.Metric.defaults, sinkhornEpsilon: nil)
         let report = reportSection(top["report"], name: name ?? "pipeline")
         if let data, let pca { crossCheck(data: data, dataNode: top["data"], pca: pca, metrics: metricNodes) }
-        guard let name, let data, let drugs, let pca, let split, let methods, let evaluate, let report else { return nil }
-        return PipelineSpec(name: name, data: data, drugs: drugs, pca: pca, split: split,
-                            methods: methods, evaluate: evaluate, report: report)
+        let gene = data.map { geneMetrics(genes, data: $0) }
+        guard let name, let data, let drugs, let pca, let split, let methods, let evaluate, let report,
+              let gene, gene.valid else { return nil }
+        var spec = PipelineSpec(name: name, data: data, drugs: drugs, pca: pca, split: split,
+                                methods: methods, evaluate: evaluate, report: report)
+        spec.geneMetrics = gene.metrics
+        spec.geneDecode = genes.decode
+        return spec
     }
 
     /// The rules that tie sections together: several feature sets, and the true-map metrics,
@@ -97,8 +103,32 @@ struct NodeReader {
         }
     }
 
+    /// What `evaluate` says about gene space, checked against `data` once both are read.
+    struct GeneMetricsChoice {
+        var space: PipelineSpec.EvaluateSpace = .pca
+        /// As listed (nil: the defaults).
+        var listed: [Located<String>]?
+        var node: Node?
+        var decode: GeneScore.Decode = .displacement
+    }
+
+    /// The gene metrics of `choice` (the defaults, with program_recall when the data has true
+    /// programs, where none are listed), nil with `space: pca`; not valid after an issue.
+    private mutating func geneMetrics(_ choice: GeneMetricsChoice, data: PipelineSpec.DataSpec) -> (metrics: [String]?, valid: Bool) {
+        guard choice.space != .pca else { return (nil, true) }
+        guard let listed = choice.listed else {
+            return (GeneScore.defaults + (data.truePrograms == nil ? [] : [GeneScore.programRecall]), true)
+        }
+        if listed.contains(where: { $0.value == GeneScore.programRecall }), data.truePrograms == nil {
+            issues.append(SpecIssue("evaluate.gene_metrics: \(GeneScore.programRecall) needs data.true_programs (the uns path of each drug's up and down genes)",
+                                    at: listed.first { $0.value == GeneScore.programRecall }?.location))
+            return (nil, false)
+        }
+        return (listed.map(\.value), true)
+    }
+
     private mutating func dataSection(_ node: Node) -> PipelineSpec.DataSpec? {
-        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum", "true_map"],
+        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum", "true_map", "true_programs"],
                                    required: ["path", "condition_key", "control"]) else { return nil }
         let path = fields["path"].flatMap { locatedString($0, "data.path") }
         let key = fields["condition_key"].flatMap { locatedString($0, "data.condition_key") }
@@ -128,8 +158,12 @@ struct NodeReader {
         }
         guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil),
               trueMapsValid else { return nil }
-        return PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, featureSets: features, trueMaps: trueMaps,
-                                     varNames: varNames ?? nil, transform: transform, targetSum: targetSum)
+        let truePrograms = fields["true_programs"].map { locatedString($0, "data.true_programs (an uns path, e.g. perturbot_scrna_like/programs)") }
+        guard truePrograms != .some(nil) else { return nil }
+        var data = PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, featureSets: features, trueMaps: trueMaps,
+                                         varNames: varNames ?? nil, transform: transform, targetSum: targetSum)
+        data.truePrograms = truePrograms ?? nil
+        return data
     }
 
     private mutating func drugList(_ node: Node) -> PipelineSpec.Drugs? {
@@ -242,9 +276,47 @@ struct NodeReader {
     }
 
     /// `metricNodes` receives each listed metric with its node, for the checks against other sections.
-    private mutating func evaluateSection(_ node: Node, metricNodes: inout [(PipelineSpec.Metric, Node)]) -> PipelineSpec.EvaluateSpec? {
-        guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon", "moved_threshold"], required: []) else { return nil }
+    /// `genes` receives what the section says about gene space.
+    private mutating func evaluateSection(_ node: Node, metricNodes: inout [(PipelineSpec.Metric, Node)],
+                                          genes: inout GeneMetricsChoice) -> PipelineSpec.EvaluateSpec? {
+        guard let fields = mapping(node, "evaluate", allowed: ["metrics", "sinkhorn_epsilon", "moved_threshold", "space", "gene_metrics", "decode"],
+                                   required: []) else { return nil }
+        if let value = fields["space"] {
+            guard let space = choice(value, "evaluate.space", PipelineSpec.EvaluateSpace.self) else { return nil }
+            genes.space = space
+        }
+        if let list = fields["gene_metrics"] {
+            guard genes.space != .pca else {
+                issue("evaluate.gene_metrics are scored in gene space; it needs evaluate.space: genes or both", at: list)
+                return nil
+            }
+            guard let names = locatedStrings(list, "evaluate.gene_metrics") else { return nil }
+            let known = GeneScore.available
+            for name in names where !known.contains(name.value) {
+                issues.append(SpecIssue("evaluate.gene_metrics: unknown metric '\(name.value)' (known: \(known.joined(separator: ", ")))", at: name.location))
+            }
+            guard names.allSatisfy({ known.contains($0.value) }) else { return nil }
+            genes.listed = names
+            genes.node = list
+        }
+        if let value = fields["decode"] {
+            guard genes.space != .pca else {
+                issue("evaluate.decode says how predictions reach gene space; it needs evaluate.space: genes or both", at: value)
+                return nil
+            }
+            guard let decode = choice(value, "evaluate.decode", GeneScore.Decode.self) else { return nil }
+            genes.decode = decode
+        }
         var metrics = PipelineSpec.Metric.defaults
+        if genes.space == .genes {
+            // Scored in gene space only: the evaluate tasks keep the descriptive figures (moved
+            // features, diagnostics) and rank nothing.
+            metrics = []
+            if let list = fields["metrics"] {
+                issue("evaluate.metrics are scored in the space the maps are fitted in; with space: genes list gene_metrics, or use space: both", at: list)
+                return nil
+            }
+        }
         if let list = fields["metrics"] {
             guard let parsed = choiceList(list, "evaluate.metrics", PipelineSpec.Metric.self) else { return nil }
             metrics = parsed

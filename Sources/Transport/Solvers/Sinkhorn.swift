@@ -19,14 +19,61 @@ public struct SinkhornOptions: Sendable, Codable, Equatable {
     public var momentum: SinkhornMomentum?
     public var epsilonScaling: SinkhornEpsilonScaling?
     public var anderson: SinkhornAnderson?
+    /// Unbalanced OT (OTT-JAX's `LinearProblem(tau_a, tau_b)`): the marginal constraint on the
+    /// source (a) and target (b) side becomes a KL penalty of strength ρ = ε·τ/(1 − τ); τ = 1 is
+    /// the balanced constraint. In (0, 1].
+    public var tauA: Double = 1
+    public var tauB: Double = 1
 
     public init(epsilon: EpsilonChoice = .auto, threshold: Double = 1e-3, maxIterations: Int = 2000,
-                mode: Mode = .automatic) {
+                mode: Mode = .automatic, tauA: Double = 1, tauB: Double = 1) {
         self.epsilon = epsilon
         self.threshold = threshold
         self.maxIterations = maxIterations
         self.mode = mode
+        self.tauA = tauA
+        self.tauB = tauB
     }
+
+    /// Whether both marginals are constraints (τ_a = τ_b = 1).
+    public var isBalanced: Bool { tauA == 1 && tauB == 1 }
+
+    /// - Throws: `TransportError.invalidParameter` for a τ outside (0, 1], or Anderson
+    ///   acceleration with τ < 1 (its extrapolation is written for the balanced fixed point).
+    func validatedTaus() throws -> (a: Double, b: Double) {
+        for (name, tau) in [("tau_a", tauA), ("tau_b", tauB)] where !(tau > 0 && tau <= 1) {
+            throw TransportError.invalidParameter("\(name) must be in (0, 1] (1 is balanced), got \(tau)")
+        }
+        if !isBalanced, anderson != nil {
+            throw TransportError.invalidParameter("anderson acceleration needs balanced OT (tau_a = tau_b = 1)")
+        }
+        return (tauA, tauB)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case epsilon, threshold, maxIterations, mode, denseEntryLimit, momentum, epsilonScaling, anderson, tauA, tauB
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        epsilon = try container.decode(EpsilonChoice.self, forKey: .epsilon)
+        threshold = try container.decode(Double.self, forKey: .threshold)
+        maxIterations = try container.decode(Int.self, forKey: .maxIterations)
+        mode = try container.decode(Mode.self, forKey: .mode)
+        denseEntryLimit = try container.decode(Int.self, forKey: .denseEntryLimit)
+        momentum = try container.decodeIfPresent(SinkhornMomentum.self, forKey: .momentum)
+        epsilonScaling = try container.decodeIfPresent(SinkhornEpsilonScaling.self, forKey: .epsilonScaling)
+        anderson = try container.decodeIfPresent(SinkhornAnderson.self, forKey: .anderson)
+        // Options written before unbalanced OT existed are balanced.
+        tauA = try container.decodeIfPresent(Double.self, forKey: .tauA) ?? 1
+        tauB = try container.decodeIfPresent(Double.self, forKey: .tauB) ?? 1
+    }
+}
+
+/// The KL marginal penalty of unbalanced OT: ρ = ε·τ/(1 − τ) (OTT-JAX's `uf.rho`), infinite at
+/// τ = 1.
+func marginalPenalty(epsilon: Double, tau: Double) -> Double {
+    tau >= 1 ? .infinity : epsilon * tau / (1 - tau)
 }
 
 /// Dual potentials to start Sinkhorn from (the KL convention of `SinkhornResult`), e.g. those of
@@ -42,17 +89,28 @@ public struct SinkhornPotentials<Scalar: BLASScalar>: Sendable {
 }
 
 /// Dual potentials and diagnostics of one entropic OT problem
-/// min ⟨C, P⟩ + ε·KL(P | a⊗b) with uniform a, b, where P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε).
+/// min ⟨C, P⟩ + ε·KL(P | a⊗b) with uniform a, b, where P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε);
+/// unbalanced (τ < 1), the marginal constraints are KL penalties ρ·KL(P1 | a), ρ·KL(Pᵀ1 | b).
 public struct SinkhornResult<Scalar: BLASScalar>: Sendable, Equatable, Codable {
     public let f: [Scalar]
     public let g: [Scalar]
     public let epsilon: Double
-    /// The dual objective ⟨f, a⟩ + ⟨g, b⟩ + ε(1 − ΣP), OTT-JAX's `reg_ot_cost`.
+    /// OTT-JAX's `reg_ot_cost`: balanced, the dual objective ⟨f, a⟩ + ⟨g, b⟩ + ε(1 − ΣP);
+    /// unbalanced, each side's ⟨f, a⟩ becomes −⟨φ*(−f), a⟩ with φ*(h) = ρ(e^{h/ρ} − 1)
+    /// (Séjourné et al. 2019, eq. 15).
     public let regOTCost: Double
     public let iterations: Int
     public let converged: Bool
-    /// L1 error of the column marginal at the returned potentials.
+    /// The L1 error OTT-JAX tests: balanced, of the column marginal against b; unbalanced, the
+    /// norm of the dual gradient, ‖P1 − a·e^{−f̄/ρ_a}‖₁ + ‖Pᵀ1 − b·e^{−ḡ/ρ_b}‖₁ (f̄, ḡ OTT's
+    /// potentials, f + ε log a and g + ε log b).
     public let marginalError: Double
+    /// ΣP at the returned potentials (1 for a balanced plan at convergence); nil in results
+    /// written before it was recorded.
+    public var planMass: Double? = nil
+    /// P1 and Pᵀ1 (sums a and b when balanced; < a_i where source point i loses mass).
+    public var rowMass: [Double]? = nil
+    public var columnMass: [Double]? = nil
 }
 
 /// Log-domain Sinkhorn on point clouds, with the squared-Euclidean cost unless told otherwise.
@@ -142,10 +200,15 @@ public enum Sinkhorn {
     }
 
     /// The Sinkhorn loop on a prepared cost with uniform weights, from `warmStart` or zero.
+    ///
+    /// Unbalanced (τ < 1), each half-step is OTT-JAX's: the softmin h is scaled,
+    /// f̄ ← τ_a·(ε log a + h̄) in OTT's potentials f̄ = f + ε log a, that is
+    /// f ← τ_a·h + (τ_a − 1)·ε·log a here; the test is the dual gradient's norm (`marginalError`).
     static func iterate<Scalar: TransportScalar>(
         _ cost: any CostRowSource<Scalar>, epsilon: Double, _ options: SinkhornOptions,
         warmStart: SinkhornPotentials<Scalar>?
     ) throws -> SinkhornResult<Scalar> {
+        let taus = try options.validatedTaus()
         let rowsOfC = costRows(cost, options)
         let rowsOfCT = costRows(cost.transposedSource, options)
         let n = cost.rows, m = cost.cols
@@ -159,6 +222,7 @@ public enum Sinkhorn {
         var adaptiveWeight: Double?
         var errors: [Double] = []
         var progress = Progress()
+        var planMarginals: (row: [Double], column: [Double])?
         while progress.beginIteration(limit: options.maxIterations) {
             let t = progress.iterations
             let stepEpsilon = scaling?.epsilon(at: t - 1, target: epsilon) ?? epsilon
@@ -168,17 +232,73 @@ public enum Sinkhorn {
                 anderson = history
             }
             let omega = momentum?.weight(at: t, errors: errors, adaptiveWeight: &adaptiveWeight) ?? 1
-            let fNext = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: stepEpsilon, previous: f)
+            let fSoftmin = softminUpdate(rowsOfC, other: g, logWeight: logB, epsilon: stepEpsilon, previous: f)
+            let fNext = scaled(fSoftmin, tau: taus.a, epsilon: stepEpsilon, logWeight: logA)
             f = omega == 1 ? fNext : relaxed(f, fNext, omega)
-            let gNext = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: stepEpsilon, previous: g)
-            let marginal = marginalErrorAndMass(current: g, next: gNext, logWeight: logB, epsilon: stepEpsilon)
+            let gSoftmin = softminUpdate(rowsOfCT, other: f, logWeight: logA, epsilon: stepEpsilon, previous: g)
+            let marginal: (Double, Double)
+            if options.isBalanced {
+                marginal = marginalErrorAndMass(current: g, next: gSoftmin, logWeight: logB, epsilon: stepEpsilon)
+            } else {
+                let row = masses(current: f, softmin: fSoftmin, logWeight: logA, epsilon: stepEpsilon)
+                let column = masses(current: g, softmin: gSoftmin, logWeight: logB, epsilon: stepEpsilon)
+                planMarginals = (row, column)
+                let error = gradientNorm(row, potential: f, tau: taus.a, epsilon: stepEpsilon, logWeight: logA)
+                    + gradientNorm(column, potential: g, tau: taus.b, epsilon: stepEpsilon, logWeight: logB)
+                marginal = (error, row.reduce(0, +))
+            }
             errors.append(marginal.0)
             if progress.record(marginal, threshold: options.threshold, final: stepEpsilon == epsilon) { break }
+            let gNext = scaled(gSoftmin, tau: taus.b, epsilon: stepEpsilon, logWeight: logB)
             g = omega == 1 ? gNext : relaxed(g, gNext, omega)
             anderson?.recordOutput(g)
         }
-        let objective = dot(f, logWeight: logA) + dot(g, logWeight: logB) + epsilon * (1 - progress.mass)
-        return progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
+        let objective = marginalTerm(f, tau: taus.a, epsilon: epsilon, logWeight: logA)
+            + marginalTerm(g, tau: taus.b, epsilon: epsilon, logWeight: logB) + epsilon * (1 - progress.mass)
+        var result = progress.result(f: f, g: g, epsilon: epsilon, regOTCost: objective)
+        result.planMass = progress.mass
+        if let masses = planMarginals {
+            result.rowMass = masses.row
+            result.columnMass = masses.column
+        }
+        return result
+    }
+
+    /// τ·h + (τ − 1)·ε·log w: the unbalanced half-step from the softmin h (h itself at τ = 1).
+    static func scaled<Scalar: TransportScalar>(_ softmin: [Scalar], tau: Double, epsilon: Double, logWeight: Double) -> [Scalar] {
+        guard tau < 1 else { return softmin }
+        let factor = Scalar(tau), shift = Scalar((tau - 1) * epsilon * logWeight)
+        return softmin.map { factor * $0 + shift }
+    }
+
+    /// The plan's marginal on one side at (current, other): w·exp((current − h)/ε), with h the
+    /// softmin of the other potential.
+    private static func masses<Scalar: TransportScalar>(
+        current: [Scalar], softmin: [Scalar], logWeight: Double, epsilon: Double
+    ) -> [Double] {
+        let weight = Foundation.exp(logWeight)
+        return zip(current, softmin).map { weight * Foundation.exp((Double($0) - Double($1)) / epsilon) }
+    }
+
+    /// ‖marginal − w·exp(−(p + ε log w)/ρ)‖₁, OTT-JAX's `grad_of_marginal_fit` (w at τ = 1).
+    private static func gradientNorm<Scalar: TransportScalar>(
+        _ marginal: [Double], potential: [Scalar], tau: Double, epsilon: Double, logWeight: Double
+    ) -> Double {
+        let weight = Foundation.exp(logWeight), rho = marginalPenalty(epsilon: epsilon, tau: tau)
+        var error = 0.0
+        for (mass, p) in zip(marginal, potential) {
+            let target = rho.isInfinite ? weight : weight * Foundation.exp(-(Double(p) + epsilon * logWeight) / rho)
+            error += abs(mass - target)
+        }
+        return error
+    }
+
+    /// One side's term of `reg_ot_cost`: ⟨p, w⟩ when balanced, −⟨φ*(−p), w⟩ with
+    /// φ*(h) = ρ(e^{h/ρ} − 1) when τ < 1 (OTT-JAX's `compute_kl_reg_cost`).
+    static func marginalTerm<Scalar: TransportScalar>(_ p: [Scalar], tau: Double, epsilon: Double, logWeight: Double) -> Double {
+        guard tau < 1 else { return dot(p, logWeight: logWeight) }
+        let rho = marginalPenalty(epsilon: epsilon, tau: tau), weight = Foundation.exp(logWeight)
+        return -weight * p.reduce(0.0) { $0 + rho * Foundation.expm1(-Double($1) / rho) }
     }
 
     /// (1 − ω)·old + ω·update, entry by entry; a non-finite old entry counts as 0 (OTT-JAX).
@@ -188,27 +308,45 @@ public enum Sinkhorn {
     }
 
     /// `prepared` is `preparedCost(x, x, groundCost, options)` when the caller solves several ε on
-    /// the same cloud (the ε search).
+    /// the same cloud (the ε search). Unbalanced, τ_a = τ_b is needed for the symmetric fixed
+    /// point f = g (`SinkhornDivergence` solves the (x, x) problem as any other otherwise).
     static func solveSymmetricGeneric<Scalar: TransportScalar>(
         _ x: Matrix<Scalar>, _ options: SinkhornOptions, cost groundCost: GroundCost = .squaredEuclidean,
         prepared: (any CostRowSource<Scalar>)? = nil
     ) throws -> SinkhornResult<Scalar> {
         try validate(x, x)
         _ = try groundCost.validated()
+        let taus = try options.validatedTaus()
+        guard taus.a == taus.b else {
+            throw TransportError.invalidParameter("a symmetric Sinkhorn problem needs tau_a = tau_b, got \(taus.a) and \(taus.b)")
+        }
         let cost = prepared ?? preparedCost(x, x, groundCost, options)
         let epsilon = try options.epsilon.resolve(for: cost)
         let rowsOfC = costRows(cost, options)
         let logA = -Foundation.log(Double(x.rows))
         var f = [Scalar](repeating: 0, count: x.rows)
         var progress = Progress()
+        var rowMass: [Double]?
         while progress.beginIteration(limit: options.maxIterations) {
-            let next = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon, previous: f)
-            let marginal = marginalErrorAndMass(current: f, next: next, logWeight: logA, epsilon: epsilon)
+            let softmin = softminUpdate(rowsOfC, other: f, logWeight: logA, epsilon: epsilon, previous: f)
+            let marginal: (Double, Double)
+            if options.isBalanced {
+                marginal = marginalErrorAndMass(current: f, next: softmin, logWeight: logA, epsilon: epsilon)
+            } else {
+                let mass = masses(current: f, softmin: softmin, logWeight: logA, epsilon: epsilon)
+                rowMass = mass
+                marginal = (2 * gradientNorm(mass, potential: f, tau: taus.a, epsilon: epsilon, logWeight: logA), mass.reduce(0, +))
+            }
             if progress.record(marginal, threshold: options.threshold, final: true) { break }
+            let next = scaled(softmin, tau: taus.a, epsilon: epsilon, logWeight: logA)
             for i in f.indices { f[i] = (f[i] + next[i]) / 2 }
         }
-        let objective = 2 * dot(f, logWeight: logA) + epsilon * (1 - progress.mass)
-        return progress.result(f: f, g: f, epsilon: epsilon, regOTCost: objective)
+        let objective = 2 * marginalTerm(f, tau: taus.a, epsilon: epsilon, logWeight: logA) + epsilon * (1 - progress.mass)
+        var result = progress.result(f: f, g: f, epsilon: epsilon, regOTCost: objective)
+        result.planMass = progress.mass
+        result.rowMass = rowMass
+        result.columnMass = rowMass
+        return result
     }
 
     /// Iteration count, last marginal error and mass, and whether the threshold was met:

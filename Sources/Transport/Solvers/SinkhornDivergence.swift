@@ -2,7 +2,8 @@ import LinearAlgebra
 
 /// The debiased Sinkhorn divergence S_ε(x, y) = OT_ε(x, y) − ½·OT_ε(x, x) − ½·OT_ε(y, y)
 /// (OTT-JAX's `sinkhorn_divergence`), with the two symmetric terms solved by the averaged
-/// update. One ε serves all three terms: the one `options.epsilon` gives for the (x, y) cost.
+/// update. With τ < 1 in `options` it is the unbalanced divergence of Séjourné et al. (2019,
+/// eq. 15), all three terms unbalanced with the same τ_a, τ_b. One ε serves all three terms: the one `options.epsilon` gives for the (x, y) cost.
 /// `cost` is the ground cost of all three (OTT's `sinkhorn_divergence` with that `cost_fn`).
 public struct SinkhornDivergence: Sendable, Equatable {
     public let value: Double
@@ -34,8 +35,12 @@ public struct SinkhornDivergence: Sendable, Equatable {
         let cross = try Sinkhorn.solveGeneric(x, y, options, cost: cost)
         var fixed = options
         fixed.epsilon = .fixed(cross.epsilon)
-        let source = try Sinkhorn.solveSymmetricGeneric(x, fixed, cost: cost)
-        let target = try Sinkhorn.solveSymmetricGeneric(y, fixed, cost: cost)
+        // Unbalanced with τ_a ≠ τ_b the (x, x) problem has no symmetric fixed point f = g: it is
+        // solved as any other (OTT solves all three with the same τ_a, τ_b).
+        let symmetric = options.tauA == options.tauB
+        let source = symmetric ? try Sinkhorn.solveSymmetricGeneric(x, fixed, cost: cost) : try Sinkhorn.solveGeneric(x, x, fixed, cost: cost)
+        let target = symmetric ? try Sinkhorn.solveSymmetricGeneric(y, fixed, cost: cost) : try Sinkhorn.solveGeneric(y, y, fixed, cost: cost)
+        // Séjourné et al.'s mass term ε/2·(Σa − Σb)² vanishes: both clouds have mass 1.
         return SinkhornDivergence(
             value: cross.regOTCost - 0.5 * (source.regOTCost + target.regOTCost),
             epsilon: cross.epsilon, crossCost: cross.regOTCost, sourceCost: source.regOTCost,

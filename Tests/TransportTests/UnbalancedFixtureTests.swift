@@ -70,6 +70,38 @@ final class UnbalancedFixtureTests: XCTestCase {
         }
     }
 
+    /// The entropic map's retained mass at the fitted source points is the plan's row mass × n,
+    /// and it extends to new points through g (OTT's c-transform).
+    func testRetainedMassOfTheEntropicMap() throws {
+        let x = try cloud("x"), y = try cloud("y")
+        for fixture in try cases() {
+            let tauA = try XCTUnwrap(fixture["tau_a"] as? Double), tauB = try XCTUnwrap(fixture["tau_b"] as? Double)
+            let options = SinkhornOptions(threshold: 1e-11, maxIterations: 200_000, tauA: tauA, tauB: tauB)
+            let estimator = EntropicMapEstimator(epsilon: .choice(.fixed(0.5)), sinkhorn: options)
+            var rng = SeededRNG(seed: 0)
+            let map = try estimator.fit(source: x, target: y, rng: &rng)
+            let retained = try XCTUnwrap(try map.retainedMass(x))
+            let expected = try numbers(fixture["row_mass"]).map { $0 * Double(x.rows) }
+            if tauA < 1 {
+                assertClose(retained, expected, relative: 1e-6, "τ = (\(tauA), \(tauB))")
+                // The map round-trips through JSON with its source side.
+                let decoded = try JSONDecoder().decode(EntropicMap<Double>.self, from: JSONEncoder().encode(try XCTUnwrap(map as? EntropicMap<Double>)))
+                XCTAssertEqual(try decoded.retainedMass(x), retained)
+            } else {
+                XCTAssertEqual(retained, [Double](repeating: 1, count: x.rows), "a balanced source side keeps every cell")
+            }
+        }
+        // Points near the target's far cluster are fed; points far from every target lose mass.
+        let map = try EntropicMapEstimator(epsilon: .choice(.fixed(0.5)), sinkhorn: SinkhornOptions(threshold: 1e-9, tauA: 0.8, tauB: 0.8))
+            .fit(source: x, target: y, rng: &rng0)
+        let probes = try Matrix<Double>([[3, 3, 3], [-8, -8, -8]])
+        let mass = try XCTUnwrap(try map.retainedMass(probes))
+        XCTAssertGreaterThan(mass[0], mass[1])
+        XCTAssertLessThan(mass[1], 0.5)
+    }
+
+    private var rng0 = SeededRNG(seed: 1)
+
     func testFloatFollowsDoubleAndBadTausAreRefused() throws {
         let x = try cloud("x"), y = try cloud("y")
         let options = SinkhornOptions(epsilon: .fixed(0.5), threshold: 1e-6, maxIterations: 100_000, tauA: 0.9, tauB: 0.9)

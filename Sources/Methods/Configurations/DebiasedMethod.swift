@@ -13,11 +13,12 @@ public struct DebiasedMethod: MethodConfiguration {
     public init() {}
 
     public static var parameters: [MethodParameter<Self>] {
-        [.epsilon(\.epsilon, accepting: [.auto], "auto (OTT's default ε) or a number")] + MethodParameter.sinkhorn(\.sinkhorn)
+        [.epsilon(\.epsilon, accepting: [.auto], "auto (OTT's default ε) or a number")] + MethodParameter.sinkhorn(\.sinkhorn, unbalanced: false)
     }
 
     public var groundCost: GroundCost? { .squaredEuclidean }
 
+    /// Debiasing is defined for balanced OT: the method has no `tau_a`, `tau_b`.
     public func problem() -> String? { sinkhorn.problem() }
 
     public func estimator() -> any MapEstimator {

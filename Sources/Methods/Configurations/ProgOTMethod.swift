@@ -44,6 +44,9 @@ public struct ProgOTMethod: MethodConfiguration {
         if debiased && cost != .squaredEuclidean {
             return "'debiased' steps need cost sqeuclidean (the debiased map is that of ‖x − y‖²), got \(cost.name)"
         }
+        if debiased && (sinkhorn.tauA != nil || sinkhorn.tauB != nil) {
+            return "'debiased' steps are defined for balanced OT; drop 'tau_a' and 'tau_b' or 'debiased'"
+        }
         return sinkhorn.problem()
     }
 

@@ -75,8 +75,9 @@ extension MethodParameter {
     }
 
     /// The parameters of `SinkhornSettings`, for a configuration that holds one at `path`.
-    static func sinkhorn(_ path: WritableKeyPath<Config, SinkhornSettings>) -> [Self] {
-        SinkhornSettings.parameters.map { parameter in
+    /// `unbalanced: false` leaves out `tau_a` and `tau_b` (a method defined for balanced OT).
+    static func sinkhorn(_ path: WritableKeyPath<Config, SinkhornSettings>, unbalanced: Bool = true) -> [Self] {
+        SinkhornSettings.parameters.filter { unbalanced || !SinkhornSettings.unbalancedParameters.contains($0.name) }.map { parameter in
             Self(parameter.name, parameter.schema.kind, help: parameter.schema.help, unset: parameter.unsetMeaning,
                  read: { parameter.read($0[keyPath: path]) }, write: { parameter.write(&$0[keyPath: path], $1) })
         }

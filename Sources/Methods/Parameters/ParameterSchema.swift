@@ -12,6 +12,8 @@ public struct ParameterSchema: Sendable {
         case nonNegativeNumber
         /// A number strictly between 0 and 1.
         case fraction
+        /// A number in (0, 1] (OTT-JAX's τ: 1 is balanced).
+        case unitInterval
         /// One of these words.
         case choice([String])
         /// true or false.
@@ -30,6 +32,7 @@ public struct ParameterSchema: Sendable {
             case .positiveNumber: return "number > 0"
             case .nonNegativeNumber: return "number ≥ 0"
             case .fraction: return "number in (0, 1)"
+            case .unitInterval: return "number in (0, 1]"
             case .choice(let words): return words.joined(separator: " | ")
             case .flag: return "true | false"
             case .choiceOrPositiveNumber(let words): return (words + ["number > 0"]).joined(separator: " | ")
@@ -65,6 +68,9 @@ public struct ParameterSchema: Sendable {
         case (.fraction, _):
             if let number = value.number, number > 0, number < 1 { return nil }
             return "'\(name)' must be a number strictly between 0 and 1, got '\(value)'"
+        case (.unitInterval, _):
+            if let number = value.number, number > 0, number <= 1 { return nil }
+            return "'\(name)' must be a number in (0, 1] (1 is balanced), got '\(value)'"
         case (.choice(let words), .text(let word)):
             return words.contains(word) ? nil : "'\(name)' must be one of \(words.joined(separator: ", ")), got '\(word)'"
         case (.choice(let words), _):

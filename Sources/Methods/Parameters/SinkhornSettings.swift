@@ -10,8 +10,15 @@ public struct SinkhornSettings: Sendable, Equatable, Codable {
     public var epsilonInit: Double?
     public var epsilonDecay: Double?
     public var anderson: Int?
+    /// Unbalanced OT (OTT-JAX's τ); nil is 1, balanced, and absent from the configuration's
+    /// JSON, so balanced methods keep their keys.
+    public var tauA: Double?
+    public var tauB: Double?
 
     public init() {}
+
+    /// The parameters of unbalanced OT.
+    static let unbalancedParameters: Set<String> = ["tau_a", "tau_b"]
 
     static var parameters: [MethodParameter<SinkhornSettings>] {
         [
@@ -25,6 +32,10 @@ public struct SinkhornSettings: Sendable, Equatable, Codable {
                     "ε-scaling: start at this multiple (≥ 1) of ε (with epsilon_decay)"),
             .number("epsilon_decay", \.epsilonDecay, .fraction, unset: "no ε-scaling", "ε-scaling: factor per iteration (with epsilon_init)"),
             .integer("anderson", \.anderson, minimum: 1, unset: "none", "Anderson acceleration over this many past iterations (OTT-JAX: 2)"),
+            .number("tau_a", \.tauA, .unitInterval, unset: "1 (balanced)",
+                    "unbalanced OT: weight τ = ρ/(ρ + ε) of the KL penalty on the source marginal (1 = hard constraint); lets a drug remove or multiply control cells"),
+            .number("tau_b", \.tauB, .unitInterval, unset: "1 (balanced)",
+                    "unbalanced OT: the same on the target (treated) marginal"),
         ]
     }
 
@@ -36,6 +47,8 @@ public struct SinkhornSettings: Sendable, Equatable, Codable {
             options.epsilonScaling = SinkhornEpsilonScaling(initialMultiplier: epsilonInit, decay: epsilonDecay)
         }
         if let anderson { options.anderson = SinkhornAnderson(memory: anderson) }
+        options.tauA = tauA ?? 1
+        options.tauB = tauB ?? 1
         return options
     }
 
@@ -47,6 +60,7 @@ public struct SinkhornSettings: Sendable, Equatable, Codable {
         do {
             _ = try options.epsilonScaling?.validated()
             _ = try options.anderson?.validated()
+            _ = try options.validatedTaus()
         } catch {
             return "\(error)"
         }

@@ -1,3 +1,4 @@
+import Foundation
 import LinearAlgebra
 
 /// The entropic OT map of Pooladian & Niles-Weed (2021):
@@ -22,6 +23,20 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let epsilonSelection: EpsilonTuning.Selection?
     /// The Sinkhorn run that produced `g`, when the fit recorded it.
     public let run: SolverStep?
+    /// The source side of an unbalanced fit (τ_a < 1), for `retainedMass`; nil when the source
+    /// marginal was a constraint.
+    public var sourceMarginal: SourceMarginal?
+
+    /// τ_a and the number of source points n (weights a = 1/n) of an unbalanced fit.
+    public struct SourceMarginal: Sendable, Codable, Equatable {
+        public let tau: Double
+        public let count: Int
+
+        public init(tau: Double, count: Int) {
+            self.tau = tau
+            self.count = count
+        }
+    }
 
     public init(target: Matrix<Scalar>, g: [Scalar], epsilon: Double, converged: Bool = true,
                 epsilonSelection: EpsilonTuning.Selection? = nil, run: SolverStep? = nil,
@@ -60,6 +75,22 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
     /// - Throws: `TransportError.dimensionMismatch` or `.nonFinite` for bad points.
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
         try transport(points, precomputedCost: nil)
+    }
+
+    /// The retained mass of each point x as a source point of the fitted plan, extended through
+    /// the target potential as OTT-JAX extends f: with h(x) = −ε·LSE_j[(g_j + ε log b_j −
+    /// c(x, y_j))/ε] (the c-transform of g) and the unbalanced half-step f̂(x) = τ_a·h(x) +
+    /// (τ_a − 1)·ε·log a, the row mass is a·exp((f̂(x) − h(x))/ε), times n:
+    /// exp((τ_a − 1)·(h(x)/ε − log n)). At the fitted source points it is the plan's row mass × n.
+    /// All 1 when the source side was balanced.
+    public func retainedMass(_ points: Matrix<Scalar>) throws -> [Double]? {
+        try validateQuery(points, dimension: target.cols)
+        guard let sourceMarginal, sourceMarginal.tau < 1 else { return [Double](repeating: 1, count: points.rows) }
+        let costs = cost.rows(points, target)
+        let h = Sinkhorn.softminUpdate(.online(costs), other: g, logWeight: -Foundation.log(Double(target.rows)), epsilon: epsilon,
+                                       previous: [Scalar](repeating: 0, count: points.rows))
+        let logN = Foundation.log(Double(sourceMarginal.count))
+        return h.map { Foundation.exp((sourceMarginal.tau - 1) * (Double($0) / epsilon - logN)) }
     }
 
     /// `precomputedCost`, when given, is the cost matrix between `points` and the target (the ε
@@ -177,7 +208,7 @@ public struct EntropicMap<Scalar: TransportScalar>: TransportMap, Equatable {
 }
 
 extension EntropicMap {
-    private enum CodingKeys: String, CodingKey { case target, cost, g, epsilon, converged, epsilonSelection, run }
+    private enum CodingKeys: String, CodingKey { case target, cost, g, epsilon, converged, epsilonSelection, run, sourceMarginal }
 
     /// Maps written before costs existed have no `cost`: they are squared-Euclidean.
     public init(from decoder: Decoder) throws {
@@ -189,5 +220,6 @@ extension EntropicMap {
                   epsilonSelection: try container.decodeIfPresent(EpsilonTuning.Selection.self, forKey: .epsilonSelection),
                   run: try container.decodeIfPresent(SolverStep.self, forKey: .run),
                   cost: try container.decodeIfPresent(GroundCost.self, forKey: .cost) ?? .squaredEuclidean)
+        sourceMarginal = try container.decodeIfPresent(SourceMarginal.self, forKey: .sourceMarginal)
     }
 }

@@ -57,10 +57,12 @@ public struct EntropicMapEstimator: MapEstimator, Equatable {
             selection = chosen
         }
         let solution = try Sinkhorn.solveGeneric(x, y, options, cost: cost)
-        return EntropicMap(target: y, g: solution.g, epsilon: solution.epsilon,
-                           converged: solution.converged && (selection?.converged ?? true),
-                           epsilonSelection: selection,
-                           run: SolverStep(.transport, index: 1, result: solution, threshold: options.threshold),
-                           cost: cost)
+        var map = EntropicMap(target: y, g: solution.g, epsilon: solution.epsilon,
+                              converged: solution.converged && (selection?.converged ?? true),
+                              epsilonSelection: selection,
+                              run: SolverStep(.transport, index: 1, result: solution, threshold: options.threshold),
+                              cost: cost)
+        if options.tauA < 1 { map.sourceMarginal = .init(tau: options.tauA, count: x.rows) }
+        return map
     }
 }

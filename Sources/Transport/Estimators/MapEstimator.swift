@@ -19,6 +19,10 @@ public protocol TransportMap<Scalar>: Codable, Sendable {
     /// Maps each row of `points`.
     /// - Throws: `TransportError` when the points have the wrong dimension or are not finite.
     func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar>
+    /// Each point's retained mass under the fitted plan, as a source point: its row mass × the
+    /// number of source points (1 = kept, < 1 = removed, > 1 = multiplied). All 1 for a map of
+    /// balanced OT (the default); nil where the map cannot say (see the map's documentation).
+    func retainedMass(_ points: Matrix<Scalar>) throws -> [Double]?
 }
 
 /// Fits a `TransportMap` from source samples to target samples.
@@ -37,6 +41,10 @@ extension TransportMap {
     public var diagnostics: [String: Double] { [:] }
     public var solverSteps: [SolverStep] { [] }
     public var isStochastic: Bool { false }
+
+    public func retainedMass(_ points: Matrix<Scalar>) throws -> [Double]? {
+        [Double](repeating: 1, count: points.rows)
+    }
 
     /// Checks query points before mapping them: `dimension` columns, all finite.
     public func validateQuery(_ points: Matrix<Scalar>, dimension: Int) throws {

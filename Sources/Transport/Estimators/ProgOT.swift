@@ -183,7 +183,8 @@ public struct ProgOTEstimator: MapEstimator, Equatable {
             current = try ProgOTMap.advance(current, by: step, target: y, cost: cost)
             iterates.append(current)
         }
-        let map = ProgOTMap(target: y, steps: fitted, epsilonSelection: selection, cost: cost)
+        var map = ProgOTMap(target: y, steps: fitted, epsilonSelection: selection, cost: cost)
+        if !sinkhorn.isBalanced { map.unbalanced = true }
         return ProgOTFit(map: map, iterates: iterates, lastStepSource: lastSource, lastStepSolution: lastSolution)
     }
 
@@ -258,6 +259,8 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
     public let epsilonSelection: EpsilonTuning.Selection?
     /// The ground cost of every step.
     public let cost: GroundCost
+    /// Whether the steps solved unbalanced problems (τ < 1); nil or false: balanced.
+    public var unbalanced: Bool?
 
     public init(target: Matrix<Scalar>, steps: [Step], epsilonSelection: EpsilonTuning.Selection?,
                 cost: GroundCost = .squaredEuclidean) {
@@ -288,6 +291,14 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
 
     public func transport(_ points: Matrix<Scalar>) throws -> Matrix<Scalar> {
         try trajectory(points).last ?? points
+    }
+
+    /// All 1 when balanced. Unbalanced, nil: each step solves from the points the earlier steps
+    /// moved, so no single plan has the original source points as its rows, and a product of
+    /// the steps' masses would count the same loss K times; eot's map gives the retained mass.
+    public func retainedMass(_ points: Matrix<Scalar>) throws -> [Double]? {
+        try validateQuery(points, dimension: target.cols)
+        return unbalanced == true ? nil : [Double](repeating: 1, count: points.rows)
     }
 
     /// The points after each step: the same recursion the fit applied to the training points.
@@ -323,7 +334,7 @@ public struct ProgOTMap<Scalar: TransportScalar>: TransportMap, Equatable {
 }
 
 extension ProgOTMap {
-    private enum CodingKeys: String, CodingKey { case target, steps, epsilonSelection, cost }
+    private enum CodingKeys: String, CodingKey { case target, steps, epsilonSelection, cost, unbalanced }
 
     /// Maps written before costs existed have no `cost`: they are squared-Euclidean.
     public init(from decoder: Decoder) throws {
@@ -332,5 +343,6 @@ extension ProgOTMap {
                   steps: try container.decode([Step].self, forKey: .steps),
                   epsilonSelection: try container.decodeIfPresent(EpsilonTuning.Selection.self, forKey: .epsilonSelection),
                   cost: try container.decodeIfPresent(GroundCost.self, forKey: .cost) ?? .squaredEuclidean)
+        unbalanced = try container.decodeIfPresent(Bool.self, forKey: .unbalanced)
     }
 }

@@ -40,7 +40,7 @@ public struct SinkhornOptions: Sendable, Codable, Equatable {
 
     /// - Throws: `TransportError.invalidParameter` for a τ outside (0, 1], or Anderson
     ///   acceleration with τ < 1 (its extrapolation is written for the balanced fixed point).
-    func validatedTaus() throws -> (a: Double, b: Double) {
+    public func validatedTaus() throws -> (a: Double, b: Double) {
         for (name, tau) in [("tau_a", tauA), ("tau_b", tauB)] where !(tau > 0 && tau <= 1) {
             throw TransportError.invalidParameter("\(name) must be in (0, 1] (1 is balanced), got \(tau)")
         }

@@ -67,6 +67,10 @@ struct MethodArguments: ParsableArguments {
         }
         let sinkhornAssignments = try sinkhorn.methodAssignments()
         for (key, value, flag) in sinkhornAssignments where takes(key) { assign(key, value, from: flag) }
+        // A balanced map fitted beside an unbalanced printed solve would say nothing of it.
+        if let tau = sinkhornAssignments.first(where: { $0.key.hasPrefix("tau_") && !takes($0.key) }) {
+            throw CommandError("\(tau.flag): --map \(method.name) fits balanced OT only (unbalanced maps: \(Self.methods { $0.takes("tau_a") }))")
+        }
         if case .text("tuned")? = sinkhornAssignments.first(where: { $0.key == "epsilon" })?.value, !takes("epsilon") {
             throw CommandError("--epsilon tuned: \(method.name) has no ε to tune (methods that tune: \(Self.methods { $0.takes("epsilon") }))")
         }

@@ -54,6 +54,9 @@ struct OT: ParsableCommand {
     @Option(parsing: .unconditional, help: "Where to write the transported points as CSV (needs --map and --apply).")
     var out: String?
 
+    @Option(parsing: .unconditional, help: "Where to write each --apply point's retained mass under the fitted plan, one per line (1 = kept, < 1 = removed, > 1 = multiplied; needs --map).")
+    var massOut: String?
+
     @OptionGroup var method: MethodArguments
 
     @Option(parsing: .unconditional, help: "Seed for the held-out split that tunes ε (eot, progot, mbo) and for the neural maps' initialisation, minibatches and samples.")
@@ -73,8 +76,8 @@ struct OT: ParsableCommand {
         if samplesPerPoint > 1, map?.configuration.stochastic != true {
             throw ValidationError("--samples-per-point needs a stochastic map (--map \(MethodCatalog.configurations.filter { $0.stochastic }.map { $0.name }.joined(separator: ", "))); \(map?.name ?? "no map") gives one point per query")
         }
-        if map == nil, apply != nil || out != nil {
-            throw ValidationError("--apply and --out need --map METHOD")
+        if map == nil, apply != nil || out != nil || massOut != nil {
+            throw ValidationError("--apply, --out and --mass-out need --map METHOD")
         }
         if map == nil, !method.parameters.isEmpty { throw ValidationError("--set needs --map METHOD") }
     }
@@ -110,7 +113,11 @@ struct OT: ParsableCommand {
             ("iterations", .integer(solution.iterations)),
             ("converged", .bool(solution.converged)),
             ("marginal_error", .number(solution.marginalError)),
+            ("plan_mass", .number(solution.planMass ?? 1)),
         ]
+        if !options.isBalanced {
+            fields.insert(contentsOf: [("tau_a", JSONValue.number(options.tauA)), ("tau_b", .number(options.tauB))], at: 5)
+        }
         var warnings: [String] = []
         var stepLines: [String] = []
         if !solution.converged {
@@ -143,6 +150,12 @@ struct OT: ParsableCommand {
                 moved = try fitted.transport(query)
             }
             try PointCloudFile.writeCSV(moved.converted(to: Double.self), to: out)
+            if let massOut {
+                guard let masses = try fitted.retainedMass(query) else {
+                    throw CommandError("--mass-out: the \(map.name) map cannot say how much mass each point keeps (docs/methods.md)")
+                }
+                try AtomicFile.write(Data(masses.map { "\($0)\n" }.joined().utf8), to: massOut)
+            }
             let steps = fitted.solverSteps
             var mapFields: [(String, JSONValue)] = [
                 ("method", .string(map.name)), ("converged", .bool(fitted.converged)),
@@ -198,6 +211,12 @@ struct SinkhornArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Anderson acceleration over this many past iterations (OTT-JAX: 2).")
     var anderson: Int?
 
+    @Option(parsing: .unconditional, help: "Unbalanced OT: τ_a in (0, 1], the weight ρ/(ρ + ε) of the KL penalty on the source marginal (1, the default, is balanced).")
+    var tauA: Double?
+
+    @Option(parsing: .unconditional, help: "Unbalanced OT: τ_b in (0, 1] on the target marginal.")
+    var tauB: Double?
+
     func validate() throws { _ = try options(tunedByMap: true) }
 
     /// The options of a plain solve; `tuned` is accepted only when a map tunes ε, and the plain
@@ -231,12 +250,15 @@ struct SinkhornArguments: ParsableArguments {
         default: throw ValidationError("--epsilon-init and --epsilon-decay go together (ε-scaling)")
         }
         if let anderson { options.anderson = SinkhornAnderson(memory: anderson) }
+        options.tauA = tauA ?? 1
+        options.tauB = tauB ?? 1
         // The ranges are the solver's own checks; the message adds the flag.
         func check(_ flag: String, _ validate: () throws -> Void) throws {
             do { try validate() } catch let error as TransportError { throw ValidationError("\(flag): \(error)") }
         }
         try check("--epsilon-init/--epsilon-decay") { _ = try options.epsilonScaling?.validated() }
         try check("--anderson") { _ = try options.anderson?.validated() }
+        try check("--tau-a/--tau-b") { _ = try options.validatedTaus() }
         return options
     }
 
@@ -251,6 +273,8 @@ struct SinkhornArguments: ParsableArguments {
         if let epsilonInit { assignments.append(("epsilon_init", .number(epsilonInit), "--epsilon-init")) }
         if let epsilonDecay { assignments.append(("epsilon_decay", .number(epsilonDecay), "--epsilon-decay")) }
         if let anderson { assignments.append(("anderson", .integer(anderson), "--anderson")) }
+        if let tauA { assignments.append(("tau_a", .number(tauA), "--tau-a")) }
+        if let tauB { assignments.append(("tau_b", .number(tauB), "--tau-b")) }
         return assignments
     }
 }

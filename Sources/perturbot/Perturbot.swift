@@ -20,7 +20,12 @@ struct Perturbot: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: error)
+            // --help and --version exit cleanly as ArgumentParser writes them; a bad flag or value
+            // is one line, not a usage dump (the command's --help lists the options).
+            guard exitCode(for: error) != .success, !(error is ExitCode) else { exit(withError: error) }
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("perturbot: error: \(message) (--help lists the options)\n".utf8))
+            Foundation.exit(exitCode(for: error).rawValue)
         }
     }
 

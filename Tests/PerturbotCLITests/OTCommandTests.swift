@@ -22,6 +22,36 @@ final class OTCommandTests: XCTestCase {
 
     private let tight = ["--threshold", "1e-10", "--max-iterations", "200000"]
 
+    /// --tau-a/--tau-b: OTT-JAX's unbalanced cost and plan mass, and each query point's retained
+    /// mass (the plan's row mass × n at the source points).
+    func testUnbalancedSolveAndRetainedMass() throws {
+        let data = try Data(contentsOf: TestPaths.otFixtures.appendingPathComponent("unbalanced_fixtures.json"))
+        let cases = try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["cases"] as? [[String: Any]])
+        let expected = try XCTUnwrap(cases.first { ($0["tau_a"] as? Double) == 0.8 && ($0["tau_b"] as? Double) == 0.8 })
+        let base = ["ot", "--source", fixture("unbalanced_x.csv"), "--target", fixture("unbalanced_y.csv"), "--epsilon", "0.5",
+                    "--tau-a", "0.8", "--tau-b", "0.8", "--threshold", "1e-11", "--max-iterations", "200000"]
+        let solved = try json(base)
+        XCTAssertEqual(try XCTUnwrap(solved["reg_ot_cost"] as? Double), try XCTUnwrap(expected["reg_ot_cost"] as? Double), accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(solved["plan_mass"] as? Double), try XCTUnwrap(expected["plan_mass"] as? Double), accuracy: 1e-6)
+        let folder = try TestPaths.scratchDirectory()
+        let masses = folder.appendingPathComponent("mass.csv").path
+        let mapped = try CLI.run(base + ["--map", "untuned", "--apply", fixture("unbalanced_x.csv"),
+                                         "--out", folder.appendingPathComponent("moved.csv").path, "--mass-out", masses])
+        XCTAssertEqual(mapped.status, 0, mapped.stderr)
+        XCTAssertTrue(mapped.stdout.contains("plan_mass: "), mapped.stdout)
+        let retained = try String(contentsOfFile: masses, encoding: .utf8).split(separator: "\n").compactMap { Double($0) }
+        let rows = try XCTUnwrap(expected["row_mass"] as? [Double])
+        XCTAssertEqual(retained.count, rows.count)
+        // untuned is OTT's default ε, not 0.5: the masses differ from the fixture's but keep its order.
+        XCTAssertEqual(retained.indices.sorted { retained[$0] < retained[$1] }.first, rows.indices.sorted { rows[$0] < rows[$1] }.first)
+        try CLI.assertOneLineError(base + ["--map", "debiased", "--apply", fixture("unbalanced_x.csv"), "--out", "/tmp/x.csv"],
+                                   ["--tau-a", "debiased fits balanced OT only"])
+        let wrong = try CLI.run(["ot", "--source", fixture("unbalanced_x.csv"), "--target", fixture("unbalanced_y.csv"), "--tau-b", "0"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertEqual(wrong.stderr.split(separator: "\n").count, 1, wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("tau_b must be in (0, 1]"), wrong.stderr)
+    }
+
     func testCostDivergenceAndMapMatchOTT() throws {
         let reference = try referenceCase("small")
         let scratch = try TestPaths.scratchDirectory()

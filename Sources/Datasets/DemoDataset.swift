@@ -22,15 +22,51 @@ public enum DemoDataset {
     static let movedPerDrug = 6
     static let latentDimension = 4
 
+    /// The names of the three cell states (obs `cell_state` when the state proportions change).
+    public static let stateNames = ["state1", "state2", "state3"]
+
+    /// A drug that changes how many cells of a state there are: `factor` < 1 kills that share of
+    /// the state's cells (death 0.8 is factor 0.2), > 1 makes them multiply.
+    public struct MassChange: Sendable, Equatable {
+        public let drug: String
+        public let state: String
+        public let factor: Double
+
+        public init(drug: String, state: String, factor: Double) {
+            self.drug = drug
+            self.state = state
+            self.factor = factor
+        }
+    }
+
     public struct Options: Sendable {
         public var seed: UInt64
         public var controlCells: Int
         public var cellsPerDrug: Int
+        /// Death and growth by drug and state; empty: every drug keeps the control's state
+        /// proportions (the bundled demo).
+        public var massChanges: [MassChange]
 
-        public init(seed: UInt64 = 0, controlCells: Int = 1500, cellsPerDrug: Int = 600) {
+        public init(seed: UInt64 = 0, controlCells: Int = 1500, cellsPerDrug: Int = 600, massChanges: [MassChange] = []) {
             self.seed = seed
             self.controlCells = controlCells
             self.cellsPerDrug = cellsPerDrug
+            self.massChanges = massChanges
+        }
+
+        /// Per drug, each state's relative mass factor (1 where unchanged).
+        func factors(drug: String) -> [Double] {
+            DemoDataset.stateNames.map { state in
+                massChanges.filter { $0.drug == drug && $0.state == state }.reduce(1.0) { $0 * $1.factor }
+            }
+        }
+
+        /// The retained mass of each state a perfect unbalanced map shows: the state's share of the
+        /// treated cells over its share of the control cells, f_s / Σ_t p_t f_t with equal p.
+        public func expectedRetainedMass(drug: String) -> [Double] {
+            let factors = factors(drug: drug)
+            let mean = factors.reduce(0, +) / Double(factors.count)
+            return factors.map { $0 / mean }
         }
     }
 
@@ -61,13 +97,14 @@ public enum DemoDataset {
             self.amplitudes = amplitudes
         }
 
-        /// One control-law cell.
-        func controlCell(_ rng: inout SeededRNG) -> [Double] {
-            let centre = centres[rng.bounded(centres.count)]
-            let z = centre.map { $0 + 0.7 * rng.normal() }
-            return (0..<loadings.rows).map { j in
+        /// One control-law cell, of `state` when given (else a uniform draw), and its state.
+        func controlCell(_ rng: inout SeededRNG, state given: Int? = nil) -> (cell: [Double], state: Int) {
+            let state = given ?? rng.bounded(centres.count)
+            let z = centres[state].map { $0 + 0.7 * rng.normal() }
+            let cell = (0..<loadings.rows).map { j in
                 2 + (0..<latentDimension).reduce(0.0) { $0 + loadings[j, $1] * z[$1] } + 0.3 * rng.normal()
             }
+            return (cell, state)
         }
 
         /// The displacement drug `index` applies to `cell`: non-zero on its moved features only.
@@ -89,23 +126,52 @@ public enum DemoDataset {
         }
     }
 
+    /// With `massChanges`, a treated cell's state is drawn with weights proportional to the
+    /// states' factors (a killed state is rarer among the treated cells, a growing one commoner),
+    /// obs `cell_state` records each cell's state and uns `perturbot_demo/mass` the truth: per
+    /// drug and state the factor and the retained mass a perfect unbalanced map would show.
+    /// Without, the file is the bundled demo's, byte for byte.
     public static func make(_ options: Options = Options()) throws -> AnnData<Float> {
         guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
             throw DatasetError.invalidInput("the demo needs at least 2 control cells and 2 cells per drug")
+        }
+        for change in options.massChanges {
+            guard drugs.contains(change.drug) else {
+                throw DatasetError.invalidInput("death/growth: unknown drug '\(change.drug)' (drugs: \(drugs.joined(separator: ", ")))")
+            }
+            guard stateNames.contains(change.state) else {
+                throw DatasetError.invalidInput("death/growth: unknown state '\(change.state)' (states: \(stateNames.joined(separator: ", ")))")
+            }
+            guard change.factor >= 0, change.factor.isFinite else {
+                throw DatasetError.invalidInput("death/growth of \(change.drug) on \(change.state): the factor must be ≥ 0, got \(change.factor)")
+            }
+        }
+        for drug in drugs where options.factors(drug: drug).allSatisfy({ $0 == 0 }) {
+            throw DatasetError.invalidInput("death of \(drug) kills every state: no treated cell is left")
         }
         let law = Law(seed: options.seed)
         var rng = SeededRNG(seed: options.seed)
         var rows: [[Double]] = []
         var labels: [String] = []
+        var states: [Int] = []
         for _ in 0..<options.controlCells {
-            rows.append(law.controlCell(&rng))
+            let drawn = law.controlCell(&rng)
+            rows.append(drawn.cell)
+            states.append(drawn.state)
             labels.append("control")
         }
         for (index, drug) in drugs.enumerated() {
+            let factors = options.factors(drug: drug), total = factors.reduce(0, +)
             for _ in 0..<options.cellsPerDrug {
-                let cell = law.controlCell(&rng)
-                let moved = zip(cell, law.displacement(drug: index, cell: cell)).map { $0 + $1 }
+                var state: Int?
+                if !options.massChanges.isEmpty {
+                    var u = rng.uniform() * total
+                    state = factors.indices.first { u -= factors[$0]; return u < 0 } ?? factors.count - 1
+                }
+                let drawn = law.controlCell(&rng, state: state)
+                let moved = zip(drawn.cell, law.displacement(drug: index, cell: drawn.cell)).map { $0 + $1 }
                 rows.append(moved.map { $0 + 0.05 * rng.normal() })
+                states.append(drawn.state)
                 labels.append(drug)
             }
         }
@@ -118,12 +184,24 @@ public enum DemoDataset {
         for (index, drug) in drugs.enumerated() {
             moved[drug] = .string(law.movedFeatures[index].map { featureNames[$0] }.joined(separator: ","))
         }
-        return AnnData(X: .dense(x), obs: obs, var: DataFrame(index: featureNames), uns: [
-            "perturbot_demo": .dictionary([
-                "generator": .string("perturbot generate 4i-like"),
-                "seed": .integer(Int64(options.seed)),
-                "moved_features": .dictionary(moved),
-            ]),
-        ])
+        var record: [String: UnsValue] = [
+            "generator": .string("perturbot generate 4i-like"),
+            "seed": .integer(Int64(options.seed)),
+            "moved_features": .dictionary(moved),
+        ]
+        if !options.massChanges.isEmpty {
+            try obs.setColumn("cell_state", .categorical(try Categorical(categories: stateNames, codes: states.map { Int32($0) })))
+            var mass: [String: UnsValue] = [:]
+            for drug in drugs {
+                let factors = options.factors(drug: drug), expected = options.expectedRetainedMass(drug: drug)
+                var perState: [String: UnsValue] = [:]
+                for (index, state) in stateNames.enumerated() {
+                    perState[state] = .dictionary(["factor": .double(factors[index]), "expected_retained_mass": .double(expected[index])])
+                }
+                mass[drug] = .dictionary(perState)
+            }
+            record["mass"] = .dictionary(mass)
+        }
+        return AnnData(X: .dense(x), obs: obs, var: DataFrame(index: featureNames), uns: ["perturbot_demo": .dictionary(record)])
     }
 }

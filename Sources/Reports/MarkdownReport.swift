@@ -75,11 +75,35 @@ public struct MarkdownReport: Sendable {
 
     public let geneSpace: GeneSpace?
 
+    /// `report.mass_by`: the mean retained mass of the held-out control cells by group.
+    public struct RetainedMass: Sendable {
+        public let key: String
+        public let values: [String]
+        /// Metrics `retained_mass (<key>=<value>)`, one per value.
+        public let report: ResultsReport
+        /// Drug → value → the retained mass the data's generator built in.
+        public let expected: [String: [String: Double]]
+        /// Drug → its bar chart.
+        public let plots: [String: String]
+
+        public init(key: String, values: [String], report: ResultsReport, expected: [String: [String: Double]], plots: [String: String]) {
+            self.key = key
+            self.values = values
+            self.report = report
+            self.expected = expected
+            self.plots = plots
+        }
+    }
+
+    public let retainedMass: RetainedMass?
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
                 descriptiveDescriptions: [String: String] = [:], movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
-                solverRuns: SolverRunsReport? = nil, stochasticMethods: [String] = [], geneSpace: GeneSpace? = nil) {
+                solverRuns: SolverRunsReport? = nil, stochasticMethods: [String] = [], retainedMass: RetainedMass? = nil,
+                geneSpace: GeneSpace? = nil) {
         self.geneSpace = geneSpace
+        self.retainedMass = retainedMass
         self.solverRuns = solverRuns
         self.stochasticMethods = stochasticMethods
         self.report = report
@@ -156,6 +180,7 @@ public struct MarkdownReport: Sendable {
         if let geneSpace, !geneSpace.differentialExpressionMetrics.isEmpty {
             out += differentialExpressionTables(geneSpace)
         }
+        if let retainedMass { out += retainedMassTables(retainedMass) }
         if let primary = report.metrics.first {
             out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) \(metadata.featureSpace ? "d" : "d_PCA"))\n\n"
             out += "A rank hides ties: \"best or ≈\" counts the columns where the method is the best or cannot be told from it.\n\n"
@@ -286,6 +311,50 @@ public struct MarkdownReport: Sendable {
                     if cells.contains(where: { $0 != "—" }) {
                         out += "| \(reference) | \(d) | " + cells.joined(separator: " | ") + " |\n"
                     }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per drug, the mean retained mass of the held-out control cells by group: a row per
+    /// method and d (mean over seeds), the generator's truth when the data has it.
+    private func retainedMassTables(_ mass: RetainedMass) -> String {
+        var out = "\n## Retained mass by \(mass.key) (not ranked)\n\n"
+        out += "Each held-out control cell's mass under the map's plan × the number of source cells (1 = kept, < 1 = removed, "
+        out += "> 1 = multiplied: unbalanced OT, `tau_a` < 1), averaged over the cells of each \(mass.key) and over seeds. Balanced "
+        out += "maps keep every cell (1); \"—\" where a map cannot say (ProgOT). The last row of a drug, where the data records it, "
+        out += "is what a perfect map would show: each group's share of the treated cells over its share of the control cells.\n"
+        for drug in mass.report.drugs {
+            out += "\n### \(drug)\n\n| method | d | " + mass.values.joined(separator: " | ") + " |\n"
+            out += "|---|---|" + String(repeating: "---|", count: mass.values.count) + "\n"
+            for d in mass.report.components {
+                for method in mass.report.methods {
+                    let cells = mass.values.map { value in
+                        mass.report.cell(drug: drug, components: d, method: method, metric: "retained_mass (\(mass.key)=\(value))")
+                            .map { format($0.mean) + " ± " + format($0.std) } ?? "—"
+                    }
+                    out += "| \(method) | \(d) | " + cells.joined(separator: " | ") + " |\n"
+                }
+            }
+            if let truth = mass.expected[drug] {
+                out += "| (built into the data) | | " + mass.values.map { truth[$0].map(format) ?? "—" }.joined(separator: " | ") + " |\n"
+            }
+            if let plot = mass.plots[drug] { out += "\n![\(drug) retained mass](\(plot))\n" }
+            let divergences = mass.values.map { "sinkhorn_divergence (\(mass.key)=\($0))" }
+            guard mass.report.cells.contains(where: { $0.drug == drug && divergences.contains($0.metric) }) else { continue }
+            out += "\nSinkhorn divergence between the prediction for each \(mass.key)'s held-out control cells and that "
+            out += "\(mass.key)'s held-out treated cells (lower is better; best of each d in bold):\n\n"
+            out += "| method | d | " + mass.values.joined(separator: " | ") + " |\n"
+            out += "|---|---|" + String(repeating: "---|", count: mass.values.count) + "\n"
+            for d in mass.report.components {
+                for method in mass.report.methods {
+                    let cells = divergences.map { metric -> String in
+                        guard let cell = mass.report.cell(drug: drug, components: d, method: method, metric: metric) else { return "—" }
+                        let text = format(cell.mean) + " ± " + format(cell.std)
+                        return cell.rank == 1 ? "**\(text)**" : cell.tiedWithBest == true ? "≈ " + text : text
+                    }
+                    out += "| \(method) | \(d) | " + cells.joined(separator: " | ") + " |\n"
                 }
             }
         }

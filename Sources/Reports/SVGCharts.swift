@@ -7,37 +7,47 @@ public enum SVGCharts {
     /// Grouped bars: one group per method, one bar per d_PCA, height = mean, whisker = ± std.
     public static func bars(title: String, metric: String, methods: [String], components: [Int],
                             value: (String, Int) -> (mean: Double, std: Double)?) -> String {
-        let width = 120 + methods.count * (components.count * 22 + 18), height = 320
+        groupedBars(title: "\(title): \(metric)", groups: methods, series: components.map { "d = \($0)" },
+                    tooltip: { method, index in "\(method) d=\(components[index])" }) { method, index in value(method, components[index]) }
+    }
+
+    /// Grouped bars: one group per entry of `groups`, one bar per entry of `series` (coloured,
+    /// with a legend), height = mean, whisker = ± std; × where `value` has none.
+    public static func groupedBars(title: String, groups: [String], series: [String],
+                                   tooltip: ((String, Int) -> String)? = nil,
+                                   value: (String, Int) -> (mean: Double, std: Double)?) -> String {
+        let width = 120 + groups.count * (series.count * 22 + 18), height = 320
         let plotTop = 40.0, plotBottom = Double(height) - 70, plotLeft = 70.0
-        let tops = methods.flatMap { m in components.compactMap { d in value(m, d).map { $0.mean + $0.std } } }
+        let tops = groups.flatMap { g in series.indices.compactMap { k in value(g, k).map { $0.mean + $0.std } } }
         let maximum = Swift.max(tops.filter(\.isFinite).max() ?? 1, 1e-12)
         func y(_ v: Double) -> Double { plotBottom - (plotBottom - plotTop) * Swift.max(0, v) / maximum }
-        var svg = header(width: width, height: height, title: "\(title): \(metric)")
+        var svg = header(width: width, height: height, title: title)
         svg += line(plotLeft, plotBottom, Double(width) - 20, plotBottom) + line(plotLeft, plotTop, plotLeft, plotBottom)
         for tick in 0...4 {
             let v = maximum * Double(tick) / 4
             svg += text(plotLeft - 6, y(v) + 4, format(v), anchor: "end", size: 10)
         }
         var x = plotLeft + 12
-        for method in methods {
+        for group in groups {
             let groupStart = x
-            for (index, d) in components.enumerated() {
-                if let entry = value(method, d), entry.mean.isFinite {
+            for index in series.indices {
+                if let entry = value(group, index), entry.mean.isFinite {
                     let top = y(entry.mean)
-                    svg += "<rect x=\"\(f(x))\" y=\"\(f(top))\" width=\"18\" height=\"\(f(plotBottom - top))\" fill=\"\(palette[index % palette.count])\"><title>\(escape(method)) d=\(d): \(format(entry.mean)) ± \(format(entry.std))</title></rect>\n"
+                    let label = tooltip?(group, index) ?? "\(group) \(series[index])"
+                    svg += "<rect x=\"\(f(x))\" y=\"\(f(top))\" width=\"18\" height=\"\(f(plotBottom - top))\" fill=\"\(palette[index % palette.count])\"><title>\(escape(label)): \(format(entry.mean)) ± \(format(entry.std))</title></rect>\n"
                     svg += line(x + 9, y(entry.mean - entry.std), x + 9, y(entry.mean + entry.std))
                 } else {
                     svg += text(x + 9, plotBottom - 4, "×", anchor: "middle", size: 12)
                 }
                 x += 22
             }
-            svg += text((groupStart + x - 4) / 2, plotBottom + 16, method, anchor: "middle", size: 11)
+            svg += text((groupStart + x - 4) / 2, plotBottom + 16, group, anchor: "middle", size: 11)
             x += 18
         }
-        for (index, d) in components.enumerated() {
+        for (index, name) in series.enumerated() {
             let lx = plotLeft + Double(index) * 70
             svg += "<rect x=\"\(f(lx))\" y=\"\(f(plotBottom + 34))\" width=\"12\" height=\"12\" fill=\"\(palette[index % palette.count])\"/>\n"
-            svg += text(lx + 16, plotBottom + 44, "d = \(d)", anchor: "start", size: 11)
+            svg += text(lx + 16, plotBottom + 44, name, anchor: "start", size: 11)
         }
         return svg + "</svg>\n"
     }

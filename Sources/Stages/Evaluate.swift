@@ -29,6 +29,11 @@ public enum Evaluate {
         /// units; nil: when it exceeds 0.1 × the feature's standard deviation over the test
         /// control cells.
         public let movedThreshold: Double?
+        /// `report.mass_by`: the obs column whose groups the task scores apart, recording each
+        /// test control cell's retained mass and, per group, the Sinkhorn divergence between the
+        /// prediction for the group's control cells and the group's treated cells. Absent from the
+        /// JSON when nil, so the keys of pipelines without it stay as they were.
+        public var massBy: String?
 
         public init(metrics: [Metric], sinkhornEpsilon: Double?, movedThreshold: Double? = nil) {
             self.metrics = metrics
@@ -38,7 +43,7 @@ public enum Evaluate {
 
         // Numbers as text, `auto` for no ε: the form the keys have always hashed.
         private enum CodingKeys: String, CodingKey {
-            case metrics, sinkhornEpsilon = "sinkhorn_epsilon", movedThreshold = "moved_threshold"
+            case metrics, sinkhornEpsilon = "sinkhorn_epsilon", movedThreshold = "moved_threshold", massBy = "mass_by"
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -46,6 +51,7 @@ public enum Evaluate {
             try container.encode(metrics, forKey: .metrics)
             try container.encode(sinkhornEpsilon.map { String($0) } ?? "auto", forKey: .sinkhornEpsilon)
             try container.encodeIfPresent(movedThreshold.map { String($0) }, forKey: .movedThreshold)
+            try container.encodeIfPresent(massBy, forKey: .massBy)
         }
 
         public init(from decoder: Decoder) throws {
@@ -54,12 +60,14 @@ public enum Evaluate {
             let epsilon = try container.decode(String.self, forKey: .sinkhornEpsilon)
             sinkhornEpsilon = epsilon == "auto" ? nil : Double(epsilon)
             movedThreshold = try container.decodeIfPresent(String.self, forKey: .movedThreshold).flatMap(Double.init)
+            massBy = try container.decodeIfPresent(String.self, forKey: .massBy)
         }
     }
 
-    /// Scores `map` on `split`'s test cells of `space`; `solve` is the fit's record.
+    /// Scores `map` on `split`'s test cells of `space`; `solve` is the fit's record. `groups` (one
+    /// label per loaded cell) are the values of `parameters.massBy`.
     public static func run(_ parameters: Parameters, drug: String, solve: Solve.Record, map: any TransportMap<Float>,
-                           space: FeatureSpace, split: DrugSplit) throws -> EvaluationRecord {
+                           space: FeatureSpace, split: DrugSplit, groups: [String?]? = nil) throws -> EvaluationRecord {
         let control = space.points.rows(at: split.testControl)
         let predicted = try map.transport(control)
         let observed = space.points.rows(at: split.testTreated)
@@ -98,7 +106,7 @@ public enum Evaluate {
         let recovery = try space.trueMap.map {
             try Metrics.movedFeatureRecovery(control: control, predicted: predicted, truth: $0.rows(at: split.testControl), rule: rule)
         }
-        return EvaluationRecord(drug: drug, components: space.points.cols, seed: split.seed,
+        var record = EvaluationRecord(drug: drug, components: space.points.cols, seed: split.seed,
                                 method: solve.method, metrics: values, epsilon: epsilon,
                                 converged: converged, seconds: solve.seconds,
                                 displacementDimensionality: Metrics.mean(of: moved),
@@ -109,6 +117,20 @@ public enum Evaluate {
                                     names: space.featureNames, count: 5),
                                 halfSampleMetrics: halfSampleMetrics, diagnostics: solve.diagnostics, solverSteps: solve.steps,
                                 preview: .init(control: firstTwo(control), treated: firstTwo(observed), predicted: firstTwo(predicted)))
+        if let groups {
+            record.retainedMass = try map.retainedMass(control)
+            var divergences: [String: Double] = [:]
+            for label in Set(split.testControl.compactMap { groups[$0] }).sorted() {
+                let own = split.testControl.indices.filter { groups[split.testControl[$0]] == label }
+                let treated = split.testTreated.filter { groups[$0] == label }
+                guard own.count >= 2, treated.count >= 2 else { continue }
+                let divergence = try Metrics.sinkhornDivergence(predicted.rows(at: own), space.points.rows(at: treated), epsilon: epsilon)
+                // Descriptive, like the retained mass: an unconverged run shows as NaN, not as a value.
+                divergences[label] = divergence.converged ? divergence.value : .nan
+            }
+            record.groupDivergence = divergences
+        }
+        return record
     }
 
     /// A metric that compares two clouds (no true map), and whether its solver converged.

@@ -33,6 +33,14 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public let diagnostics: [String: Double]
     /// Every Sinkhorn run of the fit (`TransportMap.solverSteps`), for `steps.csv`.
     public let solverSteps: [SolverStep]
+    /// Each test control cell's retained mass under the map's plan (`TransportMap.retainedMass`),
+    /// in the order of the split's `testControl`; nil unless asked for (`report.mass_by`) or
+    /// where the map cannot say.
+    public var retainedMass: [Double]? = nil
+    /// Per group of `report.mass_by`: the Sinkhorn divergence between the prediction for the
+    /// group's test control cells and the group's test treated cells (at the record's ε); groups
+    /// with fewer than 2 cells on a side are left out. nil unless asked for.
+    public var groupDivergence: [String: Double]? = nil
     /// The first two principal components of the test control cells, the test treated cells
     /// and the prediction, for the report's scatter plots.
     public let preview: Preview

@@ -29,12 +29,38 @@ struct FourILike: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = 600
 
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug kills this fraction of one state's cells (repeatable), e.g. cisplatin:state1:0.8. Adds obs 'cell_state' and the truth in uns/perturbot_demo/mass.",
+        valueName: "DRUG:STATE:FRACTION"))
+    var death: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug makes one state's cells multiply by this factor (repeatable), e.g. cisplatin:state3:2.",
+        valueName: "DRUG:STATE:FACTOR"))
+    var growth: [String] = []
+
     func run() throws {
         try reportingErrors {
-            let data = try DemoDataset.make(.init(seed: seed, controlCells: controlCells, cellsPerDrug: cellsPerDrug))
+            let changes = try death.map { try Self.change($0, flag: "--death", death: true) }
+                + growth.map { try Self.change($0, flag: "--growth", death: false) }
+            let data = try DemoDataset.make(.init(seed: seed, controlCells: controlCells, cellsPerDrug: cellsPerDrug, massChanges: changes))
             try AnnDataWriter.write(data, to: out)
             print("\(out): \(data.nObs) cells × \(data.nVars) features, drugs: \(DemoDataset.drugs.joined(separator: ", "))")
         }
+    }
+
+    /// DRUG:STATE:NUMBER; a death fraction f in [0, 1] becomes the factor 1 − f.
+    static func change(_ text: String, flag: String, death: Bool) throws -> DemoDataset.MassChange {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, let number = Double(parts[2]) else {
+            throw CommandError("\(flag) '\(text)': expected DRUG:STATE:\(death ? "FRACTION" : "FACTOR"), e.g. cisplatin:state1:\(death ? "0.8" : "2")")
+        }
+        if death {
+            guard number >= 0, number <= 1 else { throw CommandError("\(flag) '\(text)': the fraction killed must be in [0, 1]") }
+            return .init(drug: parts[0], state: parts[1], factor: 1 - number)
+        }
+        guard number > 0, number.isFinite else { throw CommandError("\(flag) '\(text)': the growth factor must be > 0") }
+        return .init(drug: parts[0], state: parts[1], factor: number)
     }
 }
 

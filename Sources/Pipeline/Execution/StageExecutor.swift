@@ -46,8 +46,17 @@ struct StageExecutor: Sendable {
             let record = try input(task, .solve, plan: plan, file: "solve.json", as: Solve.Record.self)
             let map = try Solve.decodeMap(try read(task, .solve, plan: plan, file: "map.json"), solver: record.solver)
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
+            // The groups of report.mass_by come from the data file, whose content the load task's
+            // key (an input of this one's) already hashes.
+            let groups = try parameters.massBy.map { key -> [String?] in
+                let data = try AnnDataReader.read(dataPath, as: Float.self, sparse: .keep, requireX: false)
+                guard let labels = try data.obsLabels(key) else {
+                    throw StageError.invalidInput("\(dataPath): obs column '\(key)' (report.mass_by) is not categorical or text")
+                }
+                return labels
+            }
             let evaluation = try Evaluate.run(parameters, drug: task.coordinates.drug ?? split.drug, solve: record, map: map,
-                                              space: try space(task, plan: plan), split: split)
+                                              space: try space(task, plan: plan), split: split, groups: groups)
             return ["evaluation.json": try encoder.encode(evaluation)]
         case .ceiling:
             let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)

@@ -13,7 +13,9 @@ import Stages
 /// keeps the names unique), and obs has `source_cell` (the data file's obs name), `condition`
 /// (`control`, `treated` or `predicted`), `drug` (the control label on control rows; the drug
 /// the map was fitted for on predicted rows), `method` (`control`, `treated`, or the method's
-/// name), `split` (always `test`) and `seed`. With `pca: none`, X holds the points the metrics
+/// name), `split` (always `test`), `seed` and `retained_mass` (on predicted rows, the control
+/// cell's retained mass under the map's plan, `TransportMap.retainedMass`: 1 for balanced maps;
+/// NaN on observed rows and where the map cannot say). With `pca: none`, X holds the points the metrics
 /// were computed in and there is no `X_pca`; the file is then named after the feature
 /// dimension (`<drug>_d<D>.h5ad`).
 enum PredictionWriter {
@@ -50,8 +52,10 @@ enum PredictionWriter {
                 for seed in spec.split.seeds {
                     let split = try read("split/\(drug)/seed\(seed)", "split.json", as: DrugSplit.self)
                     let control = points.rows(at: split.testControl)
-                    func append(_ points: Matrix<Float>, cells: [Int], condition: String, drug rowDrug: String, method: String) {
+                    func append(_ points: Matrix<Float>, cells: [Int], condition: String, drug rowDrug: String, method: String,
+                                retainedMass: [Double]? = nil) {
                         for (i, cell) in cells.enumerated() {
+                            rows.retainedMass.append(retainedMass?[i] ?? .nan)
                             scores.append(Array(points.row(i)))
                             let name = cellNames[cell]
                             rows.names.append(condition == "predicted" ? "\(name):\(method):seed\(seed)" : "\(name):seed\(seed)")
@@ -68,7 +72,8 @@ enum PredictionWriter {
                         let id = "solve/\(drug)/d\(d)/seed\(seed)/\(method.name)"
                         guard let task = plan.task(id), cache.contains(task.key) else { continue }
                         let map = try method.method.decodeMap(cache.read(task.key, file: "map.json"))
-                        append(try map.transport(control), cells: split.testControl, condition: "predicted", drug: drug, method: method.name)
+                        append(try map.transport(control), cells: split.testControl, condition: "predicted", drug: drug, method: method.name,
+                               retainedMass: try map.retainedMass(control))
                     }
                 }
                 guard !scores.isEmpty else { continue }
@@ -80,6 +85,7 @@ enum PredictionWriter {
                 try obs.setColumn("method", .categorical(Categorical(values: rows.methods)))
                 try obs.setColumn("split", .categorical(Categorical(values: Array(repeating: "test", count: scores.count))))
                 try obs.setColumn("seed", .integer(rows.seeds))
+                try obs.setColumn("retained_mass", .double(rows.retainedMass))
                 let featureCount = pca?.model.featureCount ?? d
                 let names = featureNames.count == featureCount ? featureNames : (0..<featureCount).map { "feature\($0)" }
                 let data = AnnData<Float>(
@@ -98,6 +104,9 @@ enum PredictionWriter {
 private struct PredictionRows {
     var names: [String] = []
     var sourceCells: [String] = []
+    /// A predicted cell's control cell's retained mass under the map's plan (1 for balanced
+    /// maps); NaN on observed rows and where the map cannot say.
+    var retainedMass: [Double] = []
     var conditions: [String] = []
     var drugs: [String] = []
     var methods: [String] = []

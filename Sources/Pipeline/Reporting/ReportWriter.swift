@@ -99,6 +99,64 @@ public enum ReportWriter {
         }
     }
 
+    /// The mean retained mass of the test control cells per value of `report.mass_by`, as rows of
+    /// the metric `retained_mass (<key>=<value>)`, one per drug, d, seed and method; the values in
+    /// order of first appearance; and, when the data file records it (`perturbot generate 4i-like
+    /// --death/--growth`: uns `perturbot_demo/mass`), the retained mass a perfect map would show.
+    static func massRows(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
+                         evaluations: [EvaluationRecord]) throws -> MassTable? {
+        guard let key = spec.report.massBy?.value else { return nil }
+        let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: pipelineFile)
+        let data = try AnnDataReader.read(dataPath, as: Float.self, sparse: .keep, requireX: false)
+        guard let labels = try data.obsLabels(key) else {
+            throw PipelineError.plan("\(dataPath): obs column '\(key)' (report.mass_by) is not categorical or text")
+        }
+        var values: [String] = []
+        for label in labels.compactMap({ $0 }) where !values.contains(label) { values.append(label) }
+        if let order = (try? data.obsColumn(key)).flatMap({ column -> [String]? in
+            if case .categorical(let categorical) = column { return categorical.categories }
+            return nil
+        }) { values = order.filter(values.contains) }
+        var rows: [ResultRow] = []
+        for evaluation in evaluations {
+            guard let masses = evaluation.retainedMass,
+                  let task = plan.task("split/\(evaluation.drug)/seed\(evaluation.seed)"),
+                  let split = try? JSONDecoder().decode(DrugSplit.self, from: cache.read(task.key, file: "split.json")),
+                  split.testControl.count == masses.count else { continue }
+            var sums: [String: (total: Double, count: Int)] = [:]
+            for (cell, mass) in zip(split.testControl, masses) {
+                guard let label = labels[cell] else { continue }
+                sums[label, default: (0, 0)].total += mass
+                sums[label, default: (0, 0)].count += 1
+            }
+            for value in values {
+                guard let sum = sums[value], sum.count > 0 else { continue }
+                rows.append(ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
+                                      seed: evaluation.seed, metric: MassTable.metric(key: key, value: value),
+                                      value: sum.total / Double(sum.count), converged: evaluation.converged, seconds: evaluation.seconds))
+            }
+        }
+        for evaluation in evaluations {
+            for (value, divergence) in evaluation.groupDivergence ?? [:] where divergence.isFinite {
+                rows.append(ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method,
+                                      seed: evaluation.seed, metric: MassTable.divergenceMetric(key: key, value: value),
+                                      value: divergence, converged: evaluation.converged, seconds: evaluation.seconds))
+            }
+        }
+        var expected: [String: [String: Double]] = [:]
+        if case .dictionary(let record)? = data.uns["perturbot_demo"], case .dictionary(let mass)? = record["mass"] {
+            for (drug, entry) in mass {
+                guard case .dictionary(let states) = entry else { continue }
+                for (state, truth) in states {
+                    if case .dictionary(let fields) = truth, case .double(let value)? = fields["expected_retained_mass"] {
+                        expected[drug, default: [:]][state] = value
+                    }
+                }
+            }
+        }
+        return MassTable(key: key, values: values, rows: rows, expected: expected)
+    }
+
     /// Returns the folder written.
     @discardableResult
     public static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
@@ -106,7 +164,8 @@ public enum ReportWriter {
                              geneScores: [GeneScore.Record] = [],
                              failures: [(task: String, message: String)], wallSeconds: Double?) throws -> URL {
         let geneRows = geneRows(geneScores, evaluations: evaluations)
-        let allRows = rows(evaluations) + referenceRows(references) + geneRows
+        let mass = try massRows(spec: spec, pipelineFile: pipelineFile, plan: plan, cache: cache, evaluations: evaluations)
+        let allRows = rows(evaluations) + referenceRows(references) + geneRows + (mass?.rows ?? [])
         let geneMetrics = spec.geneMetrics ?? []
         let geneDE = geneMetrics.filter(GeneScore.differentialExpressionMetrics.contains).map { $0 + geneSpaceSuffix }
         let geneRanked = geneMetrics.filter { !GeneScore.differentialExpressionMetrics.contains($0) }.map { $0 + geneSpaceSuffix }
@@ -146,7 +205,25 @@ public enum ReportWriter {
             files.append(("table.csv", report.tableCSV()))
             if !solverRuns.rows.isEmpty { files.append(("steps.csv", solverRuns.csv())) }
         }
-        let plotFiles = spec.report.formats.contains(.svg) ? plots(report, evaluations, spec: spec) : []
+        var plotFiles = spec.report.formats.contains(.svg) ? plots(report, evaluations, spec: spec) : []
+        let massReport = mass.map { mass in
+            ResultsReport(rows: mass.rows, drugs: plan.drugs, components: plan.components, methods: spec.methods.map(\.name),
+                          metrics: mass.values.map { MassTable.metric(key: mass.key, value: $0) }
+                              + mass.values.map { MassTable.divergenceMetric(key: mass.key, value: $0) })
+        }
+        var massPlots: [String: String] = [:]
+        if let mass, let massReport, spec.report.formats.contains(.svg), let d = plan.components.first {
+            for drug in plan.drugs where mass.rows.contains(where: { $0.drug == drug }) {
+                let name = "\(plotName(drug))_retained_mass.svg"
+                plotFiles.append((name, SVGCharts.groupedBars(
+                    title: "\(drug): mean retained mass by \(mass.key), d = \(d)", groups: spec.methods.map(\.name), series: mass.values
+                ) { method, index in
+                    massReport.cell(drug: drug, components: d, method: method, metric: MassTable.metric(key: mass.key, value: mass.values[index]))
+                        .map { ($0.mean, $0.std) }
+                }))
+                massPlots[drug] = name
+            }
+        }
         files += plotFiles
         if spec.report.formats.contains(.markdown) {
             var byDrug: [String: [String]] = [:]
@@ -162,6 +239,10 @@ public enum ReportWriter {
                                                       stochasticMethods: spec.methods.filter {
                                                           $0.method.stochastic
                                                       }.map(\.name),
+                                                      retainedMass: mass.flatMap { mass in massReport.map {
+                                                          MarkdownReport.RetainedMass(key: mass.key, values: mass.values, report: $0,
+                                                                                      expected: mass.expected, plots: massPlots)
+                                                      } },
                                                       geneSpace: spec.geneMetrics == nil ? nil : MarkdownReport.GeneSpace(
                                                           note: geneSpaceNote(spec), differentialExpressionMetrics: geneDE,
                                                           reference: geneDE.contains(GeneScore.programRecall + geneSpaceSuffix) ? realCells : nil)).render()))
@@ -278,6 +359,19 @@ public enum ReportWriter {
     static func plotName(_ drug: String) -> String {
         String(drug.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
+}
+
+/// The retained mass of the held-out control cells by group (`report.mass_by`).
+struct MassTable {
+    let key: String
+    /// The groups, in category order.
+    let values: [String]
+    let rows: [ResultRow]
+    /// Drug → group → the retained mass the data's generator built in.
+    let expected: [String: [String: Double]]
+
+    static func metric(key: String, value: String) -> String { "retained_mass (\(key)=\(value))" }
+    static func divergenceMetric(key: String, value: String) -> String { "sinkhorn_divergence (\(key)=\(value))" }
 }
 
 /// The version reports record.

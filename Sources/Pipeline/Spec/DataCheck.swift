@@ -80,6 +80,10 @@ public enum DataCheck {
                                        at: holdout.key.location))
             }
         }
+        if let massBy = spec.report.massBy, !summary.obs.contains(where: { $0.name == massBy.value }) {
+            found.append(SpecIssue("report.mass_by: no obs column '\(massBy.value)' in the data (obs has: \(summary.obs.map(\.name).joined(separator: ", ")))",
+                                   at: massBy.location))
+        }
         var dimensions: [(features: Located<String>, count: Int)] = []
         for features in spec.data.featureSets {
             guard let count = featureCount(features.value, in: summary, varNameCount: varNameCount) else {

@@ -122,6 +122,10 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
         public let out: String
         public let formats: [ReportFormat]
         public let savePredictions: Bool
+        /// `report.mass_by`: an obs column; the report gives the mean retained mass of the held-out
+        /// control cells per value of it, drug and method (unbalanced maps), and the evaluate
+        /// tasks record each cell's retained mass. nil: no mass table.
+        public var massBy: Located<String>? = nil
 
         public init(out: String, formats: [ReportFormat], savePredictions: Bool) {
             self.out = out

@@ -79,8 +79,10 @@ struct NodeReader {
         let gene = data.map { geneMetrics(genes, data: $0) }
         guard let name, let data, let drugs, let pca, let split, let methods, let evaluate, let report,
               let gene, gene.valid else { return nil }
+        var evaluated = evaluate
+        evaluated.massBy = report.massBy?.value
         var spec = PipelineSpec(name: name, data: data, drugs: drugs, pca: pca, split: split,
-                                methods: methods, evaluate: evaluate, report: report)
+                                methods: methods, evaluate: evaluated, report: report)
         spec.geneMetrics = gene.metrics
         spec.geneDecode = genes.decode
         return spec
@@ -338,7 +340,7 @@ struct NodeReader {
     mutating func reportSection(_ node: Node?, name: String) -> PipelineSpec.ReportSpec? {
         let defaults = PipelineSpec.ReportSpec(out: "reports/\(name)", formats: PipelineSpec.ReportFormat.allCases, savePredictions: false)
         guard let node else { return defaults }
-        guard let fields = mapping(node, "report", allowed: ["out", "formats", "save_predictions"], required: []) else { return nil }
+        guard let fields = mapping(node, "report", allowed: ["out", "formats", "save_predictions", "mass_by"], required: []) else { return nil }
         let out = fields["out"].map { string($0, "report.out") } ?? defaults.out
         var formats = defaults.formats
         if let list = fields["formats"] {
@@ -346,8 +348,11 @@ struct NodeReader {
             formats = parsed
         }
         let save = fields["save_predictions"].map { flag($0, "report.save_predictions") } ?? false
-        guard let out, let save else { return nil }
-        return PipelineSpec.ReportSpec(out: out, formats: formats, savePredictions: save)
+        let massBy = fields["mass_by"].map { locatedString($0, "report.mass_by (an obs column, e.g. cell_state)") }
+        guard let out, let save, massBy != .some(nil) else { return nil }
+        var report = PipelineSpec.ReportSpec(out: out, formats: formats, savePredictions: save)
+        report.massBy = massBy ?? nil
+        return report
     }
 
     // MARK: Values

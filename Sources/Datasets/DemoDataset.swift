@@ -25,20 +25,6 @@ public enum DemoDataset {
     /// The names of the three cell states (obs `cell_state` when the state proportions change).
     public static let stateNames = ["state1", "state2", "state3"]
 
-    /// A drug that changes how many cells of a state there are: `factor` < 1 kills that share of
-    /// the state's cells (death 0.8 is factor 0.2), > 1 makes them multiply.
-    public struct MassChange: Sendable, Equatable {
-        public let drug: String
-        public let state: String
-        public let factor: Double
-
-        public init(drug: String, state: String, factor: Double) {
-            self.drug = drug
-            self.state = state
-            self.factor = factor
-        }
-    }
-
     public struct Options: Sendable {
         public var seed: UInt64
         public var controlCells: Int
@@ -46,6 +32,8 @@ public enum DemoDataset {
         /// Death and growth by drug and state; empty: every drug keeps the control's state
         /// proportions (the bundled demo).
         public var massChanges: [MassChange]
+        /// The control law's state proportions (equal).
+        static let proportions = [Double](repeating: 1.0 / 3, count: 3)
 
         public init(seed: UInt64 = 0, controlCells: Int = 1500, cellsPerDrug: Int = 600, massChanges: [MassChange] = []) {
             self.seed = seed
@@ -54,20 +42,7 @@ public enum DemoDataset {
             self.massChanges = massChanges
         }
 
-        /// Per drug, each state's relative mass factor (1 where unchanged).
-        func factors(drug: String) -> [Double] {
-            DemoDataset.stateNames.map { state in
-                massChanges.filter { $0.drug == drug && $0.state == state }.reduce(1.0) { $0 * $1.factor }
-            }
-        }
-
-        /// The retained mass of each state a perfect unbalanced map shows: the state's share of the
-        /// treated cells over its share of the control cells, f_s / Σ_t p_t f_t with equal p.
-        public func expectedRetainedMass(drug: String) -> [Double] {
-            let factors = factors(drug: drug)
-            let mean = factors.reduce(0, +) / Double(factors.count)
-            return factors.map { $0 / mean }
-        }
+        func factors(drug: String) -> [Double] { MassChange.factors(massChanges, drug: drug, states: DemoDataset.stateNames) }
     }
 
     /// The law of the data: loadings, cell-state centres, and each drug's moved features,
@@ -135,20 +110,7 @@ public enum DemoDataset {
         guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
             throw DatasetError.invalidInput("the demo needs at least 2 control cells and 2 cells per drug")
         }
-        for change in options.massChanges {
-            guard drugs.contains(change.drug) else {
-                throw DatasetError.invalidInput("death/growth: unknown drug '\(change.drug)' (drugs: \(drugs.joined(separator: ", ")))")
-            }
-            guard stateNames.contains(change.state) else {
-                throw DatasetError.invalidInput("death/growth: unknown state '\(change.state)' (states: \(stateNames.joined(separator: ", ")))")
-            }
-            guard change.factor >= 0, change.factor.isFinite else {
-                throw DatasetError.invalidInput("death/growth of \(change.drug) on \(change.state): the factor must be ≥ 0, got \(change.factor)")
-            }
-        }
-        for drug in drugs where options.factors(drug: drug).allSatisfy({ $0 == 0 }) {
-            throw DatasetError.invalidInput("death of \(drug) kills every state: no treated cell is left")
-        }
+        try MassChange.validate(options.massChanges, drugs: drugs, states: stateNames)
         let law = Law(seed: options.seed)
         var rng = SeededRNG(seed: options.seed)
         var rows: [[Double]] = []
@@ -161,13 +123,9 @@ public enum DemoDataset {
             labels.append("control")
         }
         for (index, drug) in drugs.enumerated() {
-            let factors = options.factors(drug: drug), total = factors.reduce(0, +)
+            let weights = zip(Options.proportions, options.factors(drug: drug)).map { $0 * $1 }
             for _ in 0..<options.cellsPerDrug {
-                var state: Int?
-                if !options.massChanges.isEmpty {
-                    var u = rng.uniform() * total
-                    state = factors.indices.first { u -= factors[$0]; return u < 0 } ?? factors.count - 1
-                }
+                let state = options.massChanges.isEmpty ? nil : MassChange.draw(weights, &rng)
                 let drawn = law.controlCell(&rng, state: state)
                 let moved = zip(drawn.cell, law.displacement(drug: index, cell: drawn.cell)).map { $0 + $1 }
                 rows.append(moved.map { $0 + 0.05 * rng.normal() })
@@ -191,15 +149,7 @@ public enum DemoDataset {
         ]
         if !options.massChanges.isEmpty {
             try obs.setColumn("cell_state", .categorical(try Categorical(categories: stateNames, codes: states.map { Int32($0) })))
-            var mass: [String: UnsValue] = [:]
-            for drug in drugs {
-                let factors = options.factors(drug: drug), expected = options.expectedRetainedMass(drug: drug)
-                var perState: [String: UnsValue] = [:]
-                for (index, state) in stateNames.enumerated() {
-                    perState[state] = .dictionary(["factor": .double(factors[index]), "expected_retained_mass": .double(expected[index])])
-                }
-                mass[drug] = .dictionary(perState)
-            }
+            let mass = MassChange.truth(options.massChanges, drugs: drugs, states: stateNames, proportions: Options.proportions)
             record["mass"] = .dictionary(mass)
         }
         return AnnData(X: .dense(x), obs: obs, var: DataFrame(index: featureNames), uns: ["perturbot_demo": .dictionary(record)])

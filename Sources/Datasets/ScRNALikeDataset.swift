@@ -80,12 +80,17 @@ public enum ScRNALikeDataset {
         public var controlCells: Int
         /// Number of cells per drug, at least 2.
         public var cellsPerDrug: Int
+        /// Death and growth by drug and state (`MassChange`); empty: every drug keeps the control
+        /// law's state proportions.
+        public var massChanges: [MassChange]
 
-        public init(seed: UInt64 = 0, genes: Int = 2000, controlCells: Int = 1000, cellsPerDrug: Int = 400) {
+        public init(seed: UInt64 = 0, genes: Int = 2000, controlCells: Int = 1000, cellsPerDrug: Int = 400,
+                    massChanges: [MassChange] = []) {
             self.seed = seed
             self.genes = genes
             self.controlCells = controlCells
             self.cellsPerDrug = cellsPerDrug
+            self.massChanges = massChanges
         }
     }
 
@@ -172,13 +177,19 @@ public enum ScRNALikeDataset {
             }
         }
 
-        /// A cell of the control law.
-        public func cellState(_ rng: inout SeededRNG) -> CellState {
-            let u = rng.uniform()
-            var state = 0, cumulative = ScRNALikeDataset.stateProportions[0]
-            while u >= cumulative, state + 1 < ScRNALikeDataset.stateProportions.count {
-                state += 1
-                cumulative += ScRNALikeDataset.stateProportions[state]
+        /// A cell of the control law, or of the law whose state weights are `weights` (∝, one per
+        /// state; a drug's death and growth).
+        public func cellState(_ rng: inout SeededRNG, weights: [Double]? = nil) -> CellState {
+            var state = 0
+            if let weights {
+                state = MassChange.draw(weights, &rng)
+            } else {
+                let u = rng.uniform()
+                var cumulative = ScRNALikeDataset.stateProportions[0]
+                while u >= cumulative, state + 1 < ScRNALikeDataset.stateProportions.count {
+                    state += 1
+                    cumulative += ScRNALikeDataset.stateProportions[state]
+                }
             }
             let z = zip(centres[state], factorScales).map { $0 + 0.6 * $1 * rng.normal() }
             return CellState(state: state, z: z)
@@ -217,8 +228,8 @@ public enum ScRNALikeDataset {
         }
 
         /// One cell's state and counts: (gene, count) for the non-zero genes, ascending.
-        func sampleCell(_ rng: inout SeededRNG, drug: Int?) -> (state: Int, counts: [(Int32, Float)]) {
-            let cell = cellState(&rng)
+        func sampleCell(_ rng: inout SeededRNG, drug: Int?, stateWeights: [Double]? = nil) -> (state: Int, counts: [(Int32, Float)]) {
+            let cell = cellState(&rng, weights: stateWeights)
             let library = ScRNALikeDataset.medianLibrarySize * exp(ScRNALikeDataset.librarySpread * rng.normal())
             let mu = means(cell: cell, library: library, drug: drug)
             var entries: [(Int32, Float)] = []
@@ -250,14 +261,20 @@ public enum ScRNALikeDataset {
         guard options.controlCells >= 2, options.cellsPerDrug >= 2 else {
             throw DatasetError.invalidInput("scrna-like needs at least 2 control cells and 2 cells per drug")
         }
+        try MassChange.validate(options.massChanges, drugs: drugs, states: stateNames)
         let law = Law(seed: options.seed, genes: options.genes)
         var rng = SeededRNG(seed: options.seed)
         var indptr = [0], indices: [Int32] = [], values: [Float] = []
         var codes: [Int32] = [], states: [Int32] = []
         let groups = [(nil as Int?, options.controlCells)] + drugs.indices.map { ($0 as Int?, options.cellsPerDrug) }
         for (drug, cells) in groups {
+            // A drug's death and growth reweight the states its cells are drawn from.
+            let weights = drug.flatMap { index -> [Double]? in
+                guard !options.massChanges.isEmpty else { return nil }
+                return zip(stateProportions, MassChange.factors(options.massChanges, drug: drugs[index], states: stateNames)).map { $0 * $1 }
+            }
             for _ in 0..<cells {
-                let cell = law.sampleCell(&rng, drug: drug)
+                let cell = law.sampleCell(&rng, drug: drug, stateWeights: weights)
                 for (gene, count) in cell.counts {
                     indices.append(gene)
                     values.append(count)
@@ -280,13 +297,17 @@ public enum ScRNALikeDataset {
                 "down": .string(law.programs[index].downGenes.map { names[$0] }.joined(separator: ",")),
             ])
         }
+        var record: [String: UnsValue] = [
+            "generator": .string("perturbot generate scrna-like"),
+            "seed": .integer(Int64(options.seed)),
+            "median_library_size": .double(medianLibrarySize),
+            "programs": .dictionary(programs),
+        ]
+        if !options.massChanges.isEmpty {
+            record["mass"] = .dictionary(MassChange.truth(options.massChanges, drugs: drugs, states: stateNames, proportions: stateProportions))
+        }
         return AnnData(X: .sparse(x), obs: obs, var: DataFrame(index: names), uns: [
-            "perturbot_scrna_like": .dictionary([
-                "generator": .string("perturbot generate scrna-like"),
-                "seed": .integer(Int64(options.seed)),
-                "median_library_size": .double(medianLibrarySize),
-                "programs": .dictionary(programs),
-            ]),
+            "perturbot_scrna_like": .dictionary(record),
         ])
     }
 

@@ -41,27 +41,13 @@ struct FourILike: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let changes = try death.map { try Self.change($0, flag: "--death", death: true) }
-                + growth.map { try Self.change($0, flag: "--growth", death: false) }
+            let changes = try massChanges(death: death, growth: growth)
             let data = try DemoDataset.make(.init(seed: seed, controlCells: controlCells, cellsPerDrug: cellsPerDrug, massChanges: changes))
             try AnnDataWriter.write(data, to: out)
             print("\(out): \(data.nObs) cells × \(data.nVars) features, drugs: \(DemoDataset.drugs.joined(separator: ", "))")
         }
     }
 
-    /// DRUG:STATE:NUMBER; a death fraction f in [0, 1] becomes the factor 1 − f.
-    static func change(_ text: String, flag: String, death: Bool) throws -> DemoDataset.MassChange {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let number = Double(parts[2]) else {
-            throw CommandError("\(flag) '\(text)': expected DRUG:STATE:\(death ? "FRACTION" : "FACTOR"), e.g. cisplatin:state1:\(death ? "0.8" : "2")")
-        }
-        if death {
-            guard number >= 0, number <= 1 else { throw CommandError("\(flag) '\(text)': the fraction killed must be in [0, 1]") }
-            return .init(drug: parts[0], state: parts[1], factor: 1 - number)
-        }
-        guard number > 0, number.isFinite else { throw CommandError("\(flag) '\(text)': the growth factor must be > 0") }
-        return .init(drug: parts[0], state: parts[1], factor: number)
-    }
 }
 
 /// `perturbot generate scrna-like --out FILE`: sci-Plex-shaped raw counts (`ScRNALikeDataset`).
@@ -85,10 +71,20 @@ struct ScRNALike: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = ScRNALikeDataset.Options().cellsPerDrug
 
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug kills this fraction of one state's cells (repeatable), e.g. belinostat:state1:0.8; the truth goes to uns/perturbot_scrna_like/mass.",
+        valueName: "DRUG:STATE:FRACTION"))
+    var death: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug makes one state's cells multiply by this factor (repeatable), e.g. belinostat:state3:2.",
+        valueName: "DRUG:STATE:FACTOR"))
+    var growth: [String] = []
+
     func run() throws {
         try reportingErrors {
             let data = try ScRNALikeDataset.make(.init(seed: seed, genes: genes, controlCells: controlCells,
-                                                       cellsPerDrug: cellsPerDrug))
+                                                       cellsPerDrug: cellsPerDrug, massChanges: try massChanges(death: death, growth: growth)))
             try AnnDataWriter.write(data, to: out)
             let stored = data.X.map { x -> Int in if case .sparse(let s) = x { return s.nonzeroCount } else { return 0 } } ?? 0
             let percent = 100 * Double(stored) / Double(max(1, data.nObs * data.nVars))
@@ -248,3 +244,21 @@ struct IOTGraph: ParsableCommand {
 }
 
 extension IOTGraphDataset.Graph: ExpressibleByArgument {}
+
+/// The --death and --growth options of `generate 4i-like` and `generate scrna-like`:
+/// DRUG:STATE:NUMBER each; a death fraction f in [0, 1] becomes the factor 1 − f.
+func massChanges(death: [String], growth: [String]) throws -> [MassChange] {
+    func change(_ text: String, flag: String, death: Bool) throws -> MassChange {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, let number = Double(parts[2]) else {
+            throw CommandError("\(flag) '\(text)': expected DRUG:STATE:\(death ? "FRACTION" : "FACTOR"), e.g. cisplatin:state1:\(death ? "0.8" : "2")")
+        }
+        if death {
+            guard number >= 0, number <= 1 else { throw CommandError("\(flag) '\(text)': the fraction killed must be in [0, 1]") }
+            return MassChange(drug: parts[0], state: parts[1], factor: 1 - number)
+        }
+        guard number > 0, number.isFinite else { throw CommandError("\(flag) '\(text)': the growth factor must be > 0") }
+        return MassChange(drug: parts[0], state: parts[1], factor: number)
+    }
+    return try death.map { try change($0, flag: "--death", death: true) } + growth.map { try change($0, flag: "--growth", death: false) }
+}

@@ -101,8 +101,8 @@ public enum ReportWriter {
 
     /// The mean retained mass of the test control cells per value of `report.mass_by`, as rows of
     /// the metric `retained_mass (<key>=<value>)`, one per drug, d, seed and method; the values in
-    /// order of first appearance; and, when the data file records it (`perturbot generate 4i-like
-    /// --death/--growth`: uns `perturbot_demo/mass`), the retained mass a perfect map would show.
+    /// order of first appearance; and, when the data file records it (`perturbot generate 4i-like`
+    /// or `scrna-like` with `--death/--growth`), the retained mass a perfect map would show.
     static func massRows(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache,
                          evaluations: [EvaluationRecord]) throws -> MassTable? {
         guard let key = spec.report.massBy?.value else { return nil }
@@ -144,7 +144,10 @@ public enum ReportWriter {
             }
         }
         var expected: [String: [String: Double]] = [:]
-        if case .dictionary(let record)? = data.uns["perturbot_demo"], case .dictionary(let mass)? = record["mass"] {
+        // The generators' truth: uns perturbot_demo/mass (4i-like) or perturbot_scrna_like/mass.
+        let records = ["perturbot_demo", "perturbot_scrna_like"].compactMap { data.uns[$0] }
+        for case .dictionary(let record) in records {
+            guard case .dictionary(let mass)? = record["mass"] else { continue }
             for (drug, entry) in mass {
                 guard case .dictionary(let states) = entry else { continue }
                 for (state, truth) in states {

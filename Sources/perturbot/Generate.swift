@@ -29,19 +29,11 @@ struct FourILike: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = 600
 
-    @Option(parsing: .singleValue, help: ArgumentHelp(
-        "A drug kills this fraction of one state's cells (repeatable), e.g. cisplatin:state1:0.8. Adds obs 'cell_state' and the truth in uns/perturbot_demo/mass.",
-        valueName: "DRUG:STATE:FRACTION"))
-    var death: [String] = []
-
-    @Option(parsing: .singleValue, help: ArgumentHelp(
-        "A drug makes one state's cells multiply by this factor (repeatable), e.g. cisplatin:state3:2.",
-        valueName: "DRUG:STATE:FACTOR"))
-    var growth: [String] = []
+    @OptionGroup var mass: MassChangeArguments
 
     func run() throws {
         try reportingErrors {
-            let changes = try massChanges(death: death, growth: growth)
+            let changes = try mass.changes()
             let data = try DemoDataset.make(.init(seed: seed, controlCells: controlCells, cellsPerDrug: cellsPerDrug, massChanges: changes))
             try AnnDataWriter.write(data, to: out)
             print("\(out): \(data.nObs) cells × \(data.nVars) features, drugs: \(DemoDataset.drugs.joined(separator: ", "))")
@@ -71,20 +63,12 @@ struct ScRNALike: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of cells per drug.")
     var cellsPerDrug = ScRNALikeDataset.Options().cellsPerDrug
 
-    @Option(parsing: .singleValue, help: ArgumentHelp(
-        "A drug kills this fraction of one state's cells (repeatable), e.g. belinostat:state1:0.8; the truth goes to uns/perturbot_scrna_like/mass.",
-        valueName: "DRUG:STATE:FRACTION"))
-    var death: [String] = []
-
-    @Option(parsing: .singleValue, help: ArgumentHelp(
-        "A drug makes one state's cells multiply by this factor (repeatable), e.g. belinostat:state3:2.",
-        valueName: "DRUG:STATE:FACTOR"))
-    var growth: [String] = []
+    @OptionGroup var mass: MassChangeArguments
 
     func run() throws {
         try reportingErrors {
             let data = try ScRNALikeDataset.make(.init(seed: seed, genes: genes, controlCells: controlCells,
-                                                       cellsPerDrug: cellsPerDrug, massChanges: try massChanges(death: death, growth: growth)))
+                                                       cellsPerDrug: cellsPerDrug, massChanges: try mass.changes()))
             try AnnDataWriter.write(data, to: out)
             let stored = data.X.map { x -> Int in if case .sparse(let s) = x { return s.nonzeroCount } else { return 0 } } ?? 0
             let percent = 100 * Double(stored) / Double(max(1, data.nObs * data.nVars))
@@ -245,20 +229,34 @@ struct IOTGraph: ParsableCommand {
 
 extension IOTGraphDataset.Graph: ExpressibleByArgument {}
 
-/// The --death and --growth options of `generate 4i-like` and `generate scrna-like`:
-/// DRUG:STATE:NUMBER each; a death fraction f in [0, 1] becomes the factor 1 − f.
-func massChanges(death: [String], growth: [String]) throws -> [MassChange] {
-    func change(_ text: String, flag: String, death: Bool) throws -> MassChange {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let number = Double(parts[2]) else {
-            throw CommandError("\(flag) '\(text)': expected DRUG:STATE:\(death ? "FRACTION" : "FACTOR"), e.g. cisplatin:state1:\(death ? "0.8" : "2")")
+/// The --death and --growth options of `generate 4i-like` and `generate scrna-like`: a drug that
+/// kills a share of one cell state's cells, or makes them multiply (`MassChange`; obs
+/// `cell_state` and the truth in uns, `mass`).
+struct MassChangeArguments: ParsableArguments {
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug kills this fraction of one state's cells (repeatable), e.g. DRUG:state1:0.8; the truth goes to uns (…/mass).",
+        valueName: "DRUG:STATE:FRACTION"))
+    var death: [String] = []
+
+    @Option(parsing: .singleValue, help: ArgumentHelp(
+        "A drug makes one state's cells multiply by this factor (repeatable), e.g. DRUG:state3:2.",
+        valueName: "DRUG:STATE:FACTOR"))
+    var growth: [String] = []
+
+    /// Each DRUG:STATE:NUMBER; a death fraction f in [0, 1] becomes the factor 1 − f.
+    func changes() throws -> [MassChange] {
+        func change(_ text: String, flag: String, death: Bool) throws -> MassChange {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, let number = Double(parts[2]) else {
+                throw CommandError("\(flag) '\(text)': expected DRUG:STATE:\(death ? "FRACTION" : "FACTOR"), e.g. cisplatin:state1:\(death ? "0.8" : "2")")
+            }
+            if death {
+                guard number >= 0, number <= 1 else { throw CommandError("\(flag) '\(text)': the fraction killed must be in [0, 1]") }
+                return MassChange(drug: parts[0], state: parts[1], factor: 1 - number)
+            }
+            guard number > 0, number.isFinite else { throw CommandError("\(flag) '\(text)': the growth factor must be > 0") }
+            return MassChange(drug: parts[0], state: parts[1], factor: number)
         }
-        if death {
-            guard number >= 0, number <= 1 else { throw CommandError("\(flag) '\(text)': the fraction killed must be in [0, 1]") }
-            return MassChange(drug: parts[0], state: parts[1], factor: 1 - number)
-        }
-        guard number > 0, number.isFinite else { throw CommandError("\(flag) '\(text)': the growth factor must be > 0") }
-        return MassChange(drug: parts[0], state: parts[1], factor: number)
+        return try death.map { try change($0, flag: "--death", death: true) } + growth.map { try change($0, flag: "--growth", death: false) }
     }
-    return try death.map { try change($0, flag: "--death", death: true) } + growth.map { try change($0, flag: "--growth", death: false) }
 }

@@ -93,7 +93,7 @@ final class SpecParserTests: XCTestCase {
             ("warm_start: true", "warm_start: yes please",
              ["p.yaml:8:64: methods.progot: 'warm_start' must be true or false, got 'yes please'"]),
             ("epsilon: tuned", "epsilon: tuned, lambda: 3",
-             ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, cost, threshold, max_iterations, mode, momentum, epsilon_init, epsilon_decay, anderson)"]),
+             ["p.yaml:9:39: methods.eot: unknown parameter 'lambda' for solver eot (expected epsilon, held_out_fraction, cost, threshold, max_iterations, mode, momentum, epsilon_init, epsilon_decay, anderson, tau_a, tau_b)"]),
             ("threshold: 1e-4", "threshold: -1", ["p.yaml:10:50: methods.fixed: 'threshold' must be a number > 0, got '-1'"]),
             ("  identity: { solver: identity }\n", "  identity: { solver: mbo, penalty: stvs, lambda: 3 }\n",
              ["p.yaml:7:13: methods.identity: 'lambda' must be at most 2 with penalty stvs (½‖z‖² + λ·STVS_γ is not convex beyond; the threshold is λγ, so raise 'gamma'), got 3.0"]),

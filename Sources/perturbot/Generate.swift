@@ -8,7 +8,7 @@ import Stages
 /// `perturbot generate`: synthetic datasets for demos and tests.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, ScRNASparse.self, MapBenchmark.self, IOTGraph.self])
+        abstract: "Write a synthetic dataset.", subcommands: [FourILike.self, ScRNALike.self, ScRNASparse.self, Screen.self, MapBenchmark.self, IOTGraph.self])
 }
 
 /// `perturbot generate 4i-like --out FILE`.
@@ -40,6 +40,46 @@ struct FourILike: ParsableCommand {
         }
     }
 
+}
+
+/// `perturbot generate screen --out FILE`: a sci-Plex-3-shaped screen (`ScreenDataset`).
+struct Screen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A sci-Plex-3-shaped screen: raw counts in CSR X, obs 'cell_line', 'drug' ('vehicle' for controls), 'dose' (0 for vehicle) and 'cell_state'; each drug a gene program whose effect follows a Hill curve in dose, scaled per cell line, some killing a share of one state; the truth in uns 'perturbot_screen'.")
+
+    @Option(parsing: .unconditional, help: "Where to write the .h5ad.")
+    var out: String
+
+    @Option(parsing: .unconditional, help: "Number of cell lines (A549, K562, MCF7, line4, …).")
+    var cellLines = ScreenDataset.Options().cellLines
+
+    @Option(parsing: .unconditional, help: "Number of drugs.")
+    var drugs = ScreenDataset.Options().drugs
+
+    @Option(parsing: .unconditional, help: "Number of doses (10, 100, 1000, … ).")
+    var doses = ScreenDataset.Options().doses
+
+    @Option(parsing: .unconditional, help: "Cells per (cell line, drug, dose).")
+    var cellsPerCondition = ScreenDataset.Options().cellsPerCondition
+
+    @Option(parsing: .unconditional, help: "Vehicle cells per cell line.")
+    var controlCellsPerLine = ScreenDataset.Options().controlCellsPerLine
+
+    @Option(parsing: .unconditional, help: "Number of genes (at least \(ScRNALikeDataset.minimumGenes)).")
+    var genes = ScreenDataset.Options().genes
+
+    @Option(parsing: .unconditional, help: "Random seed.")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        try reportingErrors {
+            let options = ScreenDataset.Options(seed: seed, cellLines: cellLines, drugs: drugs, doses: doses,
+                                                cellsPerCondition: cellsPerCondition, controlCellsPerLine: controlCellsPerLine, genes: genes)
+            let data = try ScreenDataset.make(options)
+            try AnnDataWriter.write(data, to: out)
+            print("\(out): \(data.nObs) cells × \(data.nVars) genes, \(cellLines) cell line(s) × \(drugs) drug(s) × \(doses) dose(s)")
+        }
+    }
 }
 
 /// `perturbot generate scrna-like --out FILE`: sci-Plex-shaped raw counts (`ScRNALikeDataset`).

@@ -17,6 +17,15 @@ public struct LoadedData: Sendable, Codable, Equatable {
     /// nil when not asked for (and absent from the JSON).
     public var holdoutGroups: [String?]? = nil
 
+    public init(features: Matrix<Float>, conditions: [String?], featureNames: [String], trueMap: Matrix<Float>?,
+                holdoutGroups: [String?]? = nil) {
+        self.features = features
+        self.conditions = conditions
+        self.featureNames = featureNames
+        self.trueMap = trueMap
+        self.holdoutGroups = holdoutGroups
+    }
+
     /// Rows whose condition is `label`.
     public func cells(labelled label: String) -> [Int] {
         conditions.indices.filter { conditions[$0] == label }

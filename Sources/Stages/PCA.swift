@@ -79,6 +79,12 @@ public struct PCAOutput: Sendable, Codable {
     /// The loaded features' names, to name the features a map moves most.
     public let featureNames: [String]
 
+    public init(model: PCAModel, scores: Matrix<Float>, featureNames: [String]) {
+        self.model = model
+        self.scores = scores
+        self.featureNames = featureNames
+    }
+
     /// Fits `components` components on the cells whose condition is one of `labels` (the
     /// control and the run's drugs) and scores every loaded cell.
     public static func fit(_ loaded: LoadedData, components: Int, labels: Set<String>) throws -> PCAOutput {

@@ -60,6 +60,20 @@ public struct DrugSplit: Sendable, Codable, Equatable {
 }
 
 extension DrugSplit {
+    /// Every row the split names, ascending.
+    public var allRows: [Int] { Array(Set(trainControl + testControl + trainTreated + testTreated)).sorted() }
+
+    /// The same split over a matrix that holds only `rows` (ascending, containing every row the
+    /// split names), in that order: each index becomes its position among `rows`.
+    public func restricted(to rows: [Int]) -> DrugSplit {
+        let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+        func map(_ indices: [Int]) -> [Int] { indices.compactMap { position[$0] } }
+        return DrugSplit(drug: drug, seed: seed, trainControl: map(trainControl), testControl: map(testControl),
+                         trainTreated: map(trainTreated), testTreated: map(testTreated))
+    }
+}
+
+extension DrugSplit {
     /// The split task's parameters: the value its cache key hashes and the value it runs with.
     public struct Parameters: Sendable, Equatable, Codable {
         public let drug: String

@@ -26,18 +26,26 @@ public struct TaskCache: Sendable {
         public let created: String
         /// File name → SHA-256 of its bytes.
         public let files: [String: String]
+        /// File name → size in bytes; nil in entries written before sizes were recorded.
+        public var sizes: [String: Int]? = nil
     }
 
     public func entryURL(_ key: String) -> URL { root.appendingPathComponent(key, isDirectory: true) }
 
-    /// The entry's manifest when the entry is complete and intact.
+    /// The entry's manifest when the entry is complete: every file present, of the recorded
+    /// size. Entries written before sizes were recorded are checked by their digests instead.
+    /// (A file's digest is checked whenever `read` reads it whole.)
     public func manifest(_ key: String) -> Manifest? {
         let folder = entryURL(key)
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("manifest.json")),
               let manifest = try? JSONDecoder().decode(Manifest.self, from: data), manifest.key == key else { return nil }
         for (name, digest) in manifest.files {
-            guard let bytes = try? Data(contentsOf: folder.appendingPathComponent(name)), Self.sha256(bytes) == digest else {
-                return nil
+            let path = folder.appendingPathComponent(name).path
+            if let size = manifest.sizes?[name] {
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                      (attributes[.size] as? NSNumber)?.intValue == size else { return nil }
+            } else {
+                guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path)), Self.sha256(bytes) == digest else { return nil }
             }
         }
         return manifest
@@ -45,12 +53,25 @@ public struct TaskCache: Sendable {
 
     public func contains(_ key: String) -> Bool { manifest(key) != nil }
 
-    /// One output file of a complete entry.
+    /// One output file of a complete entry, its digest checked.
     public func read(_ key: String, file name: String) throws -> Data {
+        guard let manifest = manifest(key), let digest = manifest.files[name] else {
+            throw PipelineError.cache("no complete cache entry \(key) with file \(name)")
+        }
+        let bytes = try Data(contentsOf: entryURL(key).appendingPathComponent(name))
+        guard Self.sha256(bytes) == digest else {
+            throw PipelineError.cache("cache entry \(key): \(name) does not match its digest (damaged); `perturbot cache gc` removes the entry")
+        }
+        return bytes
+    }
+
+    /// One output file of a complete entry, memory-mapped and not digest-checked (its size is),
+    /// for a task that reads a few rows of a large matrix (`MatrixFile.rows`).
+    public func mapped(_ key: String, file name: String) throws -> Data {
         guard let manifest = manifest(key), manifest.files[name] != nil else {
             throw PipelineError.cache("no complete cache entry \(key) with file \(name)")
         }
-        return try Data(contentsOf: entryURL(key).appendingPathComponent(name))
+        return try Data(contentsOf: entryURL(key).appendingPathComponent(name), options: .alwaysMapped)
     }
 
     /// Stores a task's outputs as entry `key` (replacing an incomplete one).
@@ -61,8 +82,9 @@ public struct TaskCache: Sendable {
         try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
         do {
             for (name, data) in files { try data.write(to: temporary.appendingPathComponent(name)) }
-            let manifest = Manifest(key: key, task: task, stage: stage, created: ISO8601DateFormatter().string(from: Date()),
+            var manifest = Manifest(key: key, task: task, stage: stage, created: ISO8601DateFormatter().string(from: Date()),
                                     files: files.mapValues(Self.sha256))
+            manifest.sizes = files.mapValues(\.count)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(manifest).write(to: temporary.appendingPathComponent("manifest.json"))

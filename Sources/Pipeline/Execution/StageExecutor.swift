@@ -17,10 +17,11 @@ struct StageExecutor: Sendable {
             let loaded = try Load.run(path: dataPath, conditionKey: parameters.conditionKey, features: parameters.features,
                                       transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
                                       trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey)
-            return ["loaded.json": try encoder.encode(loaded)]
+            return try StageFiles.files(loaded)
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
-            let loaded = try input(task, .data, plan: plan, file: "loaded.json", as: LoadedData.self)
+            // The labels only: a split never reads the matrix.
+            let loaded = try StageFiles.labels(cache, key: try key(task, .data, plan: plan))
             let holdout = try parameters.holdoutValues.map { values -> (groups: [String?], values: Set<String>) in
                 guard let groups = loaded.holdoutGroups else {
                     throw PipelineError.plan("split task \(task.id) holds cells out by a column its load task did not read")
@@ -33,19 +34,21 @@ struct StageExecutor: Sendable {
             return ["split.json": try encoder.encode(split)]
         case .pca:
             let parameters = try task.decodedParameters(as: PCAOutput.Parameters.self)
-            let loaded = try input(task, .data, plan: plan, file: "loaded.json", as: LoadedData.self)
+            let loaded = try StageFiles.loaded(cache, key: try key(task, .data, plan: plan))
             let output = try PCAOutput.fit(loaded, components: parameters.components, labels: Set([parameters.control] + parameters.drugs))
-            return ["pca.json": try encoder.encode(output)]
+            return try StageFiles.files(output)
         case .solve:
             let parameters = try task.decodedParameters(as: Solve.Parameters.self)
-            let output = try Solve.run(parameters, space: try space(task, plan: plan),
-                                       split: try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self))
+            let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
+            let local = try space(task, plan: plan, rows: split.allRows)
+            let output = try Solve.run(parameters, space: local, split: split.restricted(to: split.allRows))
             return ["map.json": try output.encodedMap(), "solve.json": try encoder.encode(output.record)]
         case .evaluate:
             let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)
             let record = try input(task, .solve, plan: plan, file: "solve.json", as: Solve.Record.self)
             let map = try Solve.decodeMap(try read(task, .solve, plan: plan, file: "map.json"), solver: record.solver)
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
+            let rows = split.allRows
             // The groups of report.mass_by come from the data file, whose content the load task's
             // key (an input of this one's) already hashes.
             let groups = try parameters.massBy.map { key -> [String?] in
@@ -53,19 +56,21 @@ struct StageExecutor: Sendable {
                 guard let labels = try data.obsLabels(key) else {
                     throw StageError.invalidInput("\(dataPath): obs column '\(key)' (report.mass_by) is not categorical or text")
                 }
-                return labels
+                return rows.map { labels[$0] }
             }
             let evaluation = try Evaluate.run(parameters, drug: task.coordinates.drug ?? split.drug, solve: record, map: map,
-                                              space: try space(task, plan: plan), split: split, groups: groups)
+                                              space: try space(task, plan: plan, rows: rows), split: split.restricted(to: rows),
+                                              groups: groups)
             return ["evaluation.json": try encoder.encode(evaluation)]
         case .ceiling:
             let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
-            let record = try Ceiling.run(parameters, drug: task.coordinates.drug ?? split.drug, space: try space(task, plan: plan), split: split)
+            let record = try Ceiling.run(parameters, drug: task.coordinates.drug ?? split.drug,
+                                         space: try space(task, plan: plan, rows: split.allRows), split: split.restricted(to: split.allRows))
             return ["ceiling.json": try encoder.encode(record)]
         case .geneScore:
             let parameters = try task.decodedParameters(as: GeneScore.Parameters.self)
-            let loaded = try input(task, .data, plan: plan, file: "loaded.json", as: LoadedData.self)
+            let loaded = try StageFiles.loaded(cache, key: try key(task, .data, plan: plan))
             let splits = task.inputs(.split), solves = task.inputs(.solve)
             guard splits.count == parameters.drugs.count, solves.count == parameters.drugs.count else {
                 throw PipelineError.plan("task \(task.id) reads \(splits.count) splits and \(solves.count) maps for \(parameters.drugs.count) drugs")
@@ -99,7 +104,15 @@ struct StageExecutor: Sendable {
     /// The PCA model behind a task's points; nil when they are features (`pca: none`).
     private func pcaModel(_ task: PlannedTask, plan: Plan) throws -> PCAModel? {
         guard let id = task.input(.points), let source = plan.task(id), source.stage == .pca else { return nil }
-        return try input(task, .points, plan: plan, file: "pca.json", as: PCAOutput.self).model
+        return try StageFiles.pca(cache, key: source.key).model
+    }
+
+    /// The cache key of the task's input in `role`.
+    private func key(_ task: PlannedTask, _ role: PlannedTask.Input.Role, plan: Plan) throws -> String {
+        guard let id = task.input(role), let source = plan.task(id) else {
+            throw PipelineError.plan("task \(task.id) has no \(role.rawValue) input")
+        }
+        return source.key
     }
 
     private func read(_ task: PlannedTask, _ role: PlannedTask.Input.Role, plan: Plan, file: String) throws -> Data {
@@ -113,15 +126,37 @@ struct StageExecutor: Sendable {
         try JSONDecoder().decode(T.self, from: read(task, role, plan: plan, file: file))
     }
 
-    /// The points a solve or evaluate task works on: a pca task's scores, or (with `pca: none`)
+    /// Only the `rows` (ascending) of the points a solve, evaluate or ceiling task works on, read
+    /// from the memory-mapped matrix: a per-drug task costs its drug's and the controls' rows, not
+    /// the whole screen's. The split it uses is restricted to the same rows.
+    private func space(_ task: PlannedTask, plan: Plan, rows: [Int]) throws -> FeatureSpace {
+        guard let id = task.input(.points), let source = plan.task(id) else {
+            throw PipelineError.plan("task \(task.id) has no points input")
+        }
+        switch source.stage {
+        case .pca:
+            let model = try JSONDecoder().decode(StageFiles.PCAModelFile.self, from: cache.read(source.key, file: "pca.json"))
+            let points = try MatrixFile.rows(of: cache.mapped(source.key, file: "scores.npy"), at: rows, name: "scores.npy of \(source.id)")
+            return FeatureSpace(points: points, components: model.model.components, featureNames: model.featureNames, trueMap: nil)
+        case .load:
+            let labels = try StageFiles.labels(cache, key: source.key)
+            let points = try MatrixFile.rows(of: cache.mapped(source.key, file: "features.npy"), at: rows, name: "features.npy of \(source.id)")
+            let trueMap = try labels.hasTrueMap
+                ? MatrixFile.rows(of: cache.mapped(source.key, file: "true_map.npy"), at: rows, name: "true_map.npy of \(source.id)") : nil
+            return FeatureSpace(points: points, components: nil, featureNames: labels.featureNames, trueMap: trueMap)
+        default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
+        }
+    }
+
+    /// The points a gene_score task works on: a pca task's scores, or (with `pca: none`)
     /// a load task's features as they are.
     private func space(_ task: PlannedTask, plan: Plan) throws -> FeatureSpace {
         guard let id = task.input(.points), let source = plan.task(id) else {
             throw PipelineError.plan("task \(task.id) has no points input")
         }
         switch source.stage {
-        case .pca: return FeatureSpace(try input(task, .points, plan: plan, file: "pca.json", as: PCAOutput.self))
-        case .load: return FeatureSpace(try input(task, .points, plan: plan, file: "loaded.json", as: LoadedData.self))
+        case .pca: return FeatureSpace(try StageFiles.pca(cache, key: source.key))
+        case .load: return FeatureSpace(try StageFiles.loaded(cache, key: source.key))
         default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
         }
     }

@@ -73,8 +73,10 @@ public struct PlannedTask: Sendable, Equatable {
 enum StageVersion {
     static func of(_ stage: PlannedTask.Stage) -> Int {
         switch stage {
-        case .load, .split: return 1
-        case .pca: return 2  // 2: feature names
+        // load 2, pca 3: matrices in .npy files beside small JSON (`StageFiles`)
+        case .load: return 2
+        case .split: return 1
+        case .pca: return 3  // 2: feature names
         // 2: map diagnostics; 3: Monge gap plans from a Double cost matrix; 4: every Sinkhorn
         // run of the fit recorded (solver steps)
         case .solve: return 4

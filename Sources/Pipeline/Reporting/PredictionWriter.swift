@@ -38,10 +38,12 @@ enum PredictionWriter {
             let d = space.components
             let pca: PCAOutput?, points: Matrix<Float>, featureNames: [String]
             if space.features == nil {
-                let output = try read(space.source, "pca.json", as: PCAOutput.self)
+                guard let task = plan.task(space.source) else { throw PipelineError.plan("no task \(space.source) in the plan") }
+                let output = try StageFiles.pca(cache, key: task.key)
                 (pca, points, featureNames) = (output, output.scores, output.featureNames)
             } else {
-                let loaded = try read(space.source, "loaded.json", as: LoadedData.self)
+                guard let task = plan.task(space.source) else { throw PipelineError.plan("no task \(space.source) in the plan") }
+                let loaded = try StageFiles.loaded(cache, key: task.key)
                 (pca, points, featureNames) = (nil, loaded.features, loaded.featureNames)
             }
             guard cellNames.count == points.rows else {

@@ -1,0 +1,79 @@
+import Foundation
+import LinearAlgebra
+
+/// A matrix as a cache entry file: NumPy's `.npy` format 1.0, float32 little-endian, C order
+/// (`numpy.load` opens it). Large matrices stay out of the JSON outputs: writing and reading them
+/// is a copy of their bytes, and `rows(of:at:)` reads only the rows a task needs from a
+/// memory-mapped file, so a task that needs a drug's cells does not pay for the whole screen.
+public enum MatrixFile {
+    /// The file's bytes: the magic, version 1.0, a header padded so the data starts on a
+    /// 64-byte boundary, then rows × cols float32 values.
+    public static func encode(_ matrix: Matrix<Float>) -> Data {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.cols)), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        matrix.storage.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// The shape and the offset of the values, after checking the header is one `encode` writes.
+    static func layout(_ data: Data, name: String) throws -> (rows: Int, cols: Int, offset: Int) {
+        func fail(_ what: String) -> PipelineError { .cache("\(name): not a float32 C-order .npy matrix (\(what))") }
+        guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)), data[data.startIndex + 6] == 1 else {
+            throw fail("bad magic or version")
+        }
+        let length = Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
+        guard data.count >= 10 + length, let header = String(data: data.subdata(in: (data.startIndex + 10)..<(data.startIndex + 10 + length)), encoding: .ascii)
+        else { throw fail("truncated header") }
+        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
+              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+            throw fail("header \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        let dimensions = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard dimensions.count == 2 else { throw fail("shape is not 2-D") }
+        let offset = 10 + length
+        guard data.count == offset + dimensions[0] * dimensions[1] * MemoryLayout<Float>.size else {
+            throw fail("\(data.count - offset) bytes of values for shape \(dimensions[0]) × \(dimensions[1])")
+        }
+        return (dimensions[0], dimensions[1], offset)
+    }
+
+    /// The whole matrix.
+    public static func decode(_ data: Data, name: String) throws -> Matrix<Float> {
+        let shape = try layout(data, name: name)
+        return try rows(data, shape: shape, at: nil, name: name)
+    }
+
+    /// Only the rows at `indices` (in that order), from a file whose bytes need not all be read
+    /// (a memory-mapped `Data`).
+    public static func rows(of data: Data, at indices: [Int], name: String) throws -> Matrix<Float> {
+        try rows(data, shape: try layout(data, name: name), at: indices, name: name)
+    }
+
+    private static func rows(_ data: Data, shape: (rows: Int, cols: Int, offset: Int), at indices: [Int]?, name: String) throws
+        -> Matrix<Float> {
+        let count = indices?.count ?? shape.rows
+        if let bad = indices?.first(where: { $0 < 0 || $0 >= shape.rows }) {
+            throw PipelineError.cache("\(name): row \(bad) asked of a matrix of \(shape.rows) rows")
+        }
+        var storage = [Float](repeating: 0, count: count * shape.cols)
+        let rowBytes = shape.cols * MemoryLayout<Float>.size
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            storage.withUnsafeMutableBytes { output in
+                guard let source = raw.baseAddress, let target = output.baseAddress, rowBytes > 0 else { return }
+                if let indices {
+                    for (position, row) in indices.enumerated() {
+                        memcpy(target + position * rowBytes, source + shape.offset + row * rowBytes, rowBytes)
+                    }
+                } else {
+                    memcpy(target, source + shape.offset, count * rowBytes)
+                }
+            }
+        }
+        return try Matrix(rows: count, cols: shape.cols, storage: storage)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import LinearAlgebra
+import Stages
+
+/// The cache-entry layout of the stage outputs that hold matrices: the matrices as `.npy` files
+/// (`MatrixFile`), everything else as small JSON, so a task that needs only the labels (a split)
+/// or a few rows does not read the whole data. Load: `loaded.json` (labels and names),
+/// `features.npy`, `true_map.npy` when asked for. PCA: `pca.json` (the model and the feature
+/// names), `scores.npy`.
+enum StageFiles {
+    /// What a load task writes besides its matrices.
+    struct LoadedLabels: Codable {
+        let conditions: [String?]
+        let featureNames: [String]
+        let holdoutGroups: [String?]?
+        let rows: Int
+        let cols: Int
+        let hasTrueMap: Bool
+
+        /// Rows whose condition is `label`.
+        func cells(labelled label: String) -> [Int] { conditions.indices.filter { conditions[$0] == label } }
+    }
+
+    /// What a pca task writes besides its scores.
+    struct PCAModelFile: Codable {
+        let model: PCAModel
+        let featureNames: [String]
+    }
+
+    static func files(_ loaded: LoadedData) throws -> [String: Data] {
+        let labels = LoadedLabels(conditions: loaded.conditions, featureNames: loaded.featureNames, holdoutGroups: loaded.holdoutGroups,
+                                  rows: loaded.features.rows, cols: loaded.features.cols, hasTrueMap: loaded.trueMap != nil)
+        var files = ["loaded.json": try JSONEncoder().encode(labels), "features.npy": MatrixFile.encode(loaded.features)]
+        if let trueMap = loaded.trueMap { files["true_map.npy"] = MatrixFile.encode(trueMap) }
+        return files
+    }
+
+    static func labels(_ cache: TaskCache, key: String) throws -> LoadedLabels {
+        try JSONDecoder().decode(LoadedLabels.self, from: cache.read(key, file: "loaded.json"))
+    }
+
+    static func loaded(_ cache: TaskCache, key: String) throws -> LoadedData {
+        let labels = try labels(cache, key: key)
+        let features = try MatrixFile.decode(cache.mapped(key, file: "features.npy"), name: "features.npy of entry \(key)")
+        let trueMap = try labels.hasTrueMap ? MatrixFile.decode(cache.mapped(key, file: "true_map.npy"), name: "true_map.npy of entry \(key)") : nil
+        var loaded = LoadedData(features: features, conditions: labels.conditions, featureNames: labels.featureNames, trueMap: trueMap)
+        loaded.holdoutGroups = labels.holdoutGroups
+        return loaded
+    }
+
+    static func files(_ output: PCAOutput) throws -> [String: Data] {
+        ["pca.json": try JSONEncoder().encode(PCAModelFile(model: output.model, featureNames: output.featureNames)),
+         "scores.npy": MatrixFile.encode(output.scores)]
+    }
+
+    static func pca(_ cache: TaskCache, key: String) throws -> PCAOutput {
+        let file = try JSONDecoder().decode(PCAModelFile.self, from: cache.read(key, file: "pca.json"))
+        let scores = try MatrixFile.decode(cache.mapped(key, file: "scores.npy"), name: "scores.npy of entry \(key)")
+        return PCAOutput(model: file.model, scores: scores, featureNames: file.featureNames)
+    }
+}

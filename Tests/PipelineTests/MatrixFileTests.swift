@@ -1,0 +1,48 @@
+import Foundation
+import LinearAlgebra
+@testable import Pipeline
+import TestSupport
+import XCTest
+
+/// Matrices in cache entries: `.npy` files read whole or by rows, and entries whose files are
+/// damaged.
+final class MatrixFileTests: XCTestCase {
+    func testRoundTripRowsAndTheNumpyHeader() throws {
+        let matrix = Matrix<Float>(rows: 5, cols: 3) { i, j in Float(i * 10 + j) + 0.5 }
+        let data = MatrixFile.encode(matrix)
+        // NumPy's format 1.0: magic, version, little-endian header length, data on a 64-byte boundary.
+        XCTAssertEqual(Array(data.prefix(8)), [0x93] + Array("NUMPY".utf8) + [1, 0])
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        XCTAssertEqual((10 + headerLength) % 64, 0)
+        let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (5, 3), }"), header)
+        XCTAssertTrue(header.hasSuffix("\n"))
+        XCTAssertEqual(try MatrixFile.decode(data, name: "m"), matrix)
+        let picked = try MatrixFile.rows(of: data, at: [4, 0, 2], name: "m")
+        XCTAssertEqual(picked, matrix.rows(at: [4, 0, 2]))
+        XCTAssertThrowsError(try MatrixFile.rows(of: data, at: [5], name: "m")) {
+            XCTAssertTrue("\($0)".contains("row 5 asked of a matrix of 5 rows"), "\($0)")
+        }
+        XCTAssertThrowsError(try MatrixFile.decode(data.dropLast(4), name: "m")) {
+            XCTAssertTrue("\($0)".contains("m: not a float32 C-order .npy matrix"), "\($0)")
+        }
+        let empty = Matrix<Float>(rows: 0, cols: 4)
+        XCTAssertEqual(try MatrixFile.decode(MatrixFile.encode(empty), name: "e"), empty)
+    }
+
+    func testEntriesRecordSizesAndADamagedFileIsNamed() throws {
+        let cache = TaskCache(root: try TestPaths.scratchDirectory())
+        try cache.store("k", task: "load", stage: "load", files: ["a.json": Data("{}".utf8), "m.npy": MatrixFile.encode(Matrix(rows: 2, cols: 2))])
+        XCTAssertEqual(cache.manifest("k")?.sizes?["a.json"], 2)
+        XCTAssertEqual(try cache.read("k", file: "a.json"), Data("{}".utf8))
+        // The same size, other bytes: the entry still counts, and reading the file says it is damaged.
+        try Data("[]".utf8).write(to: cache.entryURL("k").appendingPathComponent("a.json"))
+        XCTAssertTrue(cache.contains("k"))
+        XCTAssertThrowsError(try cache.read("k", file: "a.json")) {
+            XCTAssertTrue("\($0)".contains("a.json does not match its digest (damaged)"), "\($0)")
+        }
+        // Truncated: the entry no longer counts, so its task runs again.
+        try Data("{".utf8).write(to: cache.entryURL("k").appendingPathComponent("a.json"))
+        XCTAssertFalse(cache.contains("k"))
+    }
+}

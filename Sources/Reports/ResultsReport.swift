@@ -81,6 +81,21 @@ public struct ResultsReport: Sendable {
     public let unranked: Set<String>
     public let cells: [AggregateCell]
 
+    /// Where a value or a cell sits: (drug, d, method, metric).
+    private struct Place: Hashable {
+        let drug: String
+        let components: Int
+        let method: String
+        let metric: String
+    }
+
+    /// The rows and the cells by place, so that a report of thousands of conditions is built in
+    /// time linear in its rows rather than a scan of all rows per cell.
+    private let rowsByPlace: [Place: [ResultRow]]
+    private let cellsByPlace: [Place: AggregateCell]
+    /// (drug, d, method) with any cell.
+    private let placesWithResults: Set<Place>
+
     /// The confidence level of the intervals and of the ties with the best method.
     public static let confidenceLevel = 0.95
 
@@ -94,9 +109,11 @@ public struct ResultsReport: Sendable {
         self.components = components
         self.methods = methods
         self.metrics = metrics
+        let index = Dictionary(grouping: rows) { Place(drug: $0.drug, components: $0.components, method: $0.method, metric: $0.metric) }
+        rowsByPlace = index
         var cells: [AggregateCell] = []
         func mean(_ method: String, _ drug: String, _ d: Int, _ metric: String) -> Double? {
-            Self.reference(rows, method, drug: drug, components: d, metric: metric)?.mean
+            Self.reference(index, method, drug: drug, components: d, metric: metric)?.mean
         }
         for drug in drugs {
             for d in components {
@@ -104,12 +121,12 @@ public struct ResultsReport: Sendable {
                     // Signed so that lower is better.
                     let sign: Double = higherIsBetter.contains(metric) ? -1 : 1
                     let half = metric + Self.halfSampleSuffix
-                    let ceiling = Self.reference(rows, Self.noiseCeiling, drug: drug, components: d, metric: half)
+                    let ceiling = Self.reference(index, Self.noiseCeiling, drug: drug, components: d, metric: half)
                     let still = mean(Self.unmoved, drug, d, half)
                     let withinNoise = ceiling.flatMap { ceiling in still.map { sign * ($0 - ceiling.mean) <= ceiling.std } } ?? false
                     var group: [(method: String, summary: SeedSummary, converged: Bool)] = []
                     for method in methods {
-                        let values = rows.filter { $0.drug == drug && $0.components == d && $0.method == method && $0.metric == metric }
+                        let values = index[Place(drug: drug, components: d, method: method, metric: metric)] ?? []
                         guard !values.isEmpty else { continue }
                         group.append((method, SeedSummary(values), values.allSatisfy(\.converged)))
                     }
@@ -135,17 +152,19 @@ public struct ResultsReport: Sendable {
             }
         }
         self.cells = cells
+        cellsByPlace = Dictionary(cells.map { (Place(drug: $0.drug, components: $0.components, method: $0.method, metric: $0.metric), $0) },
+                                  uniquingKeysWith: { first, _ in first })
+        placesWithResults = Set(cells.map { Place(drug: $0.drug, components: $0.components, method: $0.method, metric: "") })
     }
 
     /// mean ± std over seeds of a reference (`noiseCeiling`, `unmoved`), nil without rows.
     public func reference(_ name: String, drug: String, components: Int, metric: String) -> (mean: Double, std: Double)? {
-        Self.reference(rows, name, drug: drug, components: components, metric: metric)
+        Self.reference(rowsByPlace, name, drug: drug, components: components, metric: metric)
     }
 
-    static func reference(_ rows: [ResultRow], _ name: String, drug: String, components: Int, metric: String)
+    private static func reference(_ index: [Place: [ResultRow]], _ name: String, drug: String, components: Int, metric: String)
         -> (mean: Double, std: Double)? {
-        let values = rows.filter { $0.drug == drug && $0.components == components && $0.method == name && $0.metric == metric }
-            .map(\.value)
+        let values = (index[Place(drug: drug, components: components, method: name, metric: metric)] ?? []).map(\.value)
         guard !values.isEmpty else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
@@ -155,11 +174,11 @@ public struct ResultsReport: Sendable {
     /// Whether the method has any value at (drug, d), of any metric: a missing cell is then a
     /// value the metric leaves undefined, not a failed task.
     public func hasResults(drug: String, components: Int, method: String) -> Bool {
-        cells.contains { $0.drug == drug && $0.components == components && $0.method == method }
+        placesWithResults.contains(Place(drug: drug, components: components, method: method, metric: ""))
     }
 
     public func cell(drug: String, components: Int, method: String, metric: String) -> AggregateCell? {
-        cells.first { $0.drug == drug && $0.components == components && $0.method == method && $0.metric == metric }
+        cellsByPlace[Place(drug: drug, components: components, method: method, metric: metric)]
     }
 
     /// In how many of the (drug, d_PCA) columns of `metric` the method is the best or cannot be

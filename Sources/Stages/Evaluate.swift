@@ -102,7 +102,10 @@ public enum Evaluate {
             halfSampleMetrics = scores
         }
         let rule: Metrics.MovedRule = parameters.movedThreshold.map { .absolute($0) } ?? .default
-        let moved = Metrics.movedCounts(control: control, predicted: predicted, components: space.components, rule: rule)
+        // Taken back to feature space once, for the moved counts and the most-moved features.
+        let displacement = control.rows > 0
+            ? Metrics.FeatureDisplacement(control: control, predicted: predicted, components: space.components) : nil
+        let moved = displacement.map { Metrics.movedCounts($0, rule: rule) } ?? []
         let recovery = try space.trueMap.map {
             try Metrics.movedFeatureRecovery(control: control, predicted: predicted, truth: $0.rows(at: split.testControl), rule: rule)
         }
@@ -112,9 +115,7 @@ public enum Evaluate {
                                 displacementDimensionality: Metrics.mean(of: moved),
                                 displacementDimensionalityP75: Metrics.quantile(moved.map(Double.init), 0.75),
                                 movedPrecision: recovery?.precision, movedRecall: recovery?.recall,
-                                mostMovedFeatures: Metrics.mostMovedFeatures(
-                                    control: control, predicted: predicted, components: space.components,
-                                    names: space.featureNames, count: 5),
+                                mostMovedFeatures: displacement.map { Metrics.mostMovedFeatures($0, names: space.featureNames, count: 5) } ?? [],
                                 halfSampleMetrics: halfSampleMetrics, diagnostics: solve.diagnostics, solverSteps: solve.steps,
                                 preview: .init(control: firstTwo(control), treated: firstTwo(observed), predicted: firstTwo(predicted)))
         if let groups {

@@ -78,8 +78,25 @@ public enum Metrics {
         control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?, rule: MovedRule = .default
     ) -> [Int] {
         guard control.rows > 0 else { return [] }
-        let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
-        let limits = movedLimits(rule, spreads: spreads)
+        return movedCounts(FeatureDisplacement(control: control, predicted: predicted, components: components), rule: rule)
+    }
+
+    /// T(x) − x taken back to feature space, and each feature's spread over the control cells: what
+    /// `movedCounts` and `mostMovedFeatures` read, computed once when a caller wants both.
+    public struct FeatureDisplacement: Sendable {
+        let values: Matrix<Double>
+        let spreads: [Double]
+
+        public init(control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?) {
+            (values, spreads) = Metrics.featureDisplacement(control: control, predicted: predicted, components: components)
+        }
+    }
+
+    /// `movedCounts` of a displacement already taken back to feature space.
+    public static func movedCounts(_ moved: FeatureDisplacement, rule: MovedRule = .default) -> [Int] {
+        let displacement = moved.values
+        guard displacement.rows > 0 else { return [] }
+        let limits = movedLimits(rule, spreads: moved.spreads)
         return (0..<displacement.rows).map { i in
             (0..<displacement.cols).reduce(0) { $0 + (abs(displacement[i, $1]) > limits[$1] ? 1 : 0) }
         }
@@ -136,7 +153,13 @@ public enum Metrics {
         control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?, names: [String], count: Int
     ) -> [MovedFeature] {
         guard control.rows > 0 else { return [] }
-        let (displacement, spreads) = featureDisplacement(control: control, predicted: predicted, components: components)
+        return mostMovedFeatures(FeatureDisplacement(control: control, predicted: predicted, components: components), names: names, count: count)
+    }
+
+    /// `mostMovedFeatures` of a displacement already taken back to feature space.
+    public static func mostMovedFeatures(_ moved: FeatureDisplacement, names: [String], count: Int) -> [MovedFeature] {
+        let displacement = moved.values, spreads = moved.spreads
+        guard displacement.rows > 0 else { return [] }
         let relative = (0..<displacement.cols).map { j in
             (0..<displacement.rows).reduce(0.0) { $0 + abs(displacement[$1, j]) } / Double(displacement.rows) / Swift.max(spreads[j], 1e-12)
         }
@@ -148,7 +171,7 @@ public enum Metrics {
     /// T(x) − x in feature space (cells × features) and each feature's standard deviation over
     /// the control cells' PCA reconstruction. nil or identity components (`pca: none`): the
     /// points are already in feature space, and nothing is multiplied.
-    private static func featureDisplacement(
+    static func featureDisplacement(
         control: Matrix<Float>, predicted: Matrix<Float>, components: Matrix<Double>?
     ) -> (Matrix<Double>, [Double]) {
         precondition(control.rows == predicted.rows && control.cols == (components?.rows ?? control.cols))

@@ -66,7 +66,7 @@ final class MatrixTests: XCTestCase {
     }
 
     func testAllFiniteFindsEveryNonFiniteValue() throws {
-        XCTAssertTrue(try Matrix<Float>(rows: 3, cols: 2, storage: [0, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-45, 2]).allFinite)
+        XCTAssertTrue(try Matrix<Float>(rows: 3, cols: 2, storage: [0, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, 2]).allFinite)
         XCTAssertTrue(Matrix<Double>(rows: 0, cols: 4).allFinite)
         for bad in [Double.nan, .infinity, -.infinity] {
             for position in 0..<5 {

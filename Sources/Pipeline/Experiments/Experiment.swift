@@ -69,7 +69,7 @@ public protocol ExperimentKind {
 /// The experiment kinds, by the top-level `experiment:` value of a pipeline file; a file
 /// without that key is a perturbation pipeline.
 public enum Experiments {
-    static let kinds: [String: any ExperimentKind.Type] = ["inverse_ot": InverseOTGrid.self]
+    static var kinds: [String: any ExperimentKind.Type] { ["inverse_ot": InverseOTGrid.self] }
 
     /// The kind `file` declares.
     public static func kind(of file: String) throws -> any ExperimentKind.Type {

@@ -47,16 +47,7 @@ public enum AnnDataReader {
                                    detail: "element is missing (the file has no X matrix)")
             }
 
-            var obs = try requiredDataFrame(root, "obs", skipped: &skipped)
-            var variables = try requiredDataFrame(root, "var", skipped: &skipped)
-            let legacy = try LegacyLayout.isPresent(in: root)
-            var consumedUns: Set<String> = []
-            if legacy {
-                var frames = [obs, variables]
-                consumedUns = try LegacyLayout.applyCategories(LegacyLayout.categories(in: root), to: &frames, file: path)
-                obs = frames[0]
-                variables = frames[1]
-            }
+            let (obs, variables, consumedUns) = try annotations(root, path: path, skipped: &skipped)
             if let x, x.rows != obs.rowCount || x.cols != variables.rowCount {
                 throw AnnDataError(.invalidLayout, file: path, element: "X",
                                    detail: "shape \(x.rows)×\(x.cols) does not match obs (\(obs.rowCount)) × var (\(variables.rowCount))")
@@ -114,6 +105,34 @@ public enum AnnDataReader {
             result.source = path
             return result
         }
+    }
+
+    /// obs and var alone (legacy categories applied), without X, obsm, layers, uns or raw: for a
+    /// caller that needs a cell annotation of a file whose matrix it does not read.
+    public static func readAnnotations(_ path: String) throws -> AnnData<Float> {
+        try HDF5Library.withLock {
+            let root = try H5File.openRoot(path)
+            var skipped: [String] = []
+            let (obs, variables, _) = try annotations(root, path: path, skipped: &skipped)
+            var result = AnnData<Float>(X: nil, obs: obs, var: variables)
+            result.skippedElements = skipped
+            result.source = path
+            return result
+        }
+    }
+
+    /// obs and var, with the categories of the anndata 0.6 layout applied, and the uns keys that
+    /// layout consumed.
+    private static func annotations(_ root: H5Node, path: String, skipped: inout [String]) throws
+        -> (obs: DataFrame, variables: DataFrame, consumedUns: Set<String>) {
+        var obs = try requiredDataFrame(root, "obs", skipped: &skipped)
+        var variables = try requiredDataFrame(root, "var", skipped: &skipped)
+        guard try LegacyLayout.isPresent(in: root) else { return (obs, variables, []) }
+        var frames = [obs, variables]
+        let consumed = try LegacyLayout.applyCategories(LegacyLayout.categories(in: root), to: &frames, file: path)
+        obs = frames[0]
+        variables = frames[1]
+        return (obs, variables, consumed)
     }
 
     /// The obs names (the cells' index) alone, without reading X or the obs columns.

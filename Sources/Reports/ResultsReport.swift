@@ -165,10 +165,7 @@ public struct ResultsReport: Sendable {
     private static func reference(_ index: [Place: [ResultRow]], _ name: String, drug: String, components: Int, metric: String)
         -> (mean: Double, std: Double)? {
         let values = (index[Place(drug: drug, components: components, method: name, metric: metric)] ?? []).map(\.value)
-        guard !values.isEmpty else { return nil }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
-        return (mean, variance.squareRoot())
+        return values.isEmpty ? nil : SeedSummary.meanAndStd(values)
     }
 
     /// Whether the method has any value at (drug, d), of any metric: a missing cell is then a

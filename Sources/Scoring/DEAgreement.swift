@@ -17,8 +17,9 @@ public struct DEAgreement: Sendable {
         self.predicted = predicted
     }
 
-    /// The significant genes of a table, most changed first.
-    static func significantGenes(_ table: DifferentialExpression.Target) -> [Int] {
+    /// The significant genes of a table (FDR < `significance`, compared in Float as cell-eval
+    /// does), most changed first.
+    public static func significantGenes(_ table: DifferentialExpression.Target) -> [Int] {
         let significant = table.fdr.indices.filter { Float(table.fdr[$0]) < significance }
         let magnitude = table.log2FoldChange.map { Swift.abs(Float($0)) }
         return significant.enumerated().sorted { a, b in

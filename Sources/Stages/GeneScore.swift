@@ -199,11 +199,9 @@ public enum GeneScore {
     /// Gene → sign of its log2 fold change, for the genes the table calls significant (cell-eval's
     /// threshold, FDR < 0.05 in Float).
     static func significantSigns(_ table: DifferentialExpression.Target, genes: [String]) -> [String: Double] {
-        var signs: [String: Double] = [:]
-        for index in table.fdr.indices where Float(table.fdr[index]) < DEAgreement.significance {
-            signs[genes[index]] = table.log2FoldChange[index] > 0 ? 1 : table.log2FoldChange[index] < 0 ? -1 : 0
-        }
-        return signs
+        Dictionary(DEAgreement.significantGenes(table).map { index in
+            (genes[index], table.log2FoldChange[index] > 0 ? 1.0 : table.log2FoldChange[index] < 0 ? -1 : 0)
+        }, uniquingKeysWith: { first, _ in first })
     }
 
     private static func stack(_ blocks: [Matrix<Float>]) throws -> Matrix<Float> {

@@ -233,4 +233,16 @@ final class FixtureReadingTests: XCTestCase {
             }
         }
     }
+
+    /// obs and var without the matrices are those of a whole read, in the 0.6 layout (categories
+    /// from uns) and the current one.
+    func testAnnotationsAloneMatchAWholeRead() throws {
+        for name in ["v06_dense", "categorical_missing", "csr_f32"] {
+            let whole = try AnnDataReader.read(TestPaths.fixture(name), as: Float.self, requireX: false)
+            let annotations = try AnnDataReader.readAnnotations(TestPaths.fixture(name))
+            XCTAssertNil(annotations.X, name)
+            XCTAssertEqual(annotations.obs, whole.obs, name)
+            XCTAssertEqual(annotations.var, whole.var, name)
+        }
+    }
 }

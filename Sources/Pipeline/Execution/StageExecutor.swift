@@ -52,8 +52,7 @@ struct StageExecutor: Sendable {
             // The groups of report.mass_by come from the data file, whose content the load task's
             // key (an input of this one's) already hashes.
             let groups = try parameters.massBy.map { key -> [String?] in
-                let data = try AnnDataReader.read(dataPath, as: Float.self, sparse: .keep, requireX: false)
-                guard let labels = try data.obsLabels(key) else {
+                guard let labels = try AnnDataReader.readAnnotations(dataPath).obsLabels(key) else {
                     throw StageError.invalidInput("\(dataPath): obs column '\(key)' (report.mass_by) is not categorical or text")
                 }
                 return rows.map { labels[$0] }
@@ -84,8 +83,13 @@ struct StageExecutor: Sendable {
                 method = record.method
                 fits.append(GeneScore.Fit(drug: drug, split: split, map: map))
             }
-            let space = try space(task, plan: plan)
-            let model = try pcaModel(task, plan: plan)
+            // The points the maps were fitted in, and the PCA that decodes them (none: the loaded features).
+            guard let id = task.input(.points), let source = plan.task(id), source.stage == .pca || source.stage == .load else {
+                throw PipelineError.plan("task \(task.id) has no points input from a pca or load task")
+            }
+            let pca = source.stage == .pca ? try StageFiles.pca(cache, key: source.key) : nil
+            let space = pca.map(FeatureSpace.init) ?? FeatureSpace(loaded)
+            let model = pca?.model
             // The data file's content is in the load task's key, which this task's key includes.
             let programs = try parameters.truePrograms.map { path in
                 try TrueProgram.read(uns: AnnDataReader.readUns(dataPath), path: path, file: dataPath, varNames: loaded.featureNames)
@@ -99,12 +103,6 @@ struct StageExecutor: Sendable {
     private func read(_ id: String, of task: PlannedTask, plan: Plan, file: String) throws -> Data {
         guard let source = plan.task(id) else { throw PipelineError.plan("task \(task.id) reads \(id), not in the plan") }
         return try cache.read(source.key, file: file)
-    }
-
-    /// The PCA model behind a task's points; nil when they are features (`pca: none`).
-    private func pcaModel(_ task: PlannedTask, plan: Plan) throws -> PCAModel? {
-        guard let id = task.input(.points), let source = plan.task(id), source.stage == .pca else { return nil }
-        return try StageFiles.pca(cache, key: source.key).model
     }
 
     /// The cache key of the task's input in `role`.
@@ -144,19 +142,6 @@ struct StageExecutor: Sendable {
             let trueMap = try labels.hasTrueMap
                 ? MatrixFile.rows(of: cache.mapped(source.key, file: "true_map.npy"), at: rows, name: "true_map.npy of \(source.id)") : nil
             return FeatureSpace(points: points, components: nil, featureNames: labels.featureNames, trueMap: trueMap)
-        default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
-        }
-    }
-
-    /// The points a gene_score task works on: a pca task's scores, or (with `pca: none`)
-    /// a load task's features as they are.
-    private func space(_ task: PlannedTask, plan: Plan) throws -> FeatureSpace {
-        guard let id = task.input(.points), let source = plan.task(id) else {
-            throw PipelineError.plan("task \(task.id) has no points input")
-        }
-        switch source.stage {
-        case .pca: return FeatureSpace(try StageFiles.pca(cache, key: source.key))
-        case .load: return FeatureSpace(try StageFiles.loaded(cache, key: source.key))
         default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
         }
     }

@@ -107,7 +107,7 @@ public enum ReportWriter {
                          evaluations: [EvaluationRecord]) throws -> MassTable? {
         guard let key = spec.report.massBy?.value else { return nil }
         let dataPath = DataCheck.resolvedDataPath(spec, pipelineFile: pipelineFile)
-        let data = try AnnDataReader.read(dataPath, as: Float.self, sparse: .keep, requireX: false)
+        let data = try AnnDataReader.readAnnotations(dataPath)
         guard let labels = try data.obsLabels(key) else {
             throw PipelineError.plan("\(dataPath): obs column '\(key)' (report.mass_by) is not categorical or text")
         }
@@ -145,7 +145,8 @@ public enum ReportWriter {
         }
         var expected: [String: [String: Double]] = [:]
         // The generators' truth: uns perturbot_demo/mass (4i-like) or perturbot_scrna_like/mass.
-        let records = ["perturbot_demo", "perturbot_scrna_like"].compactMap { data.uns[$0] }
+        let uns = try AnnDataReader.readUns(dataPath)
+        let records = ["perturbot_demo", "perturbot_scrna_like"].compactMap { uns[$0] }
         for case .dictionary(let record) in records {
             guard case .dictionary(let mass)? = record["mass"] else { continue }
             for (drug, entry) in mass {

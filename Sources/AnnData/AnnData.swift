@@ -84,4 +84,24 @@ extension AnnData {
         default: return nil
         }
     }
+
+    /// The obs column `name` as labels of any type: `obsLabels` for categorical and text columns;
+    /// numbers written as pandas prints them in a label (10.0 → "10", 0.5 → "0.5"; NaN missing);
+    /// booleans as "True"/"False". For a condition made of a drug and a numeric dose.
+    /// - Throws: `AnnDataError.missingObsColumn`, listing the columns that do exist.
+    public func obsValueLabels(_ name: String) throws -> [String?] {
+        switch try obsColumn(name) {
+        case .categorical(let categorical): return (0..<categorical.codes.count).map { categorical[$0] }
+        case .string(let values): return values
+        case .integer(let values): return values.map { String($0) }
+        case .double(let values): return values.map { $0.isNaN ? nil : Self.numberLabel($0) }
+        case .bool(let values): return values.map { $0 ? "True" : "False" }
+        }
+    }
+
+    /// A number as a label: integral values without a fraction, others in their shortest form.
+    public static func numberLabel(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
 }

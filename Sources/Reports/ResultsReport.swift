@@ -80,6 +80,9 @@ public struct ResultsReport: Sendable {
     /// their rank is NaN and nothing is tied.
     public let unranked: Set<String>
     public let cells: [AggregateCell]
+    /// Whether the CSV files split each drug id `<context>/<condition>` into a `context` and a
+    /// `drug` column (a screen with `data.context_key`).
+    public var contextColumn = false
 
     /// Where a value or a cell sits: (drug, d, method, metric).
     private struct Place: Hashable {
@@ -194,12 +197,22 @@ public struct ResultsReport: Sendable {
     // MARK: CSV
 
     public static let resultsHeader = "drug,d_pca,method,seed,metric,value,converged,seconds"
+    /// The header of a screen's results.csv: the context (the cell line) before the drug.
+    public static let contextResultsHeader = "context," + resultsHeader
+
+    /// The drug (problem id) as the CSV columns write it: `context,drug` with `contextColumn`
+    /// (`<context>/<condition>` split at its first '/'), else `drug`.
+    private func drugFields(_ drug: String) -> String {
+        guard contextColumn else { return csvField(drug) }
+        guard let slash = drug.firstIndex(of: "/") else { return "," + csvField(drug) }
+        return csvField(String(drug[..<slash])) + "," + csvField(String(drug[drug.index(after: slash)...]))
+    }
 
     /// `results.csv`: one row per value, in table order.
     public func resultsCSV() -> String {
-        var lines = [Self.resultsHeader]
+        var lines = [contextColumn ? Self.contextResultsHeader : Self.resultsHeader]
         for row in orderedRows() {
-            lines.append([csvField(row.drug), String(row.components), csvField(row.method), String(row.seed), csvField(row.metric),
+            lines.append([drugFields(row.drug), String(row.components), csvField(row.method), String(row.seed), csvField(row.metric),
                           number(row.value), String(row.converged), String(format: "%.3f", row.seconds)].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -207,14 +220,14 @@ public struct ResultsReport: Sendable {
 
     /// `table.csv`: the aggregated cells and ranks (no timings, so a rerun reproduces it byte for byte).
     public func tableCSV() -> String {
-        var lines = ["drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised,ci_low,ci_high,tied_with_best"]
+        var lines = [(contextColumn ? "context," : "") + "drug,method,d_pca,metric,mean,std,seeds,rank,converged,noise_ceiling,normalised,ci_low,ci_high,tied_with_best"]
         for drug in drugs {
             for metric in metrics {
                 for method in methods {
                     for d in components {
                         guard let cell = cell(drug: drug, components: d, method: method, metric: metric) else { continue }
                         let ceiling = reference(Self.noiseCeiling, drug: drug, components: d, metric: metric + Self.halfSampleSuffix)
-                        lines.append([csvField(drug), csvField(method), String(d), csvField(metric), number(cell.mean),
+                        lines.append([drugFields(drug), csvField(method), String(d), csvField(metric), number(cell.mean),
                                       number(cell.std), String(cell.seeds), number(cell.rank), String(cell.allConverged),
                                       ceiling.map { number($0.mean) } ?? "", cell.normalised.map(number) ?? "",
                                       cell.confidenceInterval.map { number($0.lowerBound) } ?? "",
@@ -228,13 +241,21 @@ public struct ResultsReport: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Reads `results.csv` back (for `perturbot report` and for checking the tables).
+    /// Reads `results.csv` back (for checking the tables); a screen's `context` column joins its
+    /// drug as `<context>/<drug>`, the problem id the tables are indexed by.
     public static func parseResultsCSV(_ text: String) throws -> [ResultRow] {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        guard lines.first == resultsHeader else { throw ReportError("results.csv: first line must be \(resultsHeader)") }
+        let contexts = lines.first == contextResultsHeader
+        guard lines.first == resultsHeader || contexts else {
+            throw ReportError("results.csv: first line must be \(resultsHeader) (or \(contextResultsHeader))")
+        }
         lines.removeFirst()
         return try lines.enumerated().map { offset, line in
-            let fields = splitCSV(line)
+            var fields = splitCSV(line)
+            if contexts, fields.count == 9 {
+                let context = fields.removeFirst()
+                if !context.isEmpty { fields[0] = context + "/" + fields[0] }
+            }
             guard fields.count == 8, let d = Int(fields[1]), let seed = UInt64(fields[3]), let value = Double(fields[5]),
                   let converged = Bool(fields[6]), let seconds = Double(fields[7]) else {
                 throw ReportError("results.csv: line \(offset + 2): expected \(resultsHeader)")

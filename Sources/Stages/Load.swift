@@ -16,6 +16,8 @@ public struct LoadedData: Sendable, Codable, Equatable {
     /// Each cell's value of the obs column of an out-of-distribution split (`split.holdout.key`);
     /// nil when not asked for (and absent from the JSON).
     public var holdoutGroups: [String?]? = nil
+    /// Each cell's context (`data.context_key`, e.g. its cell line); nil without a context.
+    public var contexts: [String?]? = nil
 
     public init(features: Matrix<Float>, conditions: [String?], featureNames: [String], trueMap: Matrix<Float>?,
                 holdoutGroups: [String?]? = nil) {
@@ -44,11 +46,16 @@ public enum Load {
     /// - Parameters:
     ///   - varNames: with `features == "X"`, the columns to keep, in this order (all when nil).
     ///   - trueMap: an obsm entry holding each cell's true image T₀(x), of the features' shape.
+    ///   - conditionKeys: several condition columns (`condition_key: [drug, dose]`), labelled as
+    ///     `ConditionTable` says; nil: `conditionKey` alone.
+    ///   - contextKey: the context column (`data.context_key`), recorded per cell.
+    ///   - control: the control value of the first condition column (needed with several columns).
     /// - Throws: `StageError.invalidInput` naming the file and the element: a missing obsm entry,
     ///   a true map of the wrong shape, NaN or infinity, …
     public static func run(path: String, conditionKey: String, features: String, transform: Transform,
                            varNames: [String]? = nil, trueMap trueMapKey: String? = nil,
-                           holdoutKey: String? = nil) throws -> LoadedData {
+                           holdoutKey: String? = nil, conditionKeys: [String]? = nil, contextKey: String? = nil,
+                           control: String? = nil) throws -> LoadedData {
         let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
         let matrix: Matrix<Float>
         let names: [String]
@@ -80,7 +87,22 @@ public enum Load {
             }
             return labels
         }
-        let conditions = try labels(conditionKey)
+        var conditions: [String?]
+        var contexts: [String?]?
+        if (conditionKeys?.count ?? 1) > 1 || contextKey != nil {
+            let keys = conditionKeys ?? [conditionKey]
+            do {
+                let table = try ConditionTable.make(
+                    columns: keys.map { ($0, try data.obsValueLabels($0)) },
+                    context: try contextKey.map { ($0, try data.obsValueLabels($0)) }, control: control ?? "")
+                conditions = table.conditions
+                contexts = table.contexts
+            } catch let error as StageError {
+                throw StageError.invalidInput("\(path): \(error)")
+            }
+        } else {
+            conditions = try labels(conditionKey)
+        }
         guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
         var trueMap: Matrix<Float>?
         if let trueMapKey {
@@ -93,8 +115,10 @@ public enum Load {
             guard entry.allFinite else { throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) contains NaN or infinity") }
             trueMap = entry
         }
-        return LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names,
-                          trueMap: trueMap, holdoutGroups: try holdoutKey.map(labels))
+        var loaded = LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names,
+                                trueMap: trueMap, holdoutGroups: try holdoutKey.map(labels))
+        loaded.contexts = contexts
+        return loaded
     }
 
     static func apply(_ transform: Transform, to matrix: Matrix<Float>, path: String) throws -> Matrix<Float> {
@@ -134,6 +158,12 @@ extension Load {
         public let trueMap: String?
         /// The obs column of an out-of-distribution split (absent from the JSON otherwise).
         public let holdoutKey: String?
+        /// Several condition columns (absent from the JSON with one, so older keys stay).
+        public var conditionKeys: [String]? = nil
+        /// The context column (absent from the JSON without).
+        public var contextKey: String? = nil
+        /// The control value, for labelling the cells of several condition columns (absent otherwise).
+        public var control: String? = nil
 
         public init(sha256: String, conditionKey: String, features: String, transform: String, targetSum: Double,
                     varNames: [String], trueMap: String?, holdoutKey: String? = nil) {
@@ -150,7 +180,7 @@ extension Load {
         private enum CodingKeys: String, CodingKey {
             case sha256, features, transform
             case conditionKey = "condition_key", targetSum = "target_sum", varNames = "var_names", trueMap = "true_map"
-            case holdoutKey = "holdout_key"
+            case holdoutKey = "holdout_key", conditionKeys = "condition_keys", contextKey = "context_key", control
         }
 
         /// The transform to apply.

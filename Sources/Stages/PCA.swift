@@ -86,9 +86,14 @@ public struct PCAOutput: Sendable, Codable {
     }
 
     /// Fits `components` components on the cells whose condition is one of `labels` (the
-    /// control and the run's drugs) and scores every loaded cell.
-    public static func fit(_ loaded: LoadedData, components: Int, labels: Set<String>) throws -> PCAOutput {
-        let rows = loaded.conditions.indices.filter { loaded.conditions[$0].map(labels.contains) ?? false }
+    /// control and the run's drugs), of the `contexts` when given (one PCA for every context of
+    /// a screen: the maps of all contexts live in one space), and scores every loaded cell.
+    public static func fit(_ loaded: LoadedData, components: Int, labels: Set<String>, contexts: Set<String>? = nil) throws -> PCAOutput {
+        let rows = loaded.conditions.indices.filter { cell in
+            guard loaded.conditions[cell].map(labels.contains) ?? false else { return false }
+            guard let contexts else { return true }
+            return loaded.contexts?[cell].map(contexts.contains) ?? false
+        }
         let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
         return PCAOutput(model: model, scores: try model.transform(loaded.features), featureNames: loaded.featureNames)
     }
@@ -98,9 +103,11 @@ extension PCAOutput {
     /// The pca task's parameters: the value its cache key hashes and the value it runs with.
     public struct Parameters: Sendable, Equatable, Codable {
         public let components: Int
-        /// Fitted on the control cells and these drugs' cells.
+        /// Fitted on the control cells and these drugs' cells (conditions, with contexts).
         public let control: String
         public let drugs: [String]
+        /// The contexts whose cells it is fitted on (absent from the JSON without contexts).
+        public var contexts: [String]? = nil
 
         public init(components: Int, control: String, drugs: [String]) {
             self.components = components

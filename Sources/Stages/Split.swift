@@ -82,6 +82,9 @@ extension DrugSplit {
         public let testFraction: Double
         /// The held-out values of the load's holdout column (absent from the JSON without).
         public let holdoutValues: [String]?
+        /// The context whose cells (treated and control) the split takes (absent from the JSON
+        /// without contexts, so older keys stay); `drug` is then the condition within it.
+        public var context: String? = nil
 
         public init(drug: String, control: String, seed: UInt64, testFraction: Double, holdoutValues: [String]? = nil) {
             self.drug = drug
@@ -92,7 +95,7 @@ extension DrugSplit {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case drug, control, seed, testFraction = "test_fraction", holdoutValues = "holdout_values"
+            case drug, control, seed, context, testFraction = "test_fraction", holdoutValues = "holdout_values"
         }
     }
 }

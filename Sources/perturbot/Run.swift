@@ -111,7 +111,8 @@ extension Run {
             let states = slurmExecutor.accountedStates(jobs)
             let keys = Dictionary(missing.map { ($0.id, $0.key) }, uniquingKeysWith: { a, _ in a })
             for (submission, job) in zip(submissions, jobs) {
-                for (element, id) in submission.tasks.enumerated() where !taskCache.contains(keys[id] ?? "") {
+                for (index, id) in submission.tasks.enumerated() where !taskCache.contains(keys[id] ?? "") {
+                    let element = submission.element(ofTask: index)
                     let log = submission.logPath(ofElement: element)
                     let state = states?["\(job)_\(element)"].map { " (\($0))" } ?? ""
                     let lastLine = (try? String(contentsOfFile: log, encoding: .utf8))?

@@ -24,6 +24,12 @@ struct SlurmOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Seconds between squeue polls.")
     var poll: Double = SlurmResources().poll
 
+    @Option(parsing: .unconditional, help: "Tasks each array element runs in one process (a screen's short tasks: 10-50).")
+    var tasksPerJob: Int = 1
+
+    @Option(parsing: .unconditional, help: "The cluster's MaxArraySize (default: read from 'scontrol show config').")
+    var maxArraySize: Int?
+
     var resources: SlurmResources {
         var resources = SlurmResources()
         resources.partition = partition
@@ -33,6 +39,8 @@ struct SlurmOptions: ParsableArguments {
         resources.account = account
         resources.maxJobs = maxJobs
         resources.poll = poll
+        resources.tasksPerJob = tasksPerJob
+        resources.maxArraySize = maxArraySize
         return resources
     }
 }

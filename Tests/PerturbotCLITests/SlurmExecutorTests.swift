@@ -24,11 +24,32 @@ final class SlurmExecutorTests: XCTestCase {
         for flag in ["--partition=debug", "--time=10", "--mem=2G", "--cpus-per-task=2", "--account=lab"] {
             XCTAssertTrue(dry.stdout.contains("#SBATCH \(flag)"), flag)
         }
-        XCTAssertTrue(dry.stdout.contains("run-task '\(URL(fileURLWithPath: file).standardizedFileURL.path)' --task \"$task\""))
+        XCTAssertTrue(dry.stdout.contains("run-task '\(URL(fileURLWithPath: file).standardizedFileURL.path)' \"${arguments[@]}\""), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("first=$((SLURM_ARRAY_TASK_ID * 1 + 1))"), dry.stdout)
         XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 14 to run\n"), dry.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".perturbot-slurm").path),
                        "a dry run wrote its scripts")
         try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--cpus", "0"], ["--cpus", "at least 1"])
+    }
+
+    /// A stage larger than MaxArraySize − 1 elements is cut into several arrays, each element
+    /// running --tasks-per-job tasks; MaxArraySize comes from `scontrol show config`.
+    func testArraysAreCutAtMaxArraySizeAndElementsGroupTasks() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder)
+        let dry = try CLI.run(["run", file, "--executor", "slurm", "--dry-run", "--max-array-size", "2", "--tasks-per-job", "2"])
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        // load 1, split 2, pca 1, ceiling 2 tasks: one element each; solve and evaluate, 4 tasks: two arrays of one element.
+        let headers = dry.stdout.split(separator: "\n").filter { $0.hasPrefix("# ") }.map { String($0.split(separator: "/").last ?? "") }
+        XCTAssertEqual(headers, ["load.sbatch: 1 task(s) of stage load", "split.sbatch: 2 task(s) of stage split",
+                                 "pca.sbatch: 1 task(s) of stage pca", "ceiling.sbatch: 2 task(s) of stage ceiling",
+                                 "solve-0.sbatch: 2 task(s) of stage solve", "solve-1.sbatch: 2 task(s) of stage solve",
+                                 "evaluate-0.sbatch: 2 task(s) of stage evaluate", "evaluate-1.sbatch: 2 task(s) of stage evaluate"], dry.stdout)
+        XCTAssertFalse(dry.stdout.contains("--array=0-1"), "no array beyond MaxArraySize − 1 = 1 element")
+        XCTAssertTrue(dry.stdout.contains("first=$((SLURM_ARRAY_TASK_ID * 2 + 1))"), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("sed -n \"${first},$((first + 1))p\""), dry.stdout)
+        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--tasks-per-job", "0"], ["--tasks-per-job", "at least 1"])
+        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--max-array-size", "1"], ["--max-array-size", "at least 2"])
     }
 
     /// Why the Slurm daemons are not usable here, or nil when a node is idle.
@@ -53,7 +74,8 @@ final class SlurmExecutorTests: XCTestCase {
 
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder)
-        let cluster = try CLI.run(["run", file, "--executor", "slurm", "--poll", "0.5", "--quiet"])
+        // Three tasks per array element: one run-task process runs them in turn.
+        let cluster = try CLI.run(["run", file, "--executor", "slurm", "--poll", "0.5", "--quiet", "--tasks-per-job", "3"])
         XCTAssertEqual(cluster.status, 0, cluster.stdout + cluster.stderr)
         XCTAssertTrue(cluster.stdout.hasPrefix("14 task(s) run, 0 reused"), cluster.stdout)  // 12 + 2 ceiling tasks
         for name in ["table.csv", "results.csv"] {

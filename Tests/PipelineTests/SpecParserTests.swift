@@ -80,7 +80,7 @@ final class SpecParserTests: XCTestCase {
              ["p.yaml:1:1: the pipeline file: unknown key 'nme' (expected name, data, drugs, pca, split, methods, evaluate, report)",
               "p.yaml:1:1: the pipeline file: missing key 'name'"]),
             ("features: X }", "features: X, colour: red }",
-             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, control, features, var_names, transform, target_sum, true_map, true_programs)"]),
+             ["p.yaml:2:78: data: unknown key 'colour' (expected path, condition_key, context_key, control, features, var_names, transform, target_sum, true_map, true_programs)"]),
             ("split: { test_fraction: 0.2", "split: { test_fraction: 1.5",
              ["p.yaml:5:25: split.test_fraction must be a number strictly between 0 and 1, got 1.5"]),
             ("seeds: [0, 1]", "seeds: [0, -1]", ["p.yaml:5:41: split.seeds must hold integers ≥ 0, got '-1'"]),

@@ -16,9 +16,13 @@ enum StageFiles {
         let rows: Int
         let cols: Int
         let hasTrueMap: Bool
+        /// Each cell's context (`data.context_key`); absent without one.
+        var contexts: [String?]? = nil
 
-        /// Rows whose condition is `label`.
-        func cells(labelled label: String) -> [Int] { conditions.indices.filter { conditions[$0] == label } }
+        /// Rows whose condition is `label` (in `context`, when given).
+        func cells(labelled label: String, context: String? = nil) -> [Int] {
+            ConditionTable(conditions: conditions, contexts: contexts).cells(labelled: label, context: context)
+        }
     }
 
     /// What a pca task writes besides its scores.
@@ -28,8 +32,9 @@ enum StageFiles {
     }
 
     static func files(_ loaded: LoadedData) throws -> [String: Data] {
-        let labels = LoadedLabels(conditions: loaded.conditions, featureNames: loaded.featureNames, holdoutGroups: loaded.holdoutGroups,
+        var labels = LoadedLabels(conditions: loaded.conditions, featureNames: loaded.featureNames, holdoutGroups: loaded.holdoutGroups,
                                   rows: loaded.features.rows, cols: loaded.features.cols, hasTrueMap: loaded.trueMap != nil)
+        labels.contexts = loaded.contexts
         var files = ["loaded.json": try JSONEncoder().encode(labels), "features.npy": MatrixFile.encode(loaded.features)]
         if let trueMap = loaded.trueMap { files["true_map.npy"] = MatrixFile.encode(trueMap) }
         return files
@@ -45,6 +50,7 @@ enum StageFiles {
         let trueMap = try labels.hasTrueMap ? MatrixFile.decode(cache.mapped(key, file: "true_map.npy"), name: "true_map.npy of entry \(key)") : nil
         var loaded = LoadedData(features: features, conditions: labels.conditions, featureNames: labels.featureNames, trueMap: trueMap)
         loaded.holdoutGroups = labels.holdoutGroups
+        loaded.contexts = labels.contexts
         return loaded
     }
 

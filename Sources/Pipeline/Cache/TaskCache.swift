@@ -131,7 +131,8 @@ public struct TaskCache: Sendable {
     public func collectGarbage(keeping keep: Set<String>) throws -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         var removed = 0
-        for name in names where name.hasPrefix(".tmp-") || !keep.contains(name) || !contains(name) {
+        // The data files' remembered digests (`DataDigest`) are no entry and stay.
+        for name in names where name != DataDigest.folderName && (name.hasPrefix(".tmp-") || !keep.contains(name) || !contains(name)) {
             // A task another process is computing now keeps its lock.
             if name.hasPrefix(".lock-") {
                 let path = root.appendingPathComponent(name).path

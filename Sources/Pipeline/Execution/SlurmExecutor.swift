@@ -12,6 +12,13 @@ public struct SlurmResources: Sendable {
     public var maxJobs: Int?
     /// Seconds between squeue polls.
     public var poll: Double = 5
+    /// Tasks one array element runs, one after the other in one `perturbot run-task` (a
+    /// screen's tens of thousands of short tasks: the pipeline is parsed and planned once per
+    /// element, not once per task).
+    public var tasksPerJob: Int = 1
+    /// The cluster's MaxArraySize (array indices run 0 ..< it); nil: read from `scontrol show
+    /// config`, Slurm's default 1001 when that cannot be read.
+    public var maxArraySize: Int?
 
     public init() {}
 
@@ -19,6 +26,8 @@ public struct SlurmResources: Sendable {
     public func validated() throws -> SlurmResources {
         if let cpus, cpus < 1 { throw PipelineError.executor("--cpus must be at least 1, got \(cpus)") }
         if let maxJobs, maxJobs < 1 { throw PipelineError.executor("--max-jobs must be at least 1, got \(maxJobs)") }
+        guard tasksPerJob >= 1 else { throw PipelineError.executor("--tasks-per-job must be at least 1, got \(tasksPerJob)") }
+        if let maxArraySize, maxArraySize < 2 { throw PipelineError.executor("--max-array-size must be at least 2, got \(maxArraySize)") }
         guard poll.isFinite, poll > 0 else { throw PipelineError.executor("--poll must be a positive number of seconds, got \(poll)") }
         for (flag, value) in [("--partition", partition), ("--time", time), ("--mem", mem), ("--account", account)] {
             if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "'" }) {
@@ -29,11 +38,12 @@ public struct SlurmResources: Sendable {
     }
 }
 
-/// Runs a pipeline's missing tasks as Slurm jobs: one job array per stage (chunks of at most
-/// 1,000 elements, Slurm's default MaxArraySize), each element `perturbot run-task` on one
-/// task, each stage's arrays `afterok` on the earlier stages' (with --kill-on-invalid-dep, so
-/// a failed input cancels its dependants instead of leaving them pending). The cache is the
-/// only channel between jobs, so it must be on a filesystem every node sees.
+/// Runs a pipeline's missing tasks as Slurm jobs: one job array per stage, cut into chunks of
+/// at most MaxArraySize − 1 elements (the cluster's, from `scontrol show config`), each element
+/// `perturbot run-task` on `tasksPerJob` tasks, each stage's arrays `afterok` on the earlier
+/// stages' (with --kill-on-invalid-dep, so a failed input cancels its dependants instead of
+/// leaving them pending). The cache is the only channel between jobs, so it must be on a
+/// filesystem every node sees.
 public struct SlurmExecutor {
     public struct Stage {
         public let name: String
@@ -53,7 +63,13 @@ public struct SlurmExecutor {
         public let tasksPath: URL
         public let tasks: [String]
         public let logPattern: String
+        /// Tasks per array element: element e runs tasks[e·k ..< (e+1)·k].
+        public let tasksPerElement: Int
 
+        /// The array elements.
+        public var elements: Int { (tasks.count + tasksPerElement - 1) / tasksPerElement }
+        /// The element that runs `tasks[index]`.
+        public func element(ofTask index: Int) -> Int { index / tasksPerElement }
         public func logPath(ofElement element: Int) -> String { logPattern.replacingOccurrences(of: "%a", with: "\(element)") }
     }
 
@@ -73,35 +89,63 @@ public struct SlurmExecutor {
         perturbot = ExternalCommand.currentExecutable
     }
 
-    static let maximumArraySize = 1000
+    /// Slurm's default MaxArraySize.
+    static let defaultMaxArraySize = 1001
 
-    public func submissions(_ stages: [Stage]) -> [Submission] {
-        stages.flatMap { stage -> [Submission] in
-            stride(from: 0, to: stage.tasks.count, by: Self.maximumArraySize).map { start in
-                let chunk = Array(stage.tasks[start..<Swift.min(stage.tasks.count, start + Self.maximumArraySize)])
-                let label = stage.tasks.count > Self.maximumArraySize ? "\(stage.name)-\(start / Self.maximumArraySize)" : stage.name
+    /// The cluster's MaxArraySize: `scontrol show config`'s, or Slurm's default when it cannot
+    /// be read (no scontrol, or a line it does not print).
+    public static func clusterMaxArraySize() -> Int {
+        guard let result = try? ExternalCommand.run("scontrol", ["show", "config"]), result.status == 0 else { return defaultMaxArraySize }
+        return maxArraySize(inConfig: result.stdout) ?? defaultMaxArraySize
+    }
+
+    /// The `MaxArraySize = N` line of `scontrol show config`'s output.
+    static func maxArraySize(inConfig text: String) -> Int? {
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0] == "MaxArraySize", let value = Int(parts[1]) { return value }
+        }
+        return nil
+    }
+
+    /// One or more arrays per stage: each at most MaxArraySize − 1 elements (indices
+    /// 0 ..< MaxArraySize − 1, as Slurm's `--array` accepts), each element `tasksPerJob` tasks.
+    public func submissions(_ stages: [Stage], maxArraySize: Int? = nil) -> [Submission] {
+        let elementsPerArray = Swift.max(1, (maxArraySize ?? options.maxArraySize ?? Self.clusterMaxArraySize()) - 1)
+        let perElement = options.tasksPerJob
+        let chunkSize = elementsPerArray * perElement
+        return stages.flatMap { stage -> [Submission] in
+            stride(from: 0, to: stage.tasks.count, by: chunkSize).map { start in
+                let chunk = Array(stage.tasks[start..<Swift.min(stage.tasks.count, start + chunkSize)])
+                let label = stage.tasks.count > chunkSize ? "\(stage.name)-\(start / chunkSize)" : stage.name
                 let tasksPath = workFolder.appendingPathComponent("\(label).tasks")
                 let logPattern = workFolder.appendingPathComponent("logs/\(label)-%a.log").path
-                return Submission(stage: stage.name, script: script(label, tasks: chunk, tasksPath: tasksPath, logPattern: logPattern),
+                let elements = (chunk.count + perElement - 1) / perElement
+                return Submission(stage: stage.name,
+                                  script: script(label, elements: elements, tasksPath: tasksPath, logPattern: logPattern),
                                   scriptPath: workFolder.appendingPathComponent("\(label).sbatch"),
-                                  tasksPath: tasksPath, tasks: chunk, logPattern: logPattern)
+                                  tasksPath: tasksPath, tasks: chunk, logPattern: logPattern, tasksPerElement: perElement)
             }
         }
     }
 
-    func script(_ label: String, tasks: [String], tasksPath: URL, logPattern: String) -> String {
+    func script(_ label: String, elements: Int, tasksPath: URL, logPattern: String) -> String {
         var lines = ["#!/bin/bash", "#SBATCH --job-name=perturbot-\(label)",
-                     "#SBATCH --array=0-\(tasks.count - 1)" + (options.maxJobs.map { "%\($0)" } ?? ""),
+                     "#SBATCH --array=0-\(elements - 1)" + (options.maxJobs.map { "%\($0)" } ?? ""),
                      "#SBATCH --output=\(logPattern)"]
         if let partition = options.partition { lines.append("#SBATCH --partition=\(partition)") }
         if let time = options.time { lines.append("#SBATCH --time=\(time)") }
         if let mem = options.mem { lines.append("#SBATCH --mem=\(mem)") }
         if let cpus = options.cpus { lines.append("#SBATCH --cpus-per-task=\(cpus)") }
         if let account = options.account { lines.append("#SBATCH --account=\(account)") }
+        let perElement = options.tasksPerJob
         lines += [
             "set -euo pipefail",
-            "task=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" \(quoted(tasksPath.path)))",
-            "exec \(quoted(perturbot)) run-task \(quoted(pipelineFile)) --task \"$task\" --cache \(quoted(cacheRoot.path)) --quiet",
+            // This element's lines of the task list, each passed as one --task.
+            "first=$((SLURM_ARRAY_TASK_ID * \(perElement) + 1))",
+            "arguments=()",
+            "while IFS= read -r task; do arguments+=(--task \"$task\"); done < <(sed -n \"${first},$((first + \(perElement - 1)))p\" \(quoted(tasksPath.path)))",
+            "exec \(quoted(perturbot)) run-task \(quoted(pipelineFile)) \"${arguments[@]}\" --cache \(quoted(cacheRoot.path)) --quiet",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -16,7 +16,8 @@ struct StageExecutor: Sendable {
             let parameters = try task.decodedParameters(as: Load.Parameters.self)
             let loaded = try Load.run(path: dataPath, conditionKey: parameters.conditionKey, features: parameters.features,
                                       transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
-                                      trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey)
+                                      trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey,
+                                      conditionKeys: parameters.conditionKeys, contextKey: parameters.contextKey, control: parameters.control)
             return try StageFiles.files(loaded)
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
@@ -28,14 +29,15 @@ struct StageExecutor: Sendable {
                 }
                 return (groups, Set(values))
             }
-            let split = try DrugSplit.make(drug: parameters.drug, control: loaded.cells(labelled: parameters.control),
-                                           treated: loaded.cells(labelled: parameters.drug),
+            let split = try DrugSplit.make(drug: parameters.drug, control: loaded.cells(labelled: parameters.control, context: parameters.context),
+                                           treated: loaded.cells(labelled: parameters.drug, context: parameters.context),
                                            testFraction: parameters.testFraction, seed: parameters.seed, holdout: holdout)
             return ["split.json": try encoder.encode(split)]
         case .pca:
             let parameters = try task.decodedParameters(as: PCAOutput.Parameters.self)
             let loaded = try StageFiles.loaded(cache, key: try key(task, .data, plan: plan))
-            let output = try PCAOutput.fit(loaded, components: parameters.components, labels: Set([parameters.control] + parameters.drugs))
+            let output = try PCAOutput.fit(loaded, components: parameters.components, labels: Set([parameters.control] + parameters.drugs),
+                                           contexts: parameters.contexts.map(Set.init))
             return try StageFiles.files(output)
         case .solve:
             let parameters = try task.decodedParameters(as: Solve.Parameters.self)

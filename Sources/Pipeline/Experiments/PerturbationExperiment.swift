@@ -93,17 +93,25 @@ extension PerturbationExperiment: ExperimentKind {
             throw PipelineSpecError(file: file, issues: [SpecIssue("data.path: \(error)", at: spec.data.path.location)])
         }
         let varNames = try DataCheck.varNames(spec, pipelineFile: file)
-        let issues = DataCheck.issues(spec, against: summary, varNameCount: varNames?.count)
+        let conditions = spec.data.hasCompositeConditions
+            ? try DataCheck.conditionTable(spec, dataPath: dataPath, pipelineFile: file) : nil
+        let issues = DataCheck.issues(spec, against: summary, varNameCount: varNames?.count, conditions: conditions)
         guard issues.isEmpty else { throw PipelineSpecError(file: file, issues: issues) }
-        let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
-        let labels: [String] = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
-        let digest = try Runner.fileDigest(dataPath)
+        let labels: [String]
+        if let conditions {
+            labels = conditions.problems(control: spec.data.control.value)
+        } else {
+            let column = summary.obs.first { $0.name == spec.data.conditionKey.value }
+            labels = (column?.categoryCounts ?? []).filter { $0.count > 0 }.map { $0.name }
+        }
+        let cache = Experiments.cache(file: file, directory: cacheDirectory)
+        let digest = try DataDigest.of(dataPath, cache: cache)
         var dimensions: [String: Int] = [:]
         for features in spec.data.featureSets.map(\.value) {
             dimensions[features] = DataCheck.featureCount(features, in: summary, varNameCount: varNames?.count)
         }
         let plan = try Plan.make(spec, dataDigest: digest, availableLabels: labels, varNames: varNames, featureDimensions: dimensions)
-        return PerturbationExperiment(file: file, spec: spec, plan: plan, cache: Experiments.cache(file: file, directory: cacheDirectory),
+        return PerturbationExperiment(file: file, spec: spec, plan: plan, cache: cache,
                                       dataPath: dataPath)
     }
 

@@ -119,7 +119,19 @@ public struct Plan: Sendable {
     /// The d values of the report's columns.
     public var components: [Int] { spaces.map(\.components) }
 
-    public func task(_ id: String) -> PlannedTask? { tasks.first { $0.id == id } }
+    /// Task id → position in `tasks`: a screen's plan holds tens of thousands of tasks, and every
+    /// task looks its inputs up by id.
+    private let positions: [String: Int]
+
+    public init(tasks: [PlannedTask], drugs: [String], varNames: [String]?, spaces: [Space]) {
+        self.tasks = tasks
+        self.drugs = drugs
+        self.varNames = varNames
+        self.spaces = spaces
+        positions = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func task(_ id: String) -> PlannedTask? { positions[id].map { tasks[$0] } }
 
     /// - Parameters:
     ///   - dataDigest: SHA-256 of the data file's bytes: the file enters the keys by its content,
@@ -131,31 +143,53 @@ public struct Plan: Sendable {
     public static func make(_ spec: PipelineSpec, dataDigest: String, availableLabels: [String],
                             varNames: [String]? = nil, featureDimensions: [String: Int] = [:]) throws -> Plan {
         let control = spec.data.control.value
+        let contexts = spec.data.contextKey != nil
         let drugs: [String]
         switch spec.drugs {
         case .all: drugs = availableLabels.filter { $0 != control }
+        case .list(let list) where contexts:
+            // With contexts, `cisplatin_10` is that condition in every context that has it, and
+            // `A549/cisplatin_10` the one problem.
+            var expanded: [String] = [], seen: Set<String> = []
+            for entry in list.map(\.value) {
+                let matching = entry.contains(ConditionTable.contextSeparator)
+                    ? [entry] : availableLabels.filter { ConditionTable.parts(of: $0).condition == entry }
+                for id in matching where seen.insert(id).inserted { expanded.append(id) }
+            }
+            drugs = expanded
         case .list(let list): drugs = list.map(\.value)
         }
         guard !drugs.isEmpty else { throw PipelineError.plan("no drugs to run") }
+        /// Each problem's context (nil without contexts) and condition.
+        func parts(_ drug: String) -> (context: String?, condition: String) {
+            contexts ? ConditionTable.parts(of: drug) : (nil, drug)
+        }
         var builder = Builder()
         // One load task per feature set. The parameters of a pipeline without data.true_map are
         // those of the plans before it existed, so their cache keys stay the same.
         let featureSets = spec.data.featureSets.map(\.value)
         var loads: [String] = []
         for (index, features) in featureSets.enumerated() {
-            let parameters = Load.Parameters(
+            var parameters = Load.Parameters(
                 sha256: dataDigest, conditionKey: spec.data.conditionKey.value, features: features,
                 transform: spec.data.transform.rawValue, targetSum: spec.data.targetSum, varNames: varNames ?? [],
                 trueMap: spec.data.trueMaps?[index].value, holdoutKey: index == 0 ? spec.split.holdout?.key.value : nil)
+            if spec.data.hasCompositeConditions {
+                parameters.conditionKeys = spec.data.conditionKeys.count > 1 ? spec.data.conditionKeys.map(\.value) : nil
+                parameters.contextKey = spec.data.contextKey?.value
+                parameters.control = control
+            }
             let single = featureSets.count == 1
             loads.append(try builder.add(single ? "load" : "load/\(features)", .load,
                                          .init(features: single ? nil : features), parameters, inputs: []))
         }
         for seed in spec.split.seeds {
             for drug in drugs {
-                try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed),
-                                DrugSplit.Parameters(drug: drug, control: control, seed: seed, testFraction: spec.split.testFraction,
-                                                     holdoutValues: spec.split.holdout?.values.map(\.value)),
+                let (context, condition) = parts(drug)
+                var parameters = DrugSplit.Parameters(drug: condition, control: control, seed: seed, testFraction: spec.split.testFraction,
+                                                      holdoutValues: spec.split.holdout?.values.map(\.value))
+                parameters.context = context
+                try builder.add("split/\(drug)/seed\(seed)", .split, .init(drug: drug, seed: seed), parameters,
                                 inputs: [.init(role: .data, task: loads[0])])
             }
         }
@@ -181,8 +215,14 @@ public struct Plan: Sendable {
         for (index, column) in columns.enumerated() {
             let source: String
             if column.features == nil {
-                source = try builder.add("pca/d\(column.components)", .pca, .init(components: column.components),
-                                         PCAOutput.Parameters(components: column.components, control: control, drugs: drugs),
+                var parameters = PCAOutput.Parameters(components: column.components, control: control, drugs: drugs)
+                if contexts {
+                    // One PCA for the whole screen: the control and run conditions of the run's contexts.
+                    parameters = PCAOutput.Parameters(components: column.components, control: control,
+                                                      drugs: unique(drugs.map { parts($0).condition }))
+                    parameters.contexts = unique(drugs.compactMap { parts($0).context })
+                }
+                source = try builder.add("pca/d\(column.components)", .pca, .init(components: column.components), parameters,
                                          inputs: [.init(role: .data, task: loads[0])])
             } else {
                 source = loads[index]
@@ -211,22 +251,29 @@ public struct Plan: Sendable {
                 }
             }
             // Gene space: per seed and method, every drug's prediction decoded and scored
-            // together (cell-eval's discrimination score compares the drugs).
+            // together (cell-eval's discrimination score compares the drugs); with contexts, one
+            // task per context, each against its own control cells.
             if let geneMetrics = spec.geneMetrics {
-                let parameters = GeneScore.Parameters(
-                    metrics: geneMetrics, control: control, drugs: drugs, decode: spec.geneDecode,
-                    truePrograms: geneMetrics.contains(GeneScore.programRecall) ? spec.data.truePrograms?.value : nil)
-                for seed in spec.split.seeds {
-                    for method in spec.methods {
-                        let data = column.features == nil ? loads[0] : loads[index]
-                        var inputs: [PlannedTask.Input] = [.init(role: .data, task: data), .init(role: .points, task: space.source)]
-                        for drug in drugs {
-                            inputs.append(.init(role: .split, task: "split/\(drug)/seed\(seed)"))
-                            inputs.append(.init(role: .solve, task: "solve/\(drug)/d\(components)/seed\(seed)/\(method.name)"))
+                let groups: [(context: String?, drugs: [String])] = contexts
+                    ? unique(drugs.compactMap { parts($0).context }).map { context in (context, drugs.filter { parts($0).context == context }) }
+                    : [(nil, drugs)]
+                for group in groups {
+                    let parameters = GeneScore.Parameters(
+                        metrics: geneMetrics, control: control, drugs: group.drugs, decode: spec.geneDecode,
+                        truePrograms: geneMetrics.contains(GeneScore.programRecall) ? spec.data.truePrograms?.value : nil)
+                    for seed in spec.split.seeds {
+                        for method in spec.methods {
+                            let data = column.features == nil ? loads[0] : loads[index]
+                            var inputs: [PlannedTask.Input] = [.init(role: .data, task: data), .init(role: .points, task: space.source)]
+                            for drug in group.drugs {
+                                inputs.append(.init(role: .split, task: "split/\(drug)/seed\(seed)"))
+                                inputs.append(.init(role: .solve, task: "solve/\(drug)/d\(components)/seed\(seed)/\(method.name)"))
+                            }
+                            let context = group.context.map { "\($0)/" } ?? ""
+                            try builder.add("gene_score/\(context)d\(components)/seed\(seed)/\(method.name)", .geneScore,
+                                            PlannedTask.Coordinates(components: components, seed: seed, method: method.name), parameters,
+                                            inputs: inputs)
                         }
-                        try builder.add("gene_score/d\(components)/seed\(seed)/\(method.name)", .geneScore,
-                                        PlannedTask.Coordinates(components: components, seed: seed, method: method.name), parameters,
-                                        inputs: inputs)
                     }
                 }
             }
@@ -255,6 +302,12 @@ public struct Plan: Sendable {
             return id
         }
     }
+}
+
+/// The values in order of first appearance, each once.
+func unique(_ values: [String]) -> [String] {
+    var seen: Set<String> = []
+    return values.filter { seen.insert($0).inserted }
 }
 
 /// JSON with sorted keys and no insignificant whitespace: equal parameters give equal text.

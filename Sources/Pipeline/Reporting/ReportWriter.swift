@@ -179,7 +179,8 @@ public enum ReportWriter {
             ResultsReport(rows: allRows, drugs: plan.drugs, components: plan.components,
                           methods: spec.methods.map(\.name), metrics: metrics, higherIsBetter: higherIsBetter, unranked: unranked)
         }
-        let report = results(spec.evaluate.metrics.map(\.rawValue) + geneRanked + geneDE)
+        var report = results(spec.evaluate.metrics.map(\.rawValue) + geneRanked + geneDE)
+        report.contextColumn = spec.data.contextKey != nil
         let present = Set(evaluations.flatMap { descriptiveValues($0).keys })
         let fitRows = evaluations.map { evaluation in
             ResultRow(drug: evaluation.drug, components: evaluation.components, method: evaluation.method, seed: evaluation.seed,

@@ -38,33 +38,53 @@ public enum DataCheck {
 
     /// Every mismatch between `spec` and the summary of its data file (`varNameCount`: how many
     /// columns `data.var_names` keeps, when given).
-    public static func issues(_ spec: PipelineSpec, against summary: AnnDataSummary, varNameCount: Int? = nil) -> [SpecIssue] {
+    /// With `conditions` (the cells' conditions and contexts, `conditionTable`), the condition
+    /// checks are a screen's (`compositeIssues`); without, one categorical column's.
+    public static func issues(_ spec: PipelineSpec, against summary: AnnDataSummary, varNameCount: Int? = nil,
+                              conditions: ConditionTable? = nil) -> [SpecIssue] {
         var found: [SpecIssue] = []
         let key = spec.data.conditionKey
-        guard let column = summary.obs.first(where: { $0.name == key.value }) else {
-            let columns = summary.obs.map(\.name).joined(separator: ", ")
-            return [SpecIssue("data.condition_key: no obs column '\(key.value)' in the data (obs has: \(columns.isEmpty ? "nothing" : columns))",
-                              at: key.location)]
-        }
-        guard column.type == "categorical" else {
-            return [SpecIssue("data.condition_key: obs column '\(key.value)' is \(column.type), expected categorical", at: key.location)]
-        }
-        let labels = column.categoryCounts.filter { $0.count > 0 }.map(\.name)
         let control = spec.data.control
-        if !labels.contains(control.value) {
-            found.append(SpecIssue("data.control: no cells labelled '\(control.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
-                                   at: control.location))
-        }
-        if case .list(let drugs) = spec.drugs {
-            for drug in drugs where !labels.contains(drug.value) {
-                found.append(SpecIssue("drugs: no cells labelled '\(drug.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
-                                       at: drug.location))
+        // Cells per label (per problem id, with contexts: a context's control cells under
+        // `<context>/<control>`), and the labels the PCA is fitted on besides the controls.
+        var counts: [String: Int]
+        var selected: [String]
+        var fittedCells: Int
+        if let conditions {
+            let composite = compositeIssues(spec, conditions: conditions)
+            found += composite.issues
+            counts = composite.counts
+            selected = composite.selected
+            fittedCells = composite.fittedCells
+        } else {
+            guard let column = summary.obs.first(where: { $0.name == key.value }) else {
+                let columns = summary.obs.map(\.name).joined(separator: ", ")
+                return [SpecIssue("data.condition_key: no obs column '\(key.value)' in the data (obs has: \(columns.isEmpty ? "nothing" : columns))",
+                                  at: key.location)]
             }
-            for drug in drugs where drug.value == control.value {
-                found.append(SpecIssue("drugs: '\(drug.value)' is the control label", at: drug.location))
+            guard column.type == "categorical" else {
+                return [SpecIssue("data.condition_key: obs column '\(key.value)' is \(column.type), expected categorical", at: key.location)]
             }
-        } else if labels.filter({ $0 != control.value }).isEmpty {
-            found.append(SpecIssue("drugs: 'all' but obs '\(key.value)' has no label besides the control", at: key.location))
+            let labels = column.categoryCounts.filter { $0.count > 0 }.map(\.name)
+            if !labels.contains(control.value) {
+                found.append(SpecIssue("data.control: no cells labelled '\(control.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
+                                       at: control.location))
+            }
+            if case .list(let drugs) = spec.drugs {
+                for drug in drugs where !labels.contains(drug.value) {
+                    found.append(SpecIssue("drugs: no cells labelled '\(drug.value)' in obs '\(key.value)' (labels: \(labels.joined(separator: ", ")))",
+                                           at: drug.location))
+                }
+                for drug in drugs where drug.value == control.value {
+                    found.append(SpecIssue("drugs: '\(drug.value)' is the control label", at: drug.location))
+                }
+            } else if labels.filter({ $0 != control.value }).isEmpty {
+                found.append(SpecIssue("drugs: 'all' but obs '\(key.value)' has no label besides the control", at: key.location))
+            }
+            counts = Dictionary(column.categoryCounts.map { ($0.name, $0.count) }, uniquingKeysWith: +)
+            if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = labels.filter { $0 != control.value } }
+            selected = Set(selected).filter { $0 != control.value }.sorted()
+            fittedCells = (counts[control.value] ?? 0) + selected.reduce(0) { $0 + (counts[$1] ?? 0) }
         }
         if let holdout = spec.split.holdout {
             if let groups = summary.obs.first(where: { $0.name == holdout.key.value }) {
@@ -103,17 +123,13 @@ public enum DataCheck {
         }
         // The PCA is fitted on the control cells and the selected drugs' cells; beyond n − 1
         // components the covariance has no variance left and the axes would be arbitrary.
-        let counts = Dictionary(column.categoryCounts.map { ($0.name, $0.count) }, uniquingKeysWith: +)
-        let selected: [String]
-        if case .list(let drugs) = spec.drugs { selected = drugs.map(\.value) } else { selected = labels.filter { $0 != control.value } }
-        let fittedCells = (counts[control.value] ?? 0) + Set(selected).filter { $0 != control.value }.reduce(0) { $0 + (counts[$1] ?? 0) }
         if spec.pca != .disabled, fittedCells > 0 {
             for components in spec.pcaComponents where components.value > fittedCells - 1 {
                 found.append(SpecIssue("pca.components: \(components.value) components but the PCA is fitted on \(fittedCells) cells (the control and the selected drugs), so at most \(fittedCells - 1) carry variance",
                                        at: components.location))
             }
         }
-        found += singleCellLabels(spec, counts: counts, selected: selected)
+        if conditions == nil { found += singleCellLabels(spec, counts: counts, selected: selected) }
         if spec.pca == .disabled {
             for (index, entry) in dimensions.enumerated() {
                 if let earlier = dimensions[..<index].first(where: { $0.count == entry.count }) {

@@ -17,7 +17,8 @@ public enum FeatureValuesCheck {
         var findings = Findings()
         let data = try AnnDataReader.read(dataPath, as: Double.self, sparse: .keep,
                                           requireX: spec.data.featureSets.contains { $0.value == "X" })
-        if case .categorical(let labels)? = data.obs[spec.data.conditionKey.value] {
+        // (A screen's conditions are tuples within contexts: its thousands of small splits get no notes.)
+        if !spec.data.hasCompositeConditions, case .categorical(let labels)? = data.obs[spec.data.conditionKey.value] {
             let counts = Dictionary(zip(labels.categories, labels.counts).map { ($0, $1) }, uniquingKeysWith: +)
             findings.notes += DataCheck.splitNotes(spec, labelCounts: counts)
         }

@@ -31,8 +31,18 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     public struct DataSpec: Sendable, Equatable, Codable {
         /// As written; relative paths are relative to the pipeline file's folder.
         public let path: Located<String>
-        public let conditionKey: Located<String>
+        /// `data.condition_key`: one obs column, or several (`[drug, dose]`) whose values together
+        /// make a condition (`ConditionTable`).
+        public let conditionKeys: [Located<String>]
+        /// The first (usually the only) condition column; the one `control` is a value of.
+        public var conditionKey: Located<String> { conditionKeys[0] }
         public let control: Located<String>
+        /// `data.context_key`: an obs column whose values (cell lines) each have their own control
+        /// cells; a problem is then one (context, condition). nil: no contexts.
+        public var contextKey: Located<String>? = nil
+        /// Whether conditions are tuples or live in contexts: the data check and the plan then
+        /// read the cells' values (`ConditionTable`) rather than one column's categories.
+        public var hasCompositeConditions: Bool { conditionKeys.count > 1 || contextKey != nil }
         /// The feature sets, each `X` or the name of an obsm entry. One, usually; several
         /// (`features: [gmm_d64, gmm_d128]`, with `pca: none`) are independent problems on the
         /// same cells, each solved and evaluated in its own space and reported as its own d

@@ -130,10 +130,14 @@ struct NodeReader {
     }
 
     private mutating func dataSection(_ node: Node) -> PipelineSpec.DataSpec? {
-        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "control", "features", "var_names", "transform", "target_sum", "true_map", "true_programs"],
+        guard let fields = mapping(node, "data", allowed: ["path", "condition_key", "context_key", "control", "features", "var_names", "transform", "target_sum", "true_map", "true_programs"],
                                    required: ["path", "condition_key", "control"]) else { return nil }
         let path = fields["path"].flatMap { locatedString($0, "data.path") }
-        let key = fields["condition_key"].flatMap { locatedString($0, "data.condition_key") }
+        let key = fields["condition_key"].flatMap { locatedStrings($0, "data.condition_key") }
+        let context = fields["context_key"].map { locatedString($0, "data.context_key") }
+        if let context = context ?? nil, let key, key.contains(where: { $0.value == context.value }) {
+            issue("data.context_key: '\(context.value)' is also a condition column; a context is a column of its own (the cell line)", at: fields["context_key"])
+        }
         let control = fields["control"].flatMap { locatedString($0, "data.control") }
         let features = fields["features"].map { locatedStrings($0, "data.features") }
             ?? [Located(value: "X", location: Self.location(node) ?? SourceLocation(line: 1, column: 1))]
@@ -158,12 +162,13 @@ struct NodeReader {
             }
             if trueMaps == nil { trueMapsValid = false }
         }
-        guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil),
+        guard let path, let key, let control, let features, let transform, let targetSum, varNames != .some(nil), context != .some(nil),
               trueMapsValid else { return nil }
         let truePrograms = fields["true_programs"].map { locatedString($0, "data.true_programs (an uns path, e.g. perturbot_scrna_like/programs)") }
         guard truePrograms != .some(nil) else { return nil }
-        var data = PipelineSpec.DataSpec(path: path, conditionKey: key, control: control, featureSets: features, trueMaps: trueMaps,
+        var data = PipelineSpec.DataSpec(path: path, conditionKeys: key, control: control, featureSets: features, trueMaps: trueMaps,
                                          varNames: varNames ?? nil, transform: transform, targetSum: targetSum)
+        data.contextKey = context ?? nil
         data.truePrograms = truePrograms ?? nil
         return data
     }

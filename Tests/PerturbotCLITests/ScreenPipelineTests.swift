@@ -1,0 +1,100 @@
+import AnnData
+import Foundation
+import LinearAlgebra
+import Reports
+import TestSupport
+import XCTest
+
+/// A screen in a pipeline: `condition_key: [drug, dose]` and `context_key: cell_line` on a small
+/// `generate screen` file — one problem per (cell line, drug, dose), each against its own line's
+/// vehicle cells, a `context` column in the CSV files, `drugs` entries with and without a context,
+/// and validation messages that name the column and value.
+final class ScreenPipelineTests: XCTestCase {
+    private func screen(_ folder: URL) throws -> String {
+        let data = folder.appendingPathComponent("screen.h5ad").path
+        let generated = try CLI.run(["generate", "screen", "--out", data, "--cell-lines", "2", "--drugs", "3", "--doses", "2",
+                                     "--cells-per-condition", "20", "--control-cells-per-line", "60", "--genes", "50"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        return data
+    }
+
+    private func pipeline(_ folder: URL, drugs: String = "all", data: String = "condition_key: [drug, dose], context_key: cell_line, control: vehicle") throws -> String {
+        let file = folder.appendingPathComponent("screen.yaml").path
+        try Data("""
+            name: screen
+            data: { path: screen.h5ad, \(data), transform: normalize_log1p }
+            drugs: \(drugs)
+            pca: { components: [6] }
+            split: { test_fraction: 0.3, seeds: [0] }
+            methods:
+              identity: { solver: identity }
+              mean_shift: { solver: mean_shift }
+            evaluate: { metrics: [sinkhorn_divergence, mean_l2] }
+            report: { out: report, formats: [markdown, csv] }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func testEveryContextAndDoseIsOneProblemWithItsOwnControls() throws {
+        let folder = try TestPaths.scratchDirectory()
+        _ = try screen(folder)
+        let file = try pipeline(folder)
+        let dryRun = try CLI.run(["run", file, "--dry-run"])
+        XCTAssertEqual(dryRun.status, 0, dryRun.stderr)
+        let splits = dryRun.stdout.split(separator: "\n").filter { $0.contains(" split/") }.map { String($0.split(separator: " ").last ?? "") }
+        XCTAssertEqual(splits, ["A549", "K562"].flatMap { line in
+            ["drug001", "drug002", "drug003"].flatMap { drug in ["10", "100"].map { "split/\(line)/\(drug)_\($0)/seed0" } }
+        })
+        let run = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = folder.appendingPathComponent("report")
+        let results = try String(contentsOf: report.appendingPathComponent("results.csv"), encoding: .utf8)
+        XCTAssertTrue(results.hasPrefix("context,drug,d_pca,method,seed,metric,value,converged,seconds\nA549,drug001_10,6,identity,0,"), results)
+        let table = try String(contentsOf: report.appendingPathComponent("table.csv"), encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("context,drug,method,d_pca,metric,"), table)
+        let rows = try ResultsReport.parseResultsCSV(results)
+        XCTAssertEqual(Set(rows.map(\.drug)).count, 12)
+        XCTAssertTrue(rows.contains { $0.drug == "K562/drug003_100" })
+        // The unmoved control differs by line: each problem is measured against its own line's vehicle cells.
+        let unmoved = rows.filter { $0.method == ResultsReport.unmoved && $0.metric == "mean_l2 (half sample)" }
+        XCTAssertEqual(unmoved.count, 12)
+        XCTAssertEqual(Set(unmoved.map(\.value)).count, 12)
+
+        // A condition without a context is that condition in every context; with one, that problem.
+        let listed = try pipeline(folder, drugs: "[drug002_100, K562/drug001_10]")
+        let planned = try CLI.run(["run", listed, "--dry-run"])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        let listedSplits = planned.stdout.split(separator: "\n").filter { $0.contains(" split/") }.compactMap { $0.split(separator: " ").last }
+        XCTAssertEqual(listedSplits, ["split/A549/drug002_100/seed0", "split/K562/drug002_100/seed0", "split/K562/drug001_10/seed0"])
+        XCTAssertTrue(planned.stdout.contains("cached  split/K562/drug002_100/seed0"), "the same problem keeps its key: \(planned.stdout)")
+    }
+
+    func testValidationNamesTheColumnAndValue() throws {
+        let folder = try TestPaths.scratchDirectory()
+        _ = try screen(folder)
+        func refused(_ file: String, _ fragment: String, line: UInt = #line) throws {
+            let result = try CLI.run(["validate", file])
+            XCTAssertNotEqual(result.status, 0, line: line)
+            XCTAssertTrue(result.stderr.contains(fragment), result.stderr, line: line)
+        }
+        try refused(pipeline(folder, data: "condition_key: [drug, dose], context_key: line, control: vehicle"),
+                    "data.context_key: no obs column 'line' in the data (obs has: cell_line, drug, dose, cell_state)")
+        try refused(pipeline(folder, data: "condition_key: [drug, amount], context_key: cell_line, control: vehicle"),
+                    "data.condition_key: no obs column 'amount'")
+        try refused(pipeline(folder, data: "condition_key: [drug, dose], context_key: cell_line, control: dmso"),
+                    "data.control: no cells with obs 'drug' = 'dmso' (conditions: vehicle_0, drug001_10,")
+        try refused(pipeline(folder, data: "condition_key: [drug, dose], context_key: drug, control: vehicle"),
+                    "data.context_key: 'drug' is also a condition column")
+        try refused(pipeline(folder, drugs: "[drug009_10]"), "drugs: no cells of 'drug009_10'; expected a condition (as drug001_10)")
+        try refused(pipeline(folder, drugs: "[MCF7/drug001_10]"), "drugs: no cells of 'MCF7/drug001_10'")
+        // A context without vehicle cells of its own.
+        var obs = DataFrame(index: (0..<8).map { "c\($0)" })
+        try obs.setColumn("drug", .categorical(Categorical(values: ["vehicle", "vehicle", "a", "a", "a", "a", "vehicle", "a"])))
+        try obs.setColumn("dose", .double([0, 0, 1, 1, 1, 1, 0, 1]))
+        try obs.setColumn("cell_line", .categorical(Categorical(values: ["L1", "L1", "L1", "L1", "L2", "L2", "L2", "L2"])))
+        let x = Matrix<Float>(rows: 8, cols: 3) { i, j in Float(i + j) }
+        try AnnDataWriter.write(AnnData(X: .dense(x), obs: obs, var: DataFrame(index: ["g1", "g2", "g3"])),
+                                to: folder.appendingPathComponent("screen.h5ad").path)
+        try refused(pipeline(folder), "data.control: context 'L2' (obs 'cell_line') has 1 control cells ('drug' = 'vehicle'); each context needs at least 2")
+    }
+}

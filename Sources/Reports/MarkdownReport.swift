@@ -97,6 +97,14 @@ public struct MarkdownReport: Sendable {
 
     public let retainedMass: RetainedMass?
 
+    /// A screen's summary, first after the header (`ScreenSummary`); nil for a few drugs.
+    public var screenSummary: ScreenSummary? = nil
+    /// Whether the summary's SVG figures are written beside the report (report.formats has svg).
+    public var screenFigures = false
+    /// Whether each condition gets its own Markdown tables; off at thousands of conditions,
+    /// where table.csv holds them.
+    public var perConditionTables = true
+
     public init(report: ResultsReport, metadata: Metadata, failures: [(task: String, message: String)],
                 plots: [String: [String]] = [:], descriptive: ResultsReport? = nil,
                 descriptiveDescriptions: [String: String] = [:], movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:], diagnostics: ResultsReport? = nil,
@@ -154,8 +162,13 @@ public struct MarkdownReport: Sendable {
             out += "test control cell, by Langevin sampling from a seeded generator: the distribution metrics compare the sampled cloud, "
             out += "and the per-cell figures (displacement, map MSE) measure single draws, not a conditional mean.\n"
         }
+        if let screenSummary { out += screenSummary.markdown(figures: screenFigures) }
+        if !perConditionTables {
+            out += "\nThe \(report.drugs.count) conditions' own tables (every metric, method and d, with mean, std, rank, normalised "
+            out += "score and ties) are in table.csv, one row each, and every value in results.csv; Markdown keeps the summaries.\n"
+        }
         let compact = Set(geneSpace?.differentialExpressionMetrics ?? [])
-        for metric in report.metrics where !compact.contains(metric) {
+        for metric in report.metrics where !compact.contains(metric) && perConditionTables {
             out += "\n## \(metric)\(report.higherIsBetter.contains(metric) ? " — higher is better" : "")\n"
             for drug in report.drugs {
                 out += "\n### \(drug)\n\n"
@@ -177,10 +190,10 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
-        if let geneSpace, !geneSpace.differentialExpressionMetrics.isEmpty {
+        if perConditionTables, let geneSpace, !geneSpace.differentialExpressionMetrics.isEmpty {
             out += differentialExpressionTables(geneSpace)
         }
-        if let retainedMass { out += retainedMassTables(retainedMass) }
+        if perConditionTables, let retainedMass { out += retainedMassTables(retainedMass) }
         if let primary = report.metrics.first {
             out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) \(metadata.featureSpace ? "d" : "d_PCA"))\n\n"
             out += "A rank hides ties: \"best or ≈\" counts the columns where the method is the best or cannot be told from it.\n\n"
@@ -192,7 +205,7 @@ public struct MarkdownReport: Sendable {
                 out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") | \(ties.count) of \(ties.of) |\n"
             }
         }
-        if let primary = report.metrics.first, report.cells.contains(where: { $0.metric == primary && $0.normalised != nil }) {
+        if perConditionTables, let primary = report.metrics.first, report.cells.contains(where: { $0.metric == primary && $0.normalised != nil }) {
             out += "\n## Normalised score (\(primary))\n\n"
             out += "(unmoved − method) / (unmoved − noise ceiling), from the means over seeds of scores on equal samples: the "
             out += "held-out treated cells are cut in two seeded halves A and B, and each score compares B with |A| cells — A "
@@ -217,7 +230,7 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
-        if let descriptive {
+        if perConditionTables, let descriptive {
             for metric in descriptive.metrics {
                 out += "\n## \(metric) (not ranked)\n"
                 if let description = descriptiveDescriptions[metric] { out += "\n" + description + "\n" }
@@ -234,7 +247,7 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
-        if !movedFeatures.isEmpty {
+        if perConditionTables, !movedFeatures.isEmpty {
             out += "\n## Features moved most (not ranked)\n\n"
             out += "Per method, the five features with the largest mean |T(x) − x| on the test control cells, in units of "
             out += "each feature's standard deviation over those cells (in brackets), averaged over seeds.\n"
@@ -250,7 +263,7 @@ public struct MarkdownReport: Sendable {
                 }
             }
         }
-        if let diagnostics, !diagnostics.metrics.isEmpty {
+        if perConditionTables, let diagnostics, !diagnostics.metrics.isEmpty {
             out += "\n## Solver diagnostics (not ranked)\n"
             for metric in diagnostics.metrics {
                 out += "\n### \(metric)\n\n"

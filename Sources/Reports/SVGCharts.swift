@@ -117,6 +117,44 @@ public enum SVGCharts {
         return svg + "</svg>\n"
     }
 
+    /// A grid of coloured cells, one row per entry and one column per name: blue for 1, white
+    /// for 0, red below 0 (a normalised score), grey where the value is missing. Rows are at
+    /// most 10 and at least 1 pixel high; their labels are drawn when they are 8 or more.
+    public static func heatmap(title: String, rows: [(label: String, values: [Double?])], columns: [String]) -> String {
+        let rowHeight = Swift.max(1, Swift.min(10, 900 / Swift.max(1, rows.count)))
+        let labelled = rowHeight >= 8
+        let left = labelled ? 150.0 : 40.0, top = 60.0, cellWidth = 70.0, legend = 150.0
+        let width = Swift.max(560, Int(left + cellWidth * Double(columns.count) + legend)), height = Int(top + Double(rowHeight * rows.count) + 30)
+        var svg = header(width: width, height: height, title: title)
+        for (index, column) in columns.enumerated() {
+            svg += text(left + cellWidth * (Double(index) + 0.5), top - 8, column, anchor: "middle", size: 10)
+        }
+        func colour(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "#d9d9d9" }
+            // 0 white → 1 blue; below 0 toward red at −1; above 1 darker blue.
+            let t = Swift.max(-1, Swift.min(1.5, value))
+            let (r, g, b): (Double, Double, Double) = t >= 0
+                ? (255 - 179 * Swift.min(1, t) - 40 * Swift.max(0, t - 1), 255 - 141 * Swift.min(1, t) - 40 * Swift.max(0, t - 1), 255 - 79 * Swift.min(1, t))
+                : (255, 255 + 178 * t, 255 + 178 * t)
+            return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
+        }
+        for (rowIndex, row) in rows.enumerated() {
+            let y = top + Double(rowIndex * rowHeight)
+            if labelled { svg += text(left - 6, y + Double(rowHeight) - 1, row.label, anchor: "end", size: 8) }
+            for (index, value) in row.values.enumerated() {
+                svg += "<rect x=\"\(f(left + cellWidth * Double(index)))\" y=\"\(f(y))\" width=\"\(f(cellWidth))\" height=\"\(rowHeight)\" fill=\"\(colour(value))\">"
+                    + "<title>\(escape(row.label)) \(escape(columns[index])): \(value.map(format) ?? "none")</title></rect>\n"
+            }
+        }
+        let legendX = left + cellWidth * Double(columns.count) + 20
+        for (index, entry) in [(1.0, "1 (noise ceiling)"), (0.5, "0.5"), (0.0, "0 (unmoved)"), (-1.0, "≤ −1"), (Double.nan, "within noise")].enumerated() {
+            let y = top + Double(index) * 18
+            svg += "<rect x=\"\(f(legendX))\" y=\"\(f(y))\" width=\"12\" height=\"12\" fill=\"\(colour(entry.0.isNaN ? nil : entry.0))\" stroke=\"#999\"/>\n"
+            svg += text(legendX + 18, y + 10, entry.1, anchor: "start", size: 10)
+        }
+        return svg + "</svg>\n"
+    }
+
     private static func header(width: Int, height: Int, title: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\">\n"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + text(Double(width) / 2, 22, title, anchor: "middle", size: 14)

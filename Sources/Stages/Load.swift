@@ -56,8 +56,8 @@ public enum Load {
                            varNames: [String]? = nil, trueMap trueMapKey: String? = nil,
                            holdoutKey: String? = nil, conditionKeys: [String]? = nil, contextKey: String? = nil,
                            control: String? = nil) throws -> LoadedData {
-        let data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
-        let matrix: Matrix<Float>
+        var data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
+        var matrix: Matrix<Float>
         let names: [String]
         if features == "X" {
             guard let x = data.X else { throw StageError.invalidInput("\(path): X is missing") }
@@ -74,6 +74,9 @@ public enum Load {
                 matrix = x.densified()
                 names = data.var.index
             }
+            // The file's copy goes, so the transform below works in place: a screen's features
+            // are held once (4 GB at sci-Plex 3's size), not two or three times.
+            data.X = nil
         } else {
             guard let entry = data.obsm[features] else {
                 throw StageError.invalidInput("\(path): no obsm entry '\(features)' (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")
@@ -115,16 +118,18 @@ public enum Load {
             guard entry.allFinite else { throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) contains NaN or infinity") }
             trueMap = entry
         }
-        var loaded = LoadedData(features: try apply(transform, to: matrix, path: path), conditions: conditions, featureNames: names,
+        try apply(transform, to: &matrix, path: path)
+        var loaded = LoadedData(features: matrix, conditions: conditions, featureNames: names,
                                 trueMap: trueMap, holdoutGroups: try holdoutKey.map(labels))
         loaded.contexts = contexts
         return loaded
     }
 
-    static func apply(_ transform: Transform, to matrix: Matrix<Float>, path: String) throws -> Matrix<Float> {
+    /// Applies `transform` to the matrix in place.
+    static func apply(_ transform: Transform, to matrix: inout Matrix<Float>, path: String) throws {
         switch transform {
         case .none:
-            return matrix
+            return
         case .log1p, .normalizeLog1p:
             guard !matrix.storage.contains(where: { $0 < 0 }) else {
                 throw StageError.invalidInput("\(path): log1p needs non-negative counts, the features have negative values")
@@ -136,7 +141,13 @@ public enum Load {
                     scales[i] = total > 0 ? Float(targetSum / total) : 1
                 }
             }
-            return Matrix(rows: matrix.rows, cols: matrix.cols) { i, j in Foundation.log1p(matrix[i, j] * scales[i]) }
+            let cols = matrix.cols
+            matrix.withUnsafeMutableBufferPointer { values in
+                for i in 0..<scales.count {
+                    let scale = scales[i]
+                    for j in 0..<cols { values[i * cols + j] = Foundation.log1p(values[i * cols + j] * scale) }
+                }
+            }
         }
     }
 }

@@ -36,9 +36,55 @@ public struct PCAModel: Sendable, Codable, Equatable {
         // On one BLAS thread (the command already runs so; this keeps library callers the same): a
         // threaded gemm splits these long sums by thread count, which moved the components in their
         // last digits between 1 and 2 threads, and every task downstream with them.
-        let eigen = try BLASThreads.withSingleThread {
-            try centered.multiplied(by: centered, transposeSelf: true, scale: 1 / Double(n - 1)).symmetricEigen()  // ascending
+        let covariance = BLASThreads.withSingleThread {
+            centered.multiplied(by: centered, transposeSelf: true, scale: 1 / Double(n - 1))
         }
+        return try fromCovariance(covariance, mean: mean, components: count)
+    }
+
+    /// Rows per block of the streaming fit and transform: a screen's cells are never converted to
+    /// Double all at once (650,000 × 2,000 would be 10 GB), only a block at a time (≈ 1 GB at
+    /// 2,000 features). Data of at most this many rows is one block, and takes exactly the
+    /// computation of `fit(_:components:)`.
+    public static let blockRows = 65_536
+
+    /// Fits `count` components to the rows `indices` of `source`, a block of rows at a time: the
+    /// column means in a first pass, then the covariance as the sum over blocks of
+    /// (Xᵦ − mean)ᵀ(Xᵦ − mean), all in Double. Exact (not randomised): the same covariance as the
+    /// in-memory fit up to the order of its sums.
+    public static func fit(_ source: some RowBlocks, rows indices: [Int], components count: Int) throws -> PCAModel {
+        let n = indices.count, d = source.columnCount
+        guard n > blockRows else { return try fit(source.rows(at: indices), components: count) }
+        guard count >= 1, count <= d else {
+            throw StageError.invalidInput("PCA: \(count) components requested but the features have \(d) dimensions")
+        }
+        var sums = [Double](repeating: 0, count: d)
+        for start in stride(from: 0, to: n, by: blockRows) {
+            let block = try source.rows(at: Array(indices[start..<Swift.min(n, start + blockRows)]))
+            block.withUnsafeBufferPointer { values in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for i in 0..<block.rows {
+                        for j in 0..<d { sums[j] += Double(values[i * d + j]) }
+                    }
+                }
+            }
+        }
+        let mean = sums.map { $0 / Double(n) }
+        var covariance = Matrix<Double>(rows: d, cols: d, repeating: 0)
+        try BLASThreads.withSingleThread {
+            for start in stride(from: 0, to: n, by: blockRows) {
+                let block = try source.rows(at: Array(indices[start..<Swift.min(n, start + blockRows)]))
+                    .converted(to: Double.self).subtractingFromRows(mean)
+                covariance.addProduct(block, block, transposeA: true, scale: 1 / Double(n - 1))
+            }
+        }
+        return try fromCovariance(covariance, mean: mean, components: count)
+    }
+
+    /// The leading `count` eigenvectors of a d × d covariance, signs fixed.
+    private static func fromCovariance(_ covariance: Matrix<Double>, mean: [Double], components count: Int) throws -> PCAModel {
+        let d = covariance.rows
+        let eigen = try BLASThreads.withSingleThread { try covariance.symmetricEigen() }  // ascending
         let total = eigen.values.reduce(0) { $0 + Swift.max(0, $1) }
         var rows: [[Double]] = []
         var variances: [Double] = []
@@ -62,6 +108,18 @@ public struct PCAModel: Sendable, Codable, Equatable {
         return centered.multiplied(by: components, transposeOther: true).converted(to: Float.self)
     }
 
+    /// The scores of every row of `source`, a block of `blockRows` rows at a time.
+    public func transform(_ source: some RowBlocks) throws -> Matrix<Float> {
+        let n = source.rowCount
+        guard n > Self.blockRows else { return try transform(source.rows(at: Array(0..<n))) }
+        var storage: [Float] = []
+        storage.reserveCapacity(n * componentCount)
+        for start in stride(from: 0, to: n, by: Self.blockRows) {
+            storage += try transform(source.rows(at: Array(start..<Swift.min(n, start + Self.blockRows)))).storage
+        }
+        return try Matrix(rows: n, cols: componentCount, storage: storage)
+    }
+
     /// Back to feature space: mean + scores·V (n × d).
     public func inverseTransform(_ scores: Matrix<Float>) throws -> Matrix<Float> {
         guard scores.cols == componentCount else {
@@ -70,6 +128,19 @@ public struct PCAModel: Sendable, Codable, Equatable {
         let back = scores.converted(to: Double.self).multiplied(by: components)
         return Matrix(rows: back.rows, cols: back.cols) { i, j in Float(back[i, j] + mean[j]) }
     }
+}
+
+/// Rows of a matrix that may not be in memory (a memory-mapped cache file), read as needed.
+public protocol RowBlocks: Sendable {
+    var rowCount: Int { get }
+    var columnCount: Int { get }
+    /// The rows at `indices`, in that order.
+    func rows(at indices: [Int]) throws -> Matrix<Float>
+}
+
+extension Matrix: RowBlocks where Scalar == Float {
+    public var rowCount: Int { rows }
+    public var columnCount: Int { cols }
 }
 
 /// What the `pca` stage hands on: the model and the scores of every loaded cell.
@@ -89,13 +160,20 @@ public struct PCAOutput: Sendable, Codable {
     /// control and the run's drugs), of the `contexts` when given (one PCA for every context of
     /// a screen: the maps of all contexts live in one space), and scores every loaded cell.
     public static func fit(_ loaded: LoadedData, components: Int, labels: Set<String>, contexts: Set<String>? = nil) throws -> PCAOutput {
-        let rows = loaded.conditions.indices.filter { cell in
-            guard loaded.conditions[cell].map(labels.contains) ?? false else { return false }
-            guard let contexts else { return true }
-            return loaded.contexts?[cell].map(contexts.contains) ?? false
+        try fit(features: loaded.features, conditions: loaded.conditions, contexts: loaded.contexts, featureNames: loaded.featureNames,
+                components: components, labels: labels, fittedContexts: contexts)
+    }
+
+    /// The same, on features read a block of rows at a time (`PCAModel.fit(_:rows:components:)`).
+    public static func fit(features: some RowBlocks, conditions: [String?], contexts: [String?]?, featureNames: [String],
+                           components: Int, labels: Set<String>, fittedContexts: Set<String>? = nil) throws -> PCAOutput {
+        let rows = conditions.indices.filter { cell in
+            guard conditions[cell].map(labels.contains) ?? false else { return false }
+            guard let fittedContexts else { return true }
+            return contexts?[cell].map(fittedContexts.contains) ?? false
         }
-        let model = try PCAModel.fit(loaded.features.rows(at: rows), components: components)
-        return PCAOutput(model: model, scores: try model.transform(loaded.features), featureNames: loaded.featureNames)
+        let model = try PCAModel.fit(features, rows: rows, components: components)
+        return PCAOutput(model: model, scores: try model.transform(features), featureNames: featureNames)
     }
 }
 

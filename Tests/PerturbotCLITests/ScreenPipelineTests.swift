@@ -69,6 +69,39 @@ final class ScreenPipelineTests: XCTestCase {
         XCTAssertTrue(planned.stdout.contains("cached  split/K562/drug002_100/seed0"), "the same problem keeps its key: \(planned.stdout)")
     }
 
+    /// The screen summary: per context the methods' mean rank and normalised score, a heatmap
+    /// and dose-response curves; beyond 50 conditions no per-condition Markdown tables.
+    func testScreenReportSummarisesPerContextAndKeepsConditionsInCSV() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let data = folder.appendingPathComponent("screen.h5ad").path
+        let generated = try CLI.run(["generate", "screen", "--out", data, "--cell-lines", "2", "--drugs", "13", "--doses", "2",
+                                     "--cells-per-condition", "20", "--control-cells-per-line", "60", "--genes", "50"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let file = try pipeline(folder)
+        try Data(String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "formats: [markdown, csv]", with: "formats: [markdown, csv, svg]").utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let run = try CLI.run(["run", file, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = folder.appendingPathComponent("report")
+        let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("## Screen summary (sinkhorn_divergence, d = 6)\n\n52 conditions in 2 contexts."), markdown)
+        XCTAssertTrue(markdown.contains("### A549\n\n26 conditions, "), markdown)
+        XCTAssertTrue(markdown.contains("| method | mean rank | best or ≈ | mean normalised | median normalised |"))
+        XCTAssertTrue(markdown.contains("![K562 heatmap](screen_K562_heatmap.svg)"))
+        XCTAssertTrue(markdown.contains("The 52 conditions' own tables"), "beyond 50 conditions the tables are in table.csv")
+        XCTAssertFalse(markdown.contains("### A549/drug001_10"), "no per-condition Markdown table")
+        let files = try FileManager.default.contentsOfDirectory(atPath: report.path)
+        XCTAssertTrue(files.contains("screen_A549_heatmap.svg"))
+        XCTAssertEqual(files.filter { $0.hasPrefix("screen_A549_") && $0.hasSuffix("_dose_response.svg") }.count, 6, "six strongest drugs")
+        XCTAssertFalse(files.contains { $0.hasSuffix("_scatter.svg") }, "no per-condition figures: \(files)")
+        let table = try String(contentsOf: report.appendingPathComponent("table.csv"), encoding: .utf8)
+        XCTAssertEqual(table.split(separator: "\n").filter { $0.hasSuffix(",sinkhorn_divergence") || $0.contains(",sinkhorn_divergence,") }.count,
+                       52 * 2, "every condition × method in table.csv")
+        // The heatmap has one cell per condition and method.
+        let heatmap = try String(contentsOf: report.appendingPathComponent("screen_K562_heatmap.svg"), encoding: .utf8)
+        XCTAssertEqual(heatmap.components(separatedBy: "<title>").count - 1, 26 * 2)
+    }
+
     func testValidationNamesTheColumnAndValue() throws {
         let folder = try TestPaths.scratchDirectory()
         _ = try screen(folder)

@@ -271,3 +271,42 @@ final class HoldoutSplitTests: XCTestCase {
         }
     }
 }
+
+/// The streaming PCA of a screen: more than `PCAModel.blockRows` cells are fitted and scored a
+/// block of rows at a time, and give the in-memory PCA's axes, variances and scores.
+final class BlockwisePCATests: XCTestCase {
+    func testBlockwiseFitAndTransformMatchTheInMemoryPCA() throws {
+        let n = PCAModel.blockRows + 14_465, d = 6
+        var rng = SeededRNG(seed: 11)
+        // Correlated columns with distinct variances, and a mean far from 0.
+        let data = Matrix<Float>(rows: n, cols: d) { _, _ in Float(rng.normal()) }
+        let mixing = Matrix<Float>(rows: d, cols: d) { i, j in i == j ? Float(d - i) : Float(0.3 * Double(i + j) / Double(d)) }
+        var mixed = data.multiplied(by: mixing)
+        mixed.addToEachRow([Float](repeating: 40, count: d))
+        let rows = Array(stride(from: 0, to: n, by: 1)).filter { $0 % 7 != 3 }  // a subset, as the control and drugs
+        XCTAssertGreaterThan(rows.count, PCAModel.blockRows, "the fit must take the blockwise path")
+        let streamed = try PCAModel.fit(mixed, rows: rows, components: 3)
+        let inMemory = try PCAModel.fit(mixed.rows(at: rows), components: 3)
+        for k in 0..<3 {
+            XCTAssertEqual(streamed.explainedVariance[k], inMemory.explainedVariance[k], accuracy: 1e-9 * inMemory.explainedVariance[k])
+            // Unit axes with the same sign convention: |cos| of the angle between them is 1.
+            let cosine = (0..<d).reduce(0.0) { $0 + streamed.components[k, $1] * inMemory.components[k, $1] }
+            XCTAssertEqual(cosine, 1, accuracy: 1e-10, "component \(k)")
+        }
+        for j in 0..<d { XCTAssertEqual(streamed.mean[j], inMemory.mean[j], accuracy: 1e-9) }
+        let scores = try streamed.transform(Rows(matrix: mixed))
+        let whole = try streamed.transform(mixed)
+        XCTAssertEqual(scores.rows, n)
+        for index in stride(from: 0, to: scores.storage.count, by: 997) {
+            XCTAssertEqual(scores.storage[index], whole.storage[index], accuracy: 1e-4)
+        }
+    }
+}
+
+/// A matrix seen only through `RowBlocks`, as a memory-mapped cache file is.
+private struct Rows: RowBlocks {
+    let matrix: Matrix<Float>
+    var rowCount: Int { matrix.rows }
+    var columnCount: Int { matrix.cols }
+    func rows(at indices: [Int]) throws -> Matrix<Float> { matrix.rows(at: indices) }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Stages
 
 /// A matrix as a cache entry file: NumPy's `.npy` format 1.0, float32 little-endian, C order
 /// (`numpy.load` opens it). Large matrices stay out of the JSON outputs: writing and reading them
@@ -9,14 +10,41 @@ public enum MatrixFile {
     /// The file's bytes: the magic, version 1.0, a header padded so the data starts on a
     /// 64-byte boundary, then rows × cols float32 values.
     public static func encode(_ matrix: Matrix<Float>) -> Data {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.cols)), }"
+        var data = header(rows: matrix.rows, cols: matrix.cols)
+        matrix.storage.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// Writes the same bytes to `url` from the matrix's own storage (no copy of the values in
+    /// memory); returns `url`.
+    @discardableResult
+    public static func write(_ matrix: Matrix<Float>, to url: URL) throws -> URL {
+        guard FileManager.default.createFile(atPath: url.path, contents: header(rows: matrix.rows, cols: matrix.cols)),
+              let handle = FileHandle(forWritingAtPath: url.path) else {
+            throw PipelineError.cache("cannot write \(url.path)")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try matrix.storage.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            // In 64 MiB pieces, each wrapped without copying.
+            let piece = 1 << 26
+            for start in stride(from: 0, to: bytes.count, by: piece) {
+                let count = Swift.min(piece, bytes.count - start)
+                try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base + start), count: count, deallocator: .none))
+            }
+        }
+        return url
+    }
+
+    static func header(rows: Int, cols: Int) -> Data {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        matrix.storage.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 
@@ -76,4 +104,22 @@ public enum MatrixFile {
         }
         return try Matrix(rows: count, cols: shape.cols, storage: storage)
     }
+}
+
+/// A `.npy` matrix file memory-mapped from the cache, read a few rows at a time (`RowBlocks`).
+public struct MappedMatrix: RowBlocks {
+    let data: Data
+    let name: String
+    public let rowCount: Int
+    public let columnCount: Int
+
+    public init(_ data: Data, name: String) throws {
+        let shape = try MatrixFile.layout(data, name: name)
+        self.data = data
+        self.name = name
+        rowCount = shape.rows
+        columnCount = shape.cols
+    }
+
+    public func rows(at indices: [Int]) throws -> Matrix<Float> { try MatrixFile.rows(of: data, at: indices, name: name) }
 }

@@ -18,7 +18,7 @@ extension TaskCache {
     public func computeOnce(
         _ key: String, task: String, stage: String, wait: Bool,
         waiting: (TaskLock.Holder?) -> Void = { _ in },
-        compute: () throws -> [String: Data]
+        compute: () throws -> EntryFiles
     ) throws -> Computation {
         var delay = 0.1
         var told = false

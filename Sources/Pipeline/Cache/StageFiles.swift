@@ -31,12 +31,15 @@ enum StageFiles {
         let featureNames: [String]
     }
 
-    static func files(_ loaded: LoadedData) throws -> [String: Data] {
+    /// The matrices are written straight to scratch files of the cache (not copied into memory
+    /// as bytes first) and moved into the entry.
+    static func files(_ loaded: LoadedData, cache: TaskCache) throws -> EntryFiles {
         var labels = LoadedLabels(conditions: loaded.conditions, featureNames: loaded.featureNames, holdoutGroups: loaded.holdoutGroups,
                                   rows: loaded.features.rows, cols: loaded.features.cols, hasTrueMap: loaded.trueMap != nil)
         labels.contexts = loaded.contexts
-        var files = ["loaded.json": try JSONEncoder().encode(labels), "features.npy": MatrixFile.encode(loaded.features)]
-        if let trueMap = loaded.trueMap { files["true_map.npy"] = MatrixFile.encode(trueMap) }
+        var files = EntryFiles(["loaded.json": try JSONEncoder().encode(labels)])
+        files.prepared["features.npy"] = try MatrixFile.write(loaded.features, to: cache.scratchFile("features.npy"))
+        if let trueMap = loaded.trueMap { files.prepared["true_map.npy"] = try MatrixFile.write(trueMap, to: cache.scratchFile("true_map.npy")) }
         return files
     }
 

@@ -76,15 +76,37 @@ public struct TaskCache: Sendable {
 
     /// Stores a task's outputs as entry `key` (replacing an incomplete one).
     public func store(_ key: String, task: String, stage: String, files: [String: Data]) throws {
+        try store(key, task: task, stage: stage, files: EntryFiles(files))
+    }
+
+    /// A path in the cache folder where a task may write a large output file itself
+    /// (`EntryFiles.prepared`), to be moved into its entry by `store`; a `.tmp-` name, so a
+    /// file a failed task leaves is removed by `cache gc`.
+    public func scratchFile(_ name: String) throws -> URL {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        return root.appendingPathComponent(".tmp-scratch-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)-\(name)")
+    }
+
+    /// Stores a task's outputs as entry `key` (replacing an incomplete one): the bytes written,
+    /// the prepared files moved in (renamed, not copied), each file's digest and size recorded.
+    public func store(_ key: String, task: String, stage: String, files: EntryFiles) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
         let temporary = root.appendingPathComponent(".tmp-\(key)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
         do {
-            for (name, data) in files { try data.write(to: temporary.appendingPathComponent(name)) }
+            var digests = files.bytes.mapValues(Self.sha256), sizes = files.bytes.mapValues(\.count)
+            for (name, data) in files.bytes { try data.write(to: temporary.appendingPathComponent(name)) }
+            for (name, url) in files.prepared {
+                let target = temporary.appendingPathComponent(name)
+                guard rename(url.path, target.path) == 0 else {
+                    throw PipelineError.cache("cannot move \(url.path) into the cache entry: \(String(cString: strerror(errno)))")
+                }
+                (digests[name], sizes[name]) = try Self.sha256(fileAt: target)
+            }
             var manifest = Manifest(key: key, task: task, stage: stage, created: ISO8601DateFormatter().string(from: Date()),
-                                    files: files.mapValues(Self.sha256))
-            manifest.sizes = files.mapValues(\.count)
+                                    files: digests)
+            manifest.sizes = sizes
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(manifest).write(to: temporary.appendingPathComponent("manifest.json"))
@@ -115,8 +137,22 @@ public struct TaskCache: Sendable {
             throw PipelineError.cache("cannot move cache entry into \(target.path): \(String(cString: strerror(failure)))")
         } catch {
             try? manager.removeItem(at: temporary)
+            for url in files.prepared.values { try? manager.removeItem(at: url) }
             throw error
         }
+    }
+
+    /// A file's SHA-256 and size, read in blocks.
+    static func sha256(fileAt url: URL) throws -> (String, Int) {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw PipelineError.cache("cannot read \(url.path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size = 0
+        while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += chunk.count
+        }
+        return (hexDigest(hasher.finalize()), size)
     }
 
     /// Entries (complete or not) and stale temporary directories.
@@ -166,4 +202,16 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
 /// Lower-case hex of a SHA-256 digest: the cache keys, file digests and manifest entries.
 func hexDigest(_ digest: SHA256.Digest) -> String {
     digest.map { String(format: "%02x", $0) }.joined()
+}
+
+/// A task's output files: small ones as bytes, large ones already written to
+/// `TaskCache.scratchFile` paths (a screen's loaded matrix is never copied into memory twice).
+public struct EntryFiles: Sendable {
+    public var bytes: [String: Data]
+    public var prepared: [String: URL]
+
+    public init(_ bytes: [String: Data] = [:], prepared: [String: URL] = [:]) {
+        self.bytes = bytes
+        self.prepared = prepared
+    }
 }

@@ -48,6 +48,7 @@ public enum SnakemakeExport {
             "    seed=r\"[0-9]+\",",
             "    method=r\"[^/]+\",",
             "    features=r\"[^/]+\",",
+            "    context=r\"[^/]+\",",
             "",
             "rule all:",
             "    input: \(python(reportTarget))",
@@ -69,6 +70,16 @@ public enum SnakemakeExport {
             ("evaluate", "evaluate/{drug}/d{d}/seed{seed}/{method}",
              "evaluate/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
             ("gene_score", "gene_score/d{d}/seed{seed}/{method}", "gene_score/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
+            // A screen's problems are <context>/<condition> (data.context_key).
+            ("split_in_context", "split/{context}/{drug}/seed{seed}", "split/{wildcards.context}/{wildcards.drug}/seed{wildcards.seed}"),
+            ("ceiling_in_context", "ceiling/{context}/{drug}/d{d}/seed{seed}",
+             "ceiling/{wildcards.context}/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}"),
+            ("solve_in_context", "solve/{context}/{drug}/d{d}/seed{seed}/{method}",
+             "solve/{wildcards.context}/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
+            ("evaluate_in_context", "evaluate/{context}/{drug}/d{d}/seed{seed}/{method}",
+             "evaluate/{wildcards.context}/{wildcards.drug}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
+            ("gene_score_in_context", "gene_score/{context}/d{d}/seed{seed}/{method}",
+             "gene_score/{wildcards.context}/d{wildcards.d}/seed{wildcards.seed}/{wildcards.method}"),
             ("inverse_ot", "iot/{rest}", "iot/{wildcards.rest}"),
         ]
         let used = rules.filter { rule in

@@ -9,7 +9,7 @@ struct StageExecutor: Sendable {
     let dataPath: String
     let cache: TaskCache
 
-    func run(_ task: PlannedTask, plan: Plan) throws -> [String: Data] {
+    func run(_ task: PlannedTask, plan: Plan) throws -> EntryFiles {
         let encoder = JSONEncoder()
         switch task.stage {
         case .load:
@@ -18,7 +18,7 @@ struct StageExecutor: Sendable {
                                       transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
                                       trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey,
                                       conditionKeys: parameters.conditionKeys, contextKey: parameters.contextKey, control: parameters.control)
-            return try StageFiles.files(loaded)
+            return try StageFiles.files(loaded, cache: cache)
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
             // The labels only: a split never reads the matrix.
@@ -32,19 +32,25 @@ struct StageExecutor: Sendable {
             let split = try DrugSplit.make(drug: parameters.drug, control: loaded.cells(labelled: parameters.control, context: parameters.context),
                                            treated: loaded.cells(labelled: parameters.drug, context: parameters.context),
                                            testFraction: parameters.testFraction, seed: parameters.seed, holdout: holdout)
-            return ["split.json": try encoder.encode(split)]
+            return EntryFiles(["split.json": try encoder.encode(split)])
         case .pca:
             let parameters = try task.decodedParameters(as: PCAOutput.Parameters.self)
-            let loaded = try StageFiles.loaded(cache, key: try key(task, .data, plan: plan))
-            let output = try PCAOutput.fit(loaded, components: parameters.components, labels: Set([parameters.control] + parameters.drugs),
-                                           contexts: parameters.contexts.map(Set.init))
-            return try StageFiles.files(output)
+            // The features memory-mapped and read a block of rows at a time: a screen's matrix is
+            // never held twice.
+            let source = try key(task, .data, plan: plan)
+            let labels = try StageFiles.labels(cache, key: source)
+            let features = try MappedMatrix(cache.mapped(source, file: "features.npy"), name: "features.npy of entry \(source)")
+            let output = try PCAOutput.fit(features: features, conditions: labels.conditions, contexts: labels.contexts,
+                                           featureNames: labels.featureNames, components: parameters.components,
+                                           labels: Set([parameters.control] + parameters.drugs),
+                                           fittedContexts: parameters.contexts.map(Set.init))
+            return EntryFiles(try StageFiles.files(output))
         case .solve:
             let parameters = try task.decodedParameters(as: Solve.Parameters.self)
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
             let local = try space(task, plan: plan, rows: split.allRows)
             let output = try Solve.run(parameters, space: local, split: split.restricted(to: split.allRows))
-            return ["map.json": try output.encodedMap(), "solve.json": try encoder.encode(output.record)]
+            return EntryFiles(["map.json": try output.encodedMap(), "solve.json": try encoder.encode(output.record)])
         case .evaluate:
             let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)
             let record = try input(task, .solve, plan: plan, file: "solve.json", as: Solve.Record.self)
@@ -62,13 +68,13 @@ struct StageExecutor: Sendable {
             let evaluation = try Evaluate.run(parameters, drug: task.coordinates.drug ?? split.drug, solve: record, map: map,
                                               space: try space(task, plan: plan, rows: rows), split: split.restricted(to: rows),
                                               groups: groups)
-            return ["evaluation.json": try encoder.encode(evaluation)]
+            return EntryFiles(["evaluation.json": try encoder.encode(evaluation)])
         case .ceiling:
             let parameters = try task.decodedParameters(as: Evaluate.Parameters.self)
             let split = try input(task, .split, plan: plan, file: "split.json", as: DrugSplit.self)
             let record = try Ceiling.run(parameters, drug: task.coordinates.drug ?? split.drug,
                                          space: try space(task, plan: plan, rows: split.allRows), split: split.restricted(to: split.allRows))
-            return ["ceiling.json": try encoder.encode(record)]
+            return EntryFiles(["ceiling.json": try encoder.encode(record)])
         case .geneScore:
             let parameters = try task.decodedParameters(as: GeneScore.Parameters.self)
             let loaded = try StageFiles.loaded(cache, key: try key(task, .data, plan: plan))
@@ -98,7 +104,7 @@ struct StageExecutor: Sendable {
             }
             let record = try GeneScore.run(parameters, method: method, data: loaded, space: space, model: model, fits: fits,
                                            seed: task.coordinates.seed ?? 0, programs: programs)
-            return ["gene_score.json": try encoder.encode(record)]
+            return EntryFiles(["gene_score.json": try encoder.encode(record)])
         }
     }
 

@@ -39,7 +39,7 @@ public protocol Experiment: Sendable {
     var summary: String { get }
 
     /// Computes one task from its inputs in the cache: the files of its cache entry.
-    func compute(_ task: ExperimentTask) throws -> [String: Data]
+    func compute(_ task: ExperimentTask) throws -> EntryFiles
 
     /// Writes the report from what the cache holds.
     @discardableResult

@@ -85,12 +85,12 @@ public struct InverseOTGrid: Experiment {
 
     public var summary: String { Self.summary(spec) }
 
-    public func compute(_ task: ExperimentTask) throws -> [String: Data] {
+    public func compute(_ task: ExperimentTask) throws -> EntryFiles {
         guard let point = points[task.id] else { throw PipelineError.plan("no task \(task.id) in this experiment") }
         let record = try InverseOTGraphFit.run(point.parameters, lambdaScale: point.lambdaScale)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return ["result.json": try encoder.encode(record)]
+        return EntryFiles(["result.json": try encoder.encode(record)])
     }
 
     @discardableResult

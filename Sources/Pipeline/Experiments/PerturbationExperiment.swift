@@ -32,7 +32,7 @@ public struct PerturbationExperiment: Experiment {
 
     public var summary: String { Self.summary(spec) }
 
-    public func compute(_ task: ExperimentTask) throws -> [String: Data] {
+    public func compute(_ task: ExperimentTask) throws -> EntryFiles {
         guard let planned = plan.task(task.id) else { throw PipelineError.plan("no task \(task.id) in this pipeline's plan") }
         return try StageExecutor(dataPath: dataPath, cache: cache).run(planned, plan: plan)
     }

@@ -14,6 +14,10 @@ public enum ReportWriter {
         return URL(fileURLWithPath: pipelineFile).deletingLastPathComponent().appendingPathComponent(out).standardizedFileURL
     }
 
+    /// Conditions up to which report.md has each one's own tables and figures; beyond, a
+    /// screen's summary and table.csv.
+    public static let perConditionLimit = 50
+
     /// The names of the descriptive (unranked) columns in results.csv.
     public static let displacementDimensionality = "displacement_dimensionality"
     public static let displacementDimensionalityP75 = "displacement_dimensionality_p75"
@@ -210,14 +214,23 @@ public enum ReportWriter {
             files.append(("table.csv", report.tableCSV()))
             if !solverRuns.rows.isEmpty { files.append(("steps.csv", solverRuns.csv())) }
         }
-        var plotFiles = spec.report.formats.contains(.svg) ? plots(report, evaluations, spec: spec) : []
+        // A screen: a summary first; beyond `perConditionLimit` conditions no per-condition
+        // Markdown tables or figures (table.csv has every condition).
+        let hasContexts = spec.data.contextKey != nil
+        let perCondition = plan.drugs.count <= perConditionLimit
+        let screen = hasContexts || !perCondition
+            ? ScreenSummary(report: report, conditions: plan.drugs.map {
+                ScreenSummary.Condition(id: $0, hasContext: hasContexts, columns: spec.data.conditionKeys.count)
+            }) : nil
+        var plotFiles = spec.report.formats.contains(.svg) && perCondition ? plots(report, evaluations, spec: spec) : []
+        if let screen, spec.report.formats.contains(.svg) { plotFiles += screen.figures().map { ($0.name, $0.svg) } }
         let massReport = mass.map { mass in
             ResultsReport(rows: mass.rows, drugs: plan.drugs, components: plan.components, methods: spec.methods.map(\.name),
                           metrics: mass.values.map { MassTable.metric(key: mass.key, value: $0) }
                               + mass.values.map { MassTable.divergenceMetric(key: mass.key, value: $0) })
         }
         var massPlots: [String: String] = [:]
-        if let mass, let massReport, spec.report.formats.contains(.svg), let d = plan.components.first {
+        if perCondition, let mass, let massReport, spec.report.formats.contains(.svg), let d = plan.components.first {
             for drug in plan.drugs where mass.rows.contains(where: { $0.drug == drug }) {
                 let name = "\(plotName(drug))_retained_mass.svg"
                 plotFiles.append((name, SVGCharts.groupedBars(
@@ -232,11 +245,12 @@ public enum ReportWriter {
         files += plotFiles
         if spec.report.formats.contains(.markdown) {
             var byDrug: [String: [String]] = [:]
+            let written = Set(plotFiles.map(\.0))
             for drug in plan.drugs {
-                let own = Set(report.metrics.prefix(1).map { "\(plotName(drug))_\(plotName($0)).svg" } + ["\(plotName(drug))_scatter.svg"])
-                byDrug[drug] = plotFiles.map(\.0).filter(own.contains)
+                let own = report.metrics.prefix(1).map { "\(plotName(drug))_\(plotName($0)).svg" } + ["\(plotName(drug))_scatter.svg"]
+                byDrug[drug] = own.filter(written.contains)
             }
-            files.append(("report.md", MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
+            var markdown = MarkdownReport(report: report, metadata: metadata, failures: failures, plots: byDrug,
                                                       descriptive: descriptive,
                                                       descriptiveDescriptions: descriptions(movedThreshold: spec.evaluate.movedThreshold),
                                                       movedFeatures: movedFeatures(evaluations),
@@ -250,7 +264,11 @@ public enum ReportWriter {
                                                       } },
                                                       geneSpace: spec.geneMetrics == nil ? nil : MarkdownReport.GeneSpace(
                                                           note: geneSpaceNote(spec), differentialExpressionMetrics: geneDE,
-                                                          reference: geneDE.contains(GeneScore.programRecall + geneSpaceSuffix) ? realCells : nil)).render()))
+                                                          reference: geneDE.contains(GeneScore.programRecall + geneSpaceSuffix) ? realCells : nil))
+            markdown.screenSummary = screen
+            markdown.screenFigures = spec.report.formats.contains(.svg)
+            markdown.perConditionTables = perCondition
+            files.append(("report.md", markdown.render()))
         }
         return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in
             guard spec.report.savePredictions else { return [] }

@@ -60,6 +60,18 @@ final class ScreenPipelineTests: XCTestCase {
         XCTAssertEqual(unmoved.count, 12)
         XCTAssertEqual(Set(unmoved.map(\.value)).count, 12)
 
+        // The cache at a glance: one line per stage.
+        let listing = try CLI.run(["cache", "ls", file, "--summary"])
+        XCTAssertEqual(listing.status, 0, listing.stderr)
+        let lines = listing.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "stage        tasks    cached   missing  size")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("split           12        12         0  ") }, listing.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("evaluate        24        24         0  ") }, listing.stdout)
+        XCTAssertEqual(lines.last, "unused entries: 0 (0 B; `perturbot cache gc` removes them)")
+        let solves = try CLI.run(["cache", "ls", file, "--stage", "solve"])
+        XCTAssertEqual(solves.stdout.split(separator: "\n").count, 24)
+        try CLI.assertOneLineError(["cache", "ls", file, "--stage", "fit"], ["--stage: no task of stage 'fit'", "solve"])
+
         // A condition without a context is that condition in every context; with one, that problem.
         let listed = try pipeline(folder, drugs: "[drug002_100, K562/drug001_10]")
         let planned = try CLI.run(["run", listed, "--dry-run"])

@@ -128,7 +128,7 @@ final class ValidateCommandTests: XCTestCase {
     func testBundledPipelinesAreValid() throws {
         let folder = TestPaths.repository.appendingPathComponent("pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files, ["4i.yaml", "demo-neural.yaml", "demo.yaml", "iot-graph.yaml", "map-estimation.yaml", "pbmc68k.yaml", "sciplex-like.yaml", "sciplex.yaml", "scrna-sparsity.yaml", "unbalanced.yaml"])
+        XCTAssertEqual(files, ["4i.yaml", "demo-neural.yaml", "demo.yaml", "iot-graph.yaml", "map-estimation.yaml", "pbmc68k.yaml", "sciplex-like.yaml", "sciplex.yaml", "screen-tenth.yaml", "screen.yaml", "scrna-sparsity.yaml", "unbalanced.yaml"])
         for name in files {
             let result = try CLI.run(["validate", folder.appendingPathComponent(name).path, "--skip-data"])
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")

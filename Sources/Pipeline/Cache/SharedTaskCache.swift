@@ -29,7 +29,10 @@ extension TaskCache {
                 defer { lock.release() }
                 // The previous holder may have stored the entry just before releasing.
                 if contains(key) { return .reused }
-                try store(key, task: task, stage: stage, files: try compute())
+                let start = DispatchTime.now().uptimeNanoseconds
+                let files = try compute()
+                try store(key, task: task, stage: stage, files: files,
+                          seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 return .computed
             case .heldElsewhere(let holder):
                 guard wait else { return .heldElsewhere(holder) }

@@ -28,6 +28,9 @@ public struct TaskCache: Sendable {
         public let files: [String: String]
         /// File name → size in bytes; nil in entries written before sizes were recorded.
         public var sizes: [String: Int]? = nil
+        /// How long the task took to compute, in seconds (nil in older entries, and in entries
+        /// stored without a timing): what a screen's benchmark sums per stage.
+        public var seconds: Double? = nil
     }
 
     public func entryURL(_ key: String) -> URL { root.appendingPathComponent(key, isDirectory: true) }
@@ -89,7 +92,7 @@ public struct TaskCache: Sendable {
 
     /// Stores a task's outputs as entry `key` (replacing an incomplete one): the bytes written,
     /// the prepared files moved in (renamed, not copied), each file's digest and size recorded.
-    public func store(_ key: String, task: String, stage: String, files: EntryFiles) throws {
+    public func store(_ key: String, task: String, stage: String, files: EntryFiles, seconds: Double? = nil) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
         let temporary = root.appendingPathComponent(".tmp-\(key)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
@@ -107,6 +110,7 @@ public struct TaskCache: Sendable {
             var manifest = Manifest(key: key, task: task, stage: stage, created: ISO8601DateFormatter().string(from: Date()),
                                     files: digests)
             manifest.sizes = sizes
+            manifest.seconds = seconds
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(manifest).write(to: temporary.appendingPathComponent("manifest.json"))

@@ -123,3 +123,71 @@ public struct MappedMatrix: RowBlocks {
 
     public func rows(at indices: [Int]) throws -> Matrix<Float> { try MatrixFile.rows(of: data, at: indices, name: name) }
 }
+
+/// A load entry's label codes: an int32 `.npy` matrix, one row per cell and one column per label
+/// column (condition, then context and holdout group when present), −1 for no value. Read
+/// memory-mapped: a split scans two columns of it, never the labels as text.
+struct LabelCodes {
+    let data: Data
+    let name: String
+    let rows: Int
+    let columns: Int
+    private let offset: Int
+
+    static func encode(_ columns: [[Int32]]) -> Data {
+        let rows = columns.first?.count ?? 0
+        var header = "{'descr': '<i4', 'fortran_order': False, 'shape': (\(rows), \(columns.count)), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        var values = [Int32](repeating: 0, count: rows * columns.count)
+        for (column, codes) in columns.enumerated() {
+            for row in 0..<rows { values[row * columns.count + column] = codes[row].littleEndian }
+        }
+        values.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    init(_ data: Data, name: String) throws {
+        func fail(_ what: String) -> PipelineError { .cache("\(name): not an int32 C-order .npy matrix (\(what))") }
+        guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else { throw fail("bad magic") }
+        let length = Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
+        guard data.count >= 10 + length,
+              let header = String(data: data.subdata(in: (data.startIndex + 10)..<(data.startIndex + 10 + length)), encoding: .ascii),
+              header.contains("'descr': '<i4'"), let open = header.range(of: "'shape': ("),
+              let close = header[open.upperBound...].firstIndex(of: ")") else { throw fail("header") }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard shape.count == 2, data.count == 10 + length + shape[0] * shape[1] * 4 else { throw fail("size") }
+        self.data = data
+        self.name = name
+        rows = shape[0]
+        columns = shape[1]
+        offset = 10 + length
+    }
+
+    /// One column's codes.
+    func column(_ column: Int) -> [Int32] {
+        guard column < columns else { return [Int32](repeating: -1, count: rows) }
+        return data.withUnsafeBytes { raw in
+            (0..<rows).map { row in Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + (row * columns + column) * 4, as: Int32.self)) }
+        }
+    }
+
+    /// The rows whose code in `column` is `code` (and, when given, whose code in a second column
+    /// is a second code), ascending.
+    func rows(where code: Int32, column: Int, and other: (column: Int, code: Int32)? = nil) -> [Int] {
+        data.withUnsafeBytes { raw in
+            func value(_ row: Int, _ column: Int) -> Int32 {
+                Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + (row * columns + column) * 4, as: Int32.self))
+            }
+            return (0..<rows).filter { row in
+                guard value(row, column) == code else { return false }
+                guard let other else { return true }
+                return other.column < columns && value(row, other.column) == other.code
+            }
+        }
+    }
+}

@@ -4,25 +4,70 @@ import Stages
 
 /// The cache-entry layout of the stage outputs that hold matrices: the matrices as `.npy` files
 /// (`MatrixFile`), everything else as small JSON, so a task that needs only the labels (a split)
-/// or a few rows does not read the whole data. Load: `loaded.json` (labels and names),
-/// `features.npy`, `true_map.npy` when asked for. PCA: `pca.json` (the model and the feature
-/// names), `scores.npy`.
+/// or a few rows does not read the whole data. Load: `loaded.json` (the label values and the
+/// feature names), `labels.npy` (per cell, one int32 code per label column: condition, then
+/// context and holdout group when present; −1 for none), `features.npy`, `true_map.npy` when
+/// asked for. PCA: `pca.json` (the model and the feature names), `scores.npy`.
+///
+/// A split reads `loaded.json` and scans the memory-mapped codes for its cells: its cost does
+/// not grow with the number of drugs (a screen's 2,256 splits would otherwise each parse every
+/// cell's label as JSON).
 enum StageFiles {
-    /// What a load task writes besides its matrices.
+    /// What a load task writes besides its matrices: the values each label column takes (its
+    /// codes index them) and the feature names.
     struct LoadedLabels: Codable {
-        let conditions: [String?]
+        let conditionValues: [String]
+        let contextValues: [String]?
+        let holdoutValues: [String]?
         let featureNames: [String]
-        let holdoutGroups: [String?]?
         let rows: Int
         let cols: Int
         let hasTrueMap: Bool
-        /// Each cell's context (`data.context_key`); absent without one.
-        var contexts: [String?]? = nil
+    }
 
-        /// Rows whose condition is `label` (in `context`, when given).
+    /// The label columns of a load entry: the values and the per-cell codes (memory-mapped).
+    struct Labels {
+        let file: LoadedLabels
+        let codes: LabelCodes
+
+        var featureNames: [String] { file.featureNames }
+        var hasTrueMap: Bool { file.hasTrueMap }
+
+        /// Rows whose condition is `label` (in `context`, when given), ascending.
         func cells(labelled label: String, context: String? = nil) -> [Int] {
-            ConditionTable(conditions: conditions, contexts: contexts).cells(labelled: label, context: context)
+            guard let condition = file.conditionValues.firstIndex(of: label) else { return [] }
+            var contextCode: Int32?
+            if let context {
+                guard let index = file.contextValues?.firstIndex(of: context) else { return [] }
+                contextCode = Int32(index)
+            }
+            return codes.rows(where: Int32(condition), column: 0, and: contextCode.map { (1, $0) })
         }
+
+        /// Every cell's condition (nil where none).
+        var conditions: [String?] { codes.column(0).map { $0 < 0 ? nil : file.conditionValues[Int($0)] } }
+        /// Every cell's context; nil without contexts.
+        var contexts: [String?]? {
+            file.contextValues.map { values in codes.column(1).map { $0 < 0 ? nil : values[Int($0)] } }
+        }
+        /// Every cell's holdout group; nil without a holdout column.
+        var holdoutGroups: [String?]? {
+            file.holdoutValues.map { values in codes.column(file.contextValues == nil ? 1 : 2).map { $0 < 0 ? nil : values[Int($0)] } }
+        }
+    }
+
+    /// Values in order of first appearance and each entry's index among them (−1 for nil).
+    static func coded(_ labels: [String?]) -> (values: [String], codes: [Int32]) {
+        var values: [String] = [], index: [String: Int32] = [:]
+        let codes = labels.map { label -> Int32 in
+            guard let label else { return -1 }
+            if let code = index[label] { return code }
+            let code = Int32(values.count)
+            index[label] = code
+            values.append(label)
+            return code
+        }
+        return (values, codes)
     }
 
     /// What a pca task writes besides its scores.
@@ -34,17 +79,26 @@ enum StageFiles {
     /// The matrices are written straight to scratch files of the cache (not copied into memory
     /// as bytes first) and moved into the entry.
     static func files(_ loaded: LoadedData, cache: TaskCache) throws -> EntryFiles {
-        var labels = LoadedLabels(conditions: loaded.conditions, featureNames: loaded.featureNames, holdoutGroups: loaded.holdoutGroups,
-                                  rows: loaded.features.rows, cols: loaded.features.cols, hasTrueMap: loaded.trueMap != nil)
-        labels.contexts = loaded.contexts
-        var files = EntryFiles(["loaded.json": try JSONEncoder().encode(labels)])
+        let conditions = coded(loaded.conditions)
+        let contexts = loaded.contexts.map(coded)
+        let holdout = loaded.holdoutGroups.map(coded)
+        let labels = LoadedLabels(conditionValues: conditions.values, contextValues: contexts?.values, holdoutValues: holdout?.values,
+                                  featureNames: loaded.featureNames, rows: loaded.features.rows, cols: loaded.features.cols,
+                                  hasTrueMap: loaded.trueMap != nil)
+        let columns = [conditions.codes] + [contexts?.codes, holdout?.codes].compactMap { $0 }
+        var files = EntryFiles(["loaded.json": try JSONEncoder().encode(labels), "labels.npy": LabelCodes.encode(columns)])
         files.prepared["features.npy"] = try MatrixFile.write(loaded.features, to: cache.scratchFile("features.npy"))
         if let trueMap = loaded.trueMap { files.prepared["true_map.npy"] = try MatrixFile.write(trueMap, to: cache.scratchFile("true_map.npy")) }
         return files
     }
 
-    static func labels(_ cache: TaskCache, key: String) throws -> LoadedLabels {
-        try JSONDecoder().decode(LoadedLabels.self, from: cache.read(key, file: "loaded.json"))
+    static func labels(_ cache: TaskCache, key: String) throws -> Labels {
+        let file = try JSONDecoder().decode(LoadedLabels.self, from: cache.read(key, file: "loaded.json"))
+        let codes = try LabelCodes(cache.mapped(key, file: "labels.npy"), name: "labels.npy of entry \(key)")
+        guard codes.rows == file.rows else {
+            throw PipelineError.cache("entry \(key): labels.npy has \(codes.rows) cells, loaded.json \(file.rows)")
+        }
+        return Labels(file: file, codes: codes)
     }
 
     static func loaded(_ cache: TaskCache, key: String) throws -> LoadedData {

@@ -8,6 +8,8 @@ import Stages
 struct StageExecutor: Sendable {
     let dataPath: String
     let cache: TaskCache
+    /// The load and pca entries' decoded files, shared with the process's other tasks.
+    var memo = EntryMemo()
 
     func run(_ task: PlannedTask, plan: Plan) throws -> EntryFiles {
         let encoder = JSONEncoder()
@@ -22,7 +24,7 @@ struct StageExecutor: Sendable {
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
             // The labels only: a split never reads the matrix.
-            let loaded = try StageFiles.labels(cache, key: try key(task, .data, plan: plan))
+            let loaded = try labels(try key(task, .data, plan: plan))
             let holdout = try parameters.holdoutValues.map { values -> (groups: [String?], values: Set<String>) in
                 guard let groups = loaded.holdoutGroups else {
                     throw PipelineError.plan("split task \(task.id) holds cells out by a column its load task did not read")
@@ -108,6 +110,16 @@ struct StageExecutor: Sendable {
         }
     }
 
+    /// A load entry's labels, decoded once per process.
+    private func labels(_ key: String) throws -> StageFiles.Labels {
+        try memo.value("labels \(key)") { try StageFiles.labels(cache, key: key) }
+    }
+
+    /// A matrix file of a load or pca entry, mapped once per process.
+    private func mapped(_ source: PlannedTask, _ file: String) throws -> MappedMatrix {
+        try memo.value("\(file) \(source.key)") { try MappedMatrix(cache.mapped(source.key, file: file), name: "\(file) of \(source.id)") }
+    }
+
     private func read(_ id: String, of task: PlannedTask, plan: Plan, file: String) throws -> Data {
         guard let source = plan.task(id) else { throw PipelineError.plan("task \(task.id) reads \(id), not in the plan") }
         return try cache.read(source.key, file: file)
@@ -141,14 +153,15 @@ struct StageExecutor: Sendable {
         }
         switch source.stage {
         case .pca:
-            let model = try JSONDecoder().decode(StageFiles.PCAModelFile.self, from: cache.read(source.key, file: "pca.json"))
-            let points = try MatrixFile.rows(of: cache.mapped(source.key, file: "scores.npy"), at: rows, name: "scores.npy of \(source.id)")
+            let model = try memo.value("pca.json \(source.key)") {
+                try JSONDecoder().decode(StageFiles.PCAModelFile.self, from: cache.read(source.key, file: "pca.json"))
+            }
+            let points = try mapped(source, "scores.npy").rows(at: rows)
             return FeatureSpace(points: points, components: model.model.components, featureNames: model.featureNames, trueMap: nil)
         case .load:
-            let labels = try StageFiles.labels(cache, key: source.key)
-            let points = try MatrixFile.rows(of: cache.mapped(source.key, file: "features.npy"), at: rows, name: "features.npy of \(source.id)")
-            let trueMap = try labels.hasTrueMap
-                ? MatrixFile.rows(of: cache.mapped(source.key, file: "true_map.npy"), at: rows, name: "true_map.npy of \(source.id)") : nil
+            let labels = try labels(source.key)
+            let points = try mapped(source, "features.npy").rows(at: rows)
+            let trueMap = try labels.hasTrueMap ? mapped(source, "true_map.npy").rows(at: rows) : nil
             return FeatureSpace(points: points, components: nil, featureNames: labels.featureNames, trueMap: trueMap)
         default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")
         }

@@ -11,6 +11,8 @@ public struct PerturbationExperiment: Experiment {
     public let cache: TaskCache
     /// The data file, resolved against the pipeline file's folder.
     public let dataPath: String
+    /// The shared inputs its tasks decoded, kept for the process's other tasks.
+    let memo = EntryMemo()
 
     public init(file: String, spec: PipelineSpec, plan: Plan, cache: TaskCache, dataPath: String) {
         self.file = file
@@ -34,7 +36,7 @@ public struct PerturbationExperiment: Experiment {
 
     public func compute(_ task: ExperimentTask) throws -> EntryFiles {
         guard let planned = plan.task(task.id) else { throw PipelineError.plan("no task \(task.id) in this pipeline's plan") }
-        return try StageExecutor(dataPath: dataPath, cache: cache).run(planned, plan: plan)
+        return try StageExecutor(dataPath: dataPath, cache: cache, memo: memo).run(planned, plan: plan)
     }
 
     @discardableResult

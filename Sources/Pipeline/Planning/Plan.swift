@@ -73,8 +73,9 @@ public struct PlannedTask: Sendable, Equatable {
 enum StageVersion {
     static func of(_ stage: PlannedTask.Stage) -> Int {
         switch stage {
-        // load 2, pca 3: matrices in .npy files beside small JSON (`StageFiles`)
-        case .load: return 2
+        // load 2, pca 3: matrices in .npy files beside small JSON (`StageFiles`); load 3: the
+        // labels as int32 codes (`labels.npy`), not per-cell JSON
+        case .load: return 3
         case .split: return 1
         case .pca: return 3  // 2: feature names
         // 2: map diagnostics; 3: Monge gap plans from a Double cost matrix; 4: every Sinkhorn

@@ -114,6 +114,33 @@ final class ScreenPipelineTests: XCTestCase {
         XCTAssertEqual(heatmap.components(separatedBy: "<title>").count - 1, 26 * 2)
     }
 
+    /// The exported Snakefile has rules for a screen's `<context>/<condition>` tasks and gives
+    /// the native table (CI installs snakemake; elsewhere a skip).
+    func testSnakemakeRunsAScreenWithContexts() throws {
+        guard let snakemake = ProcessInfo.processInfo.environment["PERTURBOT_SNAKEMAKE"],
+              FileManager.default.isExecutableFile(atPath: snakemake) else {
+            if ProcessRunner.isCI { return XCTFail("CI=true but no snakemake (set PERTURBOT_SNAKEMAKE)") }
+            throw XCTSkip("snakemake not available; set PERTURBOT_SNAKEMAKE to its executable")
+        }
+        let native = try TestPaths.scratchDirectory()
+        _ = try screen(native)
+        XCTAssertEqual(try CLI.run(["run", try pipeline(native), "--quiet"]).status, 0)
+        let folder = try TestPaths.scratchDirectory()
+        _ = try screen(folder)
+        let file = try pipeline(folder)
+        let workflow = folder.appendingPathComponent("workflow")
+        try FileManager.default.createDirectory(at: workflow, withIntermediateDirectories: true)
+        let snakefile = workflow.appendingPathComponent("Snakefile")
+        XCTAssertEqual(try CLI.run(["export", "snakemake", file, "-o", snakefile.path]).status, 0)
+        let text = try String(contentsOf: snakefile, encoding: .utf8)
+        XCTAssertTrue(text.contains("rule solve_in_context:"), text)
+        XCTAssertFalse(text.contains("\nrule solve:\n"), "no rule without contexts is needed")
+        let run = try ProcessRunner.run(snakemake, ["--cores", "2", "--directory", workflow.path, "--snakefile", snakefile.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("report/table.csv")),
+                       try Data(contentsOf: native.appendingPathComponent("report/table.csv")))
+    }
+
     func testValidationNamesTheColumnAndValue() throws {
         let folder = try TestPaths.scratchDirectory()
         _ = try screen(folder)

@@ -72,15 +72,28 @@ public struct ScreenSummary: Sendable {
         return sign * (unmoved.mean - ceiling.mean)
     }
 
-    /// One context's row per method: mean rank, best-or-tied count, mean and median normalised
-    /// score over the conditions whose effect is not within noise.
+    /// One context's row per method: mean rank, best-or-tied count, and the median and quartiles
+    /// of the normalised score over the conditions whose effect is not within noise. Not its
+    /// mean: a condition whose effect barely exceeds the noise has a denominator near 0, and one
+    /// such ratio (in the hundreds) would decide the mean of hundreds of conditions.
     public struct MethodSummary: Sendable, Equatable {
         public let method: String
         public let meanRank: Double?
         public let bestOrTied: Int
+        public let ranked: Int
+        /// Conditions with a normalised score (effect not within noise).
         public let scored: Int
-        public let meanNormalised: Double?
         public let medianNormalised: Double?
+        public let lowerQuartile: Double?
+        public let upperQuartile: Double?
+    }
+
+    /// The q-quantile of ascending values (linear between order statistics, numpy's default).
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let position = q * Double(sorted.count - 1), low = Int(position.rounded(.down))
+        let high = Swift.min(low + 1, sorted.count - 1), fraction = position - Double(low)
+        return sorted[low] + (sorted[high] - sorted[low]) * fraction
     }
 
     public func methodSummaries(context: String) -> [MethodSummary] {
@@ -89,13 +102,10 @@ public struct ScreenSummary: Sendable {
             let cells = ids.compactMap { report.cell(drug: $0, components: components, method: method, metric: metric) }
             let ranks = cells.map(\.rank).filter(\.isFinite)
             let normalised = cells.compactMap(\.normalised).filter(\.isFinite).sorted()
-            let median = normalised.isEmpty ? nil
-                : normalised.count % 2 == 1 ? normalised[normalised.count / 2]
-                : (normalised[normalised.count / 2 - 1] + normalised[normalised.count / 2]) / 2
             return MethodSummary(method: method, meanRank: ranks.isEmpty ? nil : ranks.reduce(0, +) / Double(ranks.count),
-                                 bestOrTied: cells.filter { $0.tiedWithBest == true || $0.rank == 1 }.count, scored: cells.count,
-                                 meanNormalised: normalised.isEmpty ? nil : normalised.reduce(0, +) / Double(normalised.count),
-                                 medianNormalised: median)
+                                 bestOrTied: cells.filter { $0.tiedWithBest == true || $0.rank == 1 }.count, ranked: cells.count,
+                                 scored: normalised.count, medianNormalised: Self.quantile(normalised, 0.5),
+                                 lowerQuartile: Self.quantile(normalised, 0.25), upperQuartile: Self.quantile(normalised, 0.75))
         }
     }
 
@@ -107,6 +117,17 @@ public struct ScreenSummary: Sendable {
             best[condition.drug] = Swift.max(best[condition.drug] ?? -.infinity, effect)
         }
         return best.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(strongestDrugs).map(\.key)
+    }
+
+    /// 2256 → "2,256".
+    static func thousands(_ value: Int) -> String {
+        let digits = String(value)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return out
     }
 
     /// A file-name-safe name.
@@ -162,12 +183,14 @@ public struct ScreenSummary: Sendable {
     /// of `figures()` are shown (written beside it).
     public func markdown(figures: Bool) -> String {
         var out = "\n## Screen summary (\(metric), d = \(components))\n\n"
-        out += "\(conditions.count) conditions"
+        out += "\(Self.thousands(conditions.count)) conditions"
         out += contexts.count > 1 || contexts.first != "" ? " in \(contexts.count) contexts" : ""
         out += ". Per context, each method's mean rank over the conditions (1 = best), the conditions where it is the best or "
         out += "cannot be told from the best, and its normalised score — (unmoved − method) / (unmoved − noise ceiling): 1 as "
         out += "close to the treated cells as a second sample of them, 0 no better than leaving the control cells in place — "
-        out += "averaged over the conditions whose effect is not within noise. Every condition's numbers are in table.csv.\n"
+        out += "as its median and quartiles over the conditions whose effect is not within noise (not its mean: where an effect "
+        out += "barely exceeds the noise the ratio's denominator is near 0, and a few such ratios would decide a mean). Every "
+        out += "condition's numbers are in table.csv.\n"
         for context in contexts {
             let ids = conditions.filter { $0.context == context }
             let withinNoise = ids.filter { condition in
@@ -175,13 +198,16 @@ public struct ScreenSummary: Sendable {
             }.count
             let prefix = context.isEmpty ? "screen" : "screen_\(Self.fileName(context))"
             out += "\n### \(context.isEmpty ? "All conditions" : context)\n\n"
-            out += "\(ids.count) conditions, \(withinNoise) with an effect within noise (no map can be told from the identity there).\n\n"
-            out += "| method | mean rank | best or ≈ | mean normalised | median normalised |\n|---|---|---|---|---|\n"
+            out += "\(Self.thousands(ids.count)) conditions, \(Self.thousands(withinNoise)) with an effect within noise (no map can be told "
+            out += "from the identity there).\n\n"
+            out += "| method | mean rank | best or ≈ | median normalised | normalised, 25–75 % |\n|---|---|---|---|---|\n"
             let summaries = methodSummaries(context: context).sorted { ($0.meanRank ?? .infinity) < ($1.meanRank ?? .infinity) }
             for summary in summaries {
                 out += "| \(summary.method) | \(summary.meanRank.map { String(format: "%.2f", $0) } ?? "—") | "
-                out += "\(summary.bestOrTied) of \(summary.scored) | \(summary.meanNormalised.map { String(format: "%.3f", $0 + 0) } ?? "—") | "
-                out += "\(summary.medianNormalised.map { String(format: "%.3f", $0 + 0) } ?? "—") |\n"
+                out += "\(Self.thousands(summary.bestOrTied)) of \(Self.thousands(summary.ranked)) | "
+                out += "\(summary.medianNormalised.map { String(format: "%.3f", $0 + 0) } ?? "—") | "
+                out += (summary.lowerQuartile.flatMap { low in summary.upperQuartile.map { String(format: "%.3f to %.3f", low + 0, $0 + 0) } } ?? "—")
+                out += " |\n"
             }
             guard figures else { continue }
             out += "\n![\(context.isEmpty ? "heatmap" : context + " heatmap")](\(prefix)_heatmap.svg)\n"

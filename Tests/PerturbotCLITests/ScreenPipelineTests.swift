@@ -98,7 +98,7 @@ final class ScreenPipelineTests: XCTestCase {
         let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains("## Screen summary (sinkhorn_divergence, d = 6)\n\n52 conditions in 2 contexts."), markdown)
         XCTAssertTrue(markdown.contains("### A549\n\n26 conditions, "), markdown)
-        XCTAssertTrue(markdown.contains("| method | mean rank | best or ≈ | mean normalised | median normalised |"))
+        XCTAssertTrue(markdown.contains("| method | mean rank | best or ≈ | median normalised | normalised, 25–75 % |"))
         XCTAssertTrue(markdown.contains("![K562 heatmap](screen_K562_heatmap.svg)"))
         XCTAssertTrue(markdown.contains("The 52 conditions' own tables"), "beyond 50 conditions the tables are in table.csv")
         XCTAssertFalse(markdown.contains("### A549/drug001_10"), "no per-condition Markdown table")

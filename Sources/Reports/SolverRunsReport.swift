@@ -46,6 +46,9 @@ public struct SolverRunsReport: Sendable {
     public let rows: [SolverRunRow]
     /// Method order of the pipeline.
     public let methods: [String]
+    /// Whether steps.csv splits each drug id `<context>/<condition>` into a `context` and a
+    /// `drug` column, as results.csv does for a screen.
+    public var contextColumn = false
 
     public init(rows: [SolverRunRow], methods: [String]) {
         self.rows = rows
@@ -55,10 +58,16 @@ public struct SolverRunsReport: Sendable {
     public static let csvHeader = "drug,d,seed,method,role,index,epsilon,alpha,scale,held_out_error,threshold,iterations,converged,marginal_error"
 
     public func csv() -> String {
-        var out = Self.csvHeader + "\n"
+        var out = (contextColumn ? "context," : "") + Self.csvHeader + "\n"
         for row in rows {
-            let fields: [String] = [
-                csvField(row.drug), String(row.components), String(row.seed), csvField(row.method), row.role,
+            var drug = [csvField(row.drug)]
+            if contextColumn {
+                let slash = row.drug.firstIndex(of: "/")
+                drug = [slash.map { csvField(String(row.drug[..<$0])) } ?? "",
+                        csvField(slash.map { String(row.drug[row.drug.index(after: $0)...]) } ?? row.drug)]
+            }
+            let fields: [String] = drug + [
+                String(row.components), String(row.seed), csvField(row.method), row.role,
                 String(row.index), number(row.epsilon), row.alpha.map(number) ?? "", row.scale.map(number) ?? "",
                 row.heldOutError.map(number) ?? "", number(row.threshold), String(row.iterations),
                 row.converged ? "true" : "false", row.marginalError.map(number) ?? "",

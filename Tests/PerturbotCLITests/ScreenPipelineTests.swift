@@ -18,7 +18,8 @@ final class ScreenPipelineTests: XCTestCase {
         return data
     }
 
-    private func pipeline(_ folder: URL, drugs: String = "all", data: String = "condition_key: [drug, dose], context_key: cell_line, control: vehicle") throws -> String {
+    private func pipeline(_ folder: URL, drugs: String = "all", data: String = "condition_key: [drug, dose], context_key: cell_line, control: vehicle",
+                          extraMethod: String = "") throws -> String {
         let file = folder.appendingPathComponent("screen.yaml").path
         try Data("""
             name: screen
@@ -29,6 +30,7 @@ final class ScreenPipelineTests: XCTestCase {
             methods:
               identity: { solver: identity }
               mean_shift: { solver: mean_shift }
+              \(extraMethod)
             evaluate: { metrics: [sinkhorn_divergence, mean_l2] }
             report: { out: report, formats: [markdown, csv] }
             """.utf8).write(to: URL(fileURLWithPath: file))
@@ -89,7 +91,7 @@ final class ScreenPipelineTests: XCTestCase {
         let generated = try CLI.run(["generate", "screen", "--out", data, "--cell-lines", "2", "--drugs", "13", "--doses", "2",
                                      "--cells-per-condition", "20", "--control-cells-per-line", "60", "--genes", "50"])
         XCTAssertEqual(generated.status, 0, generated.stderr)
-        let file = try pipeline(folder)
+        let file = try pipeline(folder, extraMethod: "untuned: { solver: untuned }")
         try Data(String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "formats: [markdown, csv]", with: "formats: [markdown, csv, svg]").utf8)
             .write(to: URL(fileURLWithPath: file))
         let run = try CLI.run(["run", file, "--quiet"])
@@ -108,10 +110,14 @@ final class ScreenPipelineTests: XCTestCase {
         XCTAssertFalse(files.contains { $0.hasSuffix("_scatter.svg") }, "no per-condition figures: \(files)")
         let table = try String(contentsOf: report.appendingPathComponent("table.csv"), encoding: .utf8)
         XCTAssertEqual(table.split(separator: "\n").filter { $0.hasSuffix(",sinkhorn_divergence") || $0.contains(",sinkhorn_divergence,") }.count,
-                       52 * 2, "every condition × method in table.csv")
+                       52 * 3, "every condition × method in table.csv")
         // The heatmap has one cell per condition and method.
         let heatmap = try String(contentsOf: report.appendingPathComponent("screen_K562_heatmap.svg"), encoding: .utf8)
-        XCTAssertEqual(heatmap.components(separatedBy: "<title>").count - 1, 26 * 2)
+        XCTAssertEqual(heatmap.components(separatedBy: "<title>").count - 1, 26 * 3)
+        // steps.csv (untuned's Sinkhorn runs) splits the problem id as results.csv does.
+        let steps = try String(contentsOf: report.appendingPathComponent("steps.csv"), encoding: .utf8)
+        XCTAssertTrue(steps.hasPrefix("context,drug,d,seed,method,role,"), steps)
+        XCTAssertTrue(steps.contains("\nK562,drug013_100,6,0,untuned,"), steps)
     }
 
     /// The exported Snakefile has rules for a screen's `<context>/<condition>` tasks and gives

@@ -195,7 +195,8 @@ public enum ReportWriter {
             metrics: [displacementDimensionality, displacementDimensionalityP75, movedPrecision, movedRecall].filter(present.contains)
                 + [fitSeconds])
         let diagnostics = results(Set(evaluations.flatMap(\.diagnostics.keys)).sorted())
-        let solverRuns = SolverRunsReport(rows: runRows(evaluations), methods: spec.methods.map(\.name))
+        var solverRuns = SolverRunsReport(rows: runRows(evaluations), methods: spec.methods.map(\.name))
+        solverRuns.contextColumn = spec.data.contextKey != nil
         let digest = (try? Data(contentsOf: URL(fileURLWithPath: pipelineFile)))
             .map(TaskCache.sha256) ?? "unknown"
         let metadata = MarkdownReport.Metadata(

@@ -45,4 +45,31 @@ final class MatrixFileTests: XCTestCase {
         try Data("{".utf8).write(to: cache.entryURL("k").appendingPathComponent("a.json"))
         XCTAssertFalse(cache.contains("k"))
     }
+    /// A load entry's labels as int32 codes: values in order of first appearance, −1 for none,
+    /// read back by column and scanned for a condition within a context.
+    func testLabelCodesRoundTripAndScan() throws {
+        let conditions = StageFiles.coded(["vehicle", "a_1", nil, "a_1", "vehicle", "b_1"])
+        XCTAssertEqual(conditions.values, ["vehicle", "a_1", "b_1"])
+        XCTAssertEqual(conditions.codes, [0, 1, -1, 1, 0, 2])
+        let contexts = StageFiles.coded(["L1", "L1", "L1", "L2", "L2", nil])
+        let codes = try LabelCodes(LabelCodes.encode([conditions.codes, contexts.codes]), name: "labels.npy")
+        XCTAssertEqual(codes.rows, 6)
+        XCTAssertEqual(codes.columns, 2)
+        XCTAssertEqual(codes.column(0), conditions.codes)
+        XCTAssertEqual(codes.column(1), contexts.codes)
+        XCTAssertEqual(codes.column(2), [Int32](repeating: -1, count: 6), "an absent column reads as no value")
+        XCTAssertEqual(codes.rows(where: 1, column: 0), [1, 3])
+        XCTAssertEqual(codes.rows(where: 1, column: 0, and: (1, 1)), [3], "a_1 in L2 only")
+        XCTAssertEqual(codes.rows(where: 0, column: 0, and: (1, 0)), [0], "L1's own vehicle cell")
+        let labels = StageFiles.Labels(
+            file: StageFiles.LoadedLabels(conditionValues: conditions.values, contextValues: contexts.values, holdoutValues: nil,
+                                          featureNames: ["g"], rows: 6, cols: 1, hasTrueMap: false),
+            codes: codes)
+        XCTAssertEqual(labels.conditions, ["vehicle", "a_1", nil, "a_1", "vehicle", "b_1"])
+        XCTAssertEqual(labels.contexts, ["L1", "L1", "L1", "L2", "L2", nil])
+        XCTAssertNil(labels.holdoutGroups)
+        XCTAssertEqual(labels.cells(labelled: "vehicle", context: "L2"), [4])
+        XCTAssertEqual(labels.cells(labelled: "c_1"), [], "an unknown label has no cells")
+        XCTAssertThrowsError(try LabelCodes(Data("not npy".utf8), name: "x")) { XCTAssertTrue("\($0)".contains("x: not an int32")) }
+    }
 }

@@ -37,8 +37,10 @@ public enum MatrixFile {
         return url
     }
 
-    static func header(rows: Int, cols: Int) -> Data {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+    /// The magic, version 1.0 and a header padded so the values start on a 64-byte boundary;
+    /// `descr` is NumPy's type string (`<f4`, `<i4`).
+    static func header(rows: Int, cols: Int, descr: String = "<f4") -> Data {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
@@ -136,13 +138,7 @@ struct LabelCodes {
 
     static func encode(_ columns: [[Int32]]) -> Data {
         let rows = columns.first?.count ?? 0
-        var header = "{'descr': '<i4', 'fortran_order': False, 'shape': (\(rows), \(columns.count)), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
-        data.append(contentsOf: Array(header.utf8))
+        var data = MatrixFile.header(rows: rows, cols: columns.count, descr: "<i4")
         var values = [Int32](repeating: 0, count: rows * columns.count)
         for (column, codes) in columns.enumerated() {
             for row in 0..<rows { values[row * columns.count + column] = codes[row].littleEndian }

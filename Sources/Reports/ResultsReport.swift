@@ -200,13 +200,7 @@ public struct ResultsReport: Sendable {
     /// The header of a screen's results.csv: the context (the cell line) before the drug.
     public static let contextResultsHeader = "context," + resultsHeader
 
-    /// The drug (problem id) as the CSV columns write it: `context,drug` with `contextColumn`
-    /// (`<context>/<condition>` split at its first '/'), else `drug`.
-    private func drugFields(_ drug: String) -> String {
-        guard contextColumn else { return csvField(drug) }
-        guard let slash = drug.firstIndex(of: "/") else { return "," + csvField(drug) }
-        return csvField(String(drug[..<slash])) + "," + csvField(String(drug[drug.index(after: slash)...]))
-    }
+    private func drugFields(_ drug: String) -> String { drugCSVFields(drug, contextColumn: contextColumn).joined(separator: ",") }
 
     /// `results.csv`: one row per value, in table order.
     public func resultsCSV() -> String {
@@ -338,6 +332,21 @@ public struct ReportError: Error, CustomStringConvertible {
 /// Shortest text that reads back as the same Double.
 func number(_ value: Double) -> String {
     value.isFinite ? "\(value)" : "nan"
+}
+
+/// A problem id `<context>/<condition>` (Stages' `ConditionTable` writes them for a screen) split
+/// at its first '/'; no context when it has none.
+func splitProblemID(_ id: String) -> (context: String?, drug: String) {
+    guard let slash = id.firstIndex(of: "/") else { return (nil, id) }
+    return (String(id[..<slash]), String(id[id.index(after: slash)...]))
+}
+
+/// A drug (problem id) as the CSV files write it: `context`, `drug` with a context column (empty
+/// context for an id without one), else `drug` alone.
+func drugCSVFields(_ id: String, contextColumn: Bool) -> [String] {
+    guard contextColumn else { return [csvField(id)] }
+    let parts = splitProblemID(id)
+    return [csvField(parts.context ?? ""), csvField(parts.drug)]
 }
 
 func csvField(_ text: String) -> String {

@@ -23,13 +23,9 @@ public struct ScreenSummary: Sendable {
         /// the condition's `columns` values joined by '_' (the dose is the last).
         public init(id: String, hasContext: Bool, columns: Int) {
             self.id = id
-            var condition = id
-            if hasContext, let slash = id.firstIndex(of: "/") {
-                context = String(id[..<slash])
-                condition = String(id[id.index(after: slash)...])
-            } else {
-                context = ""
-            }
+            let parts: (context: String?, drug: String) = hasContext ? splitProblemID(id) : (nil, id)
+            context = parts.context ?? ""
+            let condition = parts.drug
             if columns > 1, let separator = condition.lastIndex(of: "_"), let value = Double(condition[condition.index(after: separator)...]) {
                 drug = String(condition[..<separator])
                 dose = value

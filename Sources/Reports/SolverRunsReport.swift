@@ -60,13 +60,7 @@ public struct SolverRunsReport: Sendable {
     public func csv() -> String {
         var out = (contextColumn ? "context," : "") + Self.csvHeader + "\n"
         for row in rows {
-            var drug = [csvField(row.drug)]
-            if contextColumn {
-                let slash = row.drug.firstIndex(of: "/")
-                drug = [slash.map { csvField(String(row.drug[..<$0])) } ?? "",
-                        csvField(slash.map { String(row.drug[row.drug.index(after: $0)...]) } ?? row.drug)]
-            }
-            let fields: [String] = drug + [
+            let fields: [String] = drugCSVFields(row.drug, contextColumn: contextColumn) + [
                 String(row.components), String(row.seed), csvField(row.method), row.role,
                 String(row.index), number(row.epsilon), row.alpha.map(number) ?? "", row.scale.map(number) ?? "",
                 row.heldOutError.map(number) ?? "", number(row.threshold), String(row.iterations),

@@ -1,3 +1,6 @@
+import AnnData
+import LinearAlgebra
+
 /// The conditions of a screen, cell by cell: each cell's condition label and, with a context
 /// column (`data.context_key`, e.g. the cell line), its context.
 ///
@@ -81,6 +84,15 @@ public struct ConditionTable: Sendable, Equatable {
         return ConditionTable(conditions: conditions, contexts: context?.labels)
     }
 
+    /// The conditions and contexts of an AnnData's cells, from its obs columns (`condition_keys`
+    /// in order; numeric columns labelled as `AnnData.obsValueLabels` writes them): what the load
+    /// stage records and what `perturbot validate` checks, labelled by one piece of code.
+    /// - Throws: `AnnDataError.missingObsColumn`, or `make`'s errors.
+    public static func read(_ data: AnnData<Float>, conditionKeys: [String], contextKey: String?, control: String) throws -> ConditionTable {
+        try make(columns: conditionKeys.map { ($0, try data.obsValueLabels($0)) },
+                 context: try contextKey.map { ($0, try data.obsValueLabels($0)) }, control: control)
+    }
+
     /// `<context>/<condition>`, or the condition alone without a context.
     public static func problemID(context: String?, condition: String) -> String {
         context.map { "\($0)\(contextSeparator)\(condition)" } ?? condition
@@ -90,12 +102,6 @@ public struct ConditionTable: Sendable, Equatable {
     public static func parts(of id: String) -> (context: String?, condition: String) {
         guard let slash = id.firstIndex(of: contextSeparator) else { return (nil, id) }
         return (String(id[..<slash]), String(id[id.index(after: slash)...]))
-    }
-
-    /// The cells of `condition` (in `context`, when given), ascending.
-    public func cells(labelled condition: String, context: String? = nil) -> [Int] {
-        guard let context, let contexts else { return conditions.indices.filter { conditions[$0] == condition } }
-        return conditions.indices.filter { conditions[$0] == condition && contexts[$0] == context }
     }
 
     /// Cells per problem id (the control cells of a context under `<context>/<control>`), over
@@ -127,13 +133,6 @@ public struct ConditionTable: Sendable, Equatable {
             }
             if seen.insert(id).inserted { order.append(id) }
         }
-        return order
-    }
-
-    /// The contexts present, in order of first appearance (empty without contexts).
-    public var contextValues: [String] {
-        var seen: Set<String> = [], order: [String] = []
-        for context in (contexts ?? []).compactMap({ $0 }) where seen.insert(context).inserted { order.append(context) }
         return order
     }
 }

@@ -95,9 +95,7 @@ public enum Load {
         if (conditionKeys?.count ?? 1) > 1 || contextKey != nil {
             let keys = conditionKeys ?? [conditionKey]
             do {
-                let table = try ConditionTable.make(
-                    columns: keys.map { ($0, try data.obsValueLabels($0)) },
-                    context: try contextKey.map { ($0, try data.obsValueLabels($0)) }, control: control ?? "")
+                let table = try ConditionTable.read(data, conditionKeys: keys, contextKey: contextKey, control: control ?? "")
                 conditions = table.conditions
                 contexts = table.contexts
             } catch let error as StageError {

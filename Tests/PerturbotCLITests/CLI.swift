@@ -32,6 +32,20 @@ enum CLI {
 }
 
 extension CLI {
+    /// The snakemake that CI installs and names in PERTURBOT_SNAKEMAKE. Elsewhere its absence
+    /// skips the test; on CI it is a failure (and nil is returned).
+    static func snakemake(file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        if let snakemake = ProcessInfo.processInfo.environment["PERTURBOT_SNAKEMAKE"],
+           FileManager.default.isExecutableFile(atPath: snakemake) {
+            return snakemake
+        }
+        if ProcessRunner.isCI {
+            XCTFail("CI=true but no snakemake (set PERTURBOT_SNAKEMAKE)", file: file, line: line)
+            return nil
+        }
+        throw XCTSkip("snakemake not available; set PERTURBOT_SNAKEMAKE to its executable")
+    }
+
     /// A generated 4i-like dataset (`demo.h5ad`) and a pipeline `<name>.yaml` on it in `folder`,
     /// with 2 seeds and its report in `reports/<name>`; `methods` is the YAML of the methods map.
     static func smallPipeline(

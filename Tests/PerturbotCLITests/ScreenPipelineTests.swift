@@ -123,11 +123,7 @@ final class ScreenPipelineTests: XCTestCase {
     /// The exported Snakefile has rules for a screen's `<context>/<condition>` tasks and gives
     /// the native table (CI installs snakemake; elsewhere a skip).
     func testSnakemakeRunsAScreenWithContexts() throws {
-        guard let snakemake = ProcessInfo.processInfo.environment["PERTURBOT_SNAKEMAKE"],
-              FileManager.default.isExecutableFile(atPath: snakemake) else {
-            if ProcessRunner.isCI { return XCTFail("CI=true but no snakemake (set PERTURBOT_SNAKEMAKE)") }
-            throw XCTSkip("snakemake not available; set PERTURBOT_SNAKEMAKE to its executable")
-        }
+        guard let snakemake = try CLI.snakemake() else { return }
         let native = try TestPaths.scratchDirectory()
         _ = try screen(native)
         XCTAssertEqual(try CLI.run(["run", try pipeline(native), "--quiet"]).status, 0)

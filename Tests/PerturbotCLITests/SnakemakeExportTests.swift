@@ -31,11 +31,7 @@ final class SnakemakeExportTests: XCTestCase {
     /// CI installs snakemake and sets PERTURBOT_SNAKEMAKE; there a missing snakemake is a
     /// failure, elsewhere a skip.
     func testSnakemakeProducesTheNativeTable() throws {
-        guard let snakemake = ProcessInfo.processInfo.environment["PERTURBOT_SNAKEMAKE"],
-              FileManager.default.isExecutableFile(atPath: snakemake) else {
-            if ProcessRunner.isCI { return XCTFail("CI=true but no snakemake (set PERTURBOT_SNAKEMAKE)") }
-            throw XCTSkip("snakemake not available; set PERTURBOT_SNAKEMAKE to its executable")
-        }
+        guard let snakemake = try CLI.snakemake() else { return }
         let native = try TestPaths.scratchDirectory()
         let nativeFile = try pipeline(in: native)
         XCTAssertEqual(try CLI.run(["run", nativeFile, "--quiet"]).status, 0)

@@ -14,7 +14,6 @@ final class ConditionTableTests: XCTestCase {
         XCTAssertEqual(table.conditions, ["vehicle", "cis_10", "cis_100", "cis_10", "vehicle", "dox_10", "cis_10", nil])
         XCTAssertNil(table.contexts)
         XCTAssertEqual(table.problems(control: "vehicle"), ["cis_10", "cis_100", "dox_10"])
-        XCTAssertEqual(table.cells(labelled: "cis_10"), [1, 3, 6])
         XCTAssertEqual(table.counts(), ["vehicle": 2, "cis_10": 3, "cis_100": 1, "dox_10": 1])
     }
 
@@ -22,11 +21,10 @@ final class ConditionTableTests: XCTestCase {
         let table = try ConditionTable.make(columns: [("drug", drug), ("dose", dose)], context: ("cell_line", line), control: "vehicle")
         XCTAssertEqual(table.problems(control: "vehicle"), ["A549/cis_10", "A549/cis_100", "K562/cis_10", "K562/dox_10"],
                        "cell 6 has no cell line and belongs to no problem")
-        XCTAssertEqual(table.cells(labelled: "cis_10", context: "A549"), [1])
-        XCTAssertEqual(table.cells(labelled: "vehicle", context: "A549"), [0], "each context has its own control cells")
-        XCTAssertEqual(table.cells(labelled: "vehicle", context: "K562"), [4])
-        XCTAssertEqual(table.counts()["K562/vehicle"], 1)
-        XCTAssertEqual(table.contextValues, ["A549", "K562"])
+        XCTAssertEqual(table.contexts, line)
+        // Each context has its own control cells (cell 0 in A549, cell 4 in K562).
+        XCTAssertEqual(table.counts(), ["A549/vehicle": 1, "A549/cis_10": 1, "A549/cis_100": 1,
+                                        "K562/vehicle": 1, "K562/cis_10": 1, "K562/dox_10": 1])
         XCTAssertEqual(ConditionTable.parts(of: "K562/cis_10").context, "K562")
         XCTAssertEqual(ConditionTable.parts(of: "K562/cis_10").condition, "cis_10")
         XCTAssertNil(ConditionTable.parts(of: "cis_10").context)
@@ -54,5 +52,20 @@ final class ConditionTableTests: XCTestCase {
         XCTAssertEqual(try data.obsValueLabels("replicate"), ["1", "2", "3", "4"])
         XCTAssertEqual(try data.obsValueLabels("treated"), ["True", "False", "True", "False"])
         XCTAssertThrowsError(try data.obsValueLabels("colour"))
+    }
+
+    /// `read` labels an AnnData's cells from its obs columns, a numeric dose included, as the load
+    /// stage and `perturbot validate` both do.
+    func testReadLabelsAFilesCellsFromItsObsColumns() throws {
+        var obs = DataFrame(index: ["a", "b", "c", "d"])
+        try obs.setColumn("drug", .categorical(Categorical(values: ["vehicle", "cis", "cis", "vehicle"])))
+        try obs.setColumn("dose", .double([0, 10, 0.5, .nan]))
+        try obs.setColumn("cell_line", .string(["A549", "A549", "K562", "K562"]))
+        let data = AnnData<Float>(X: nil, obs: obs, var: DataFrame(index: []))
+        let table = try ConditionTable.read(data, conditionKeys: ["drug", "dose"], contextKey: "cell_line", control: "vehicle")
+        XCTAssertEqual(table.conditions, ["vehicle", "cis_10", "cis_0.5", "vehicle"], "a vehicle without a dose is a control cell")
+        XCTAssertEqual(table.contexts, ["A549", "A549", "K562", "K562"])
+        XCTAssertEqual(table.problems(control: "vehicle"), ["A549/cis_10", "K562/cis_0.5"])
+        XCTAssertThrowsError(try ConditionTable.read(data, conditionKeys: ["drug", "amount"], contextKey: nil, control: "vehicle"))
     }
 }

@@ -66,8 +66,6 @@ public struct SlurmExecutor {
         /// Tasks per array element: element e runs tasks[e·k ..< (e+1)·k].
         public let tasksPerElement: Int
 
-        /// The array elements.
-        public var elements: Int { (tasks.count + tasksPerElement - 1) / tasksPerElement }
         /// The element that runs `tasks[index]`.
         public func element(ofTask index: Int) -> Int { index / tasksPerElement }
         public func logPath(ofElement element: Int) -> String { logPattern.replacingOccurrences(of: "%a", with: "\(element)") }
@@ -110,8 +108,8 @@ public struct SlurmExecutor {
 
     /// One or more arrays per stage: each at most MaxArraySize − 1 elements (indices
     /// 0 ..< MaxArraySize − 1, as Slurm's `--array` accepts), each element `tasksPerJob` tasks.
-    public func submissions(_ stages: [Stage], maxArraySize: Int? = nil) -> [Submission] {
-        let elementsPerArray = Swift.max(1, (maxArraySize ?? options.maxArraySize ?? Self.clusterMaxArraySize()) - 1)
+    public func submissions(_ stages: [Stage]) -> [Submission] {
+        let elementsPerArray = Swift.max(1, (options.maxArraySize ?? Self.clusterMaxArraySize()) - 1)
         let perElement = options.tasksPerJob
         let chunkSize = elementsPerArray * perElement
         return stages.flatMap { stage -> [Submission] in

@@ -26,10 +26,8 @@ extension DataCheck {
             })
         }
         do {
-            return try ConditionTable.make(
-                columns: spec.data.conditionKeys.map { ($0.value, try data.obsValueLabels($0.value)) },
-                context: try spec.data.contextKey.map { ($0.value, try data.obsValueLabels($0.value)) },
-                control: spec.data.control.value)
+            return try ConditionTable.read(data, conditionKeys: spec.data.conditionKeys.map(\.value),
+                                           contextKey: spec.data.contextKey?.value, control: spec.data.control.value)
         } catch {
             throw PipelineSpecError(file: pipelineFile, issues: [SpecIssue("data.condition_key: \(dataPath): \(error)", at: spec.data.conditionKey.location)])
         }
@@ -50,7 +48,8 @@ extension DataCheck {
         func examples(_ values: [String]) -> String {
             values.prefix(8).joined(separator: ", ") + (values.count > 8 ? ", … (\(values.count) in all)" : "")
         }
-        if !conditions.conditions.contains(control.value) {
+        let hasControl = conditions.conditions.contains(control.value)
+        if !hasControl {
             let values = unique(conditions.conditions.compactMap { $0 })
             found.append(SpecIssue("data.control: no cells with obs '\(firstColumn)' = '\(control.value)' (conditions: \(examples(values)))",
                                    at: control.location))
@@ -82,7 +81,7 @@ extension DataCheck {
         }
         // Each context of the run needs its own control cells, two at least (one to fit, one to test).
         let runContexts = unique(selected.map { ConditionTable.parts(of: $0).context ?? "" })
-        if contexts, let contextKey = spec.data.contextKey, conditions.conditions.contains(control.value) {
+        if contexts, let contextKey = spec.data.contextKey, hasControl {
             for context in runContexts where (counts[controlID(context)] ?? 0) < 2 {
                 found.append(SpecIssue("data.control: context '\(context)' (obs '\(contextKey.value)') has \(counts[controlID(context)] ?? 0) control cells ('\(firstColumn)' = '\(control.value)'); each context needs at least 2",
                                        at: contextKey.location))

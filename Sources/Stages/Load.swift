@@ -43,6 +43,9 @@ public enum Load {
         case normalizeLog1p(targetSum: Double)
     }
 
+    /// Reads the features and labels, with X made dense (the in-memory form the commands and the
+    /// stages' tests use); the pipeline's load task keeps CSR counts sparse (`read(path:_:)`).
+    ///
     /// - Parameters:
     ///   - varNames: with `features == "X"`, the columns to keep, in this order (all when nil).
     ///   - trueMap: an obsm entry holding each cell's true image T₀(x), of the features' shape.
@@ -56,32 +59,77 @@ public enum Load {
                            varNames: [String]? = nil, trueMap trueMapKey: String? = nil,
                            holdoutKey: String? = nil, conditionKeys: [String]? = nil, contextKey: String? = nil,
                            control: String? = nil) throws -> LoadedData {
-        var data = try AnnDataReader.read(path, as: Float.self, sparse: .densify, requireX: features == "X")
-        var matrix: Matrix<Float>
+        try read(path: path, conditionKey: conditionKey, features: features, transform: transform, varNames: varNames,
+                 trueMap: trueMapKey, holdoutKey: holdoutKey, conditionKeys: conditionKeys, contextKey: contextKey,
+                 control: control, keepSparse: false).densified()
+    }
+
+    /// The load task: as `run`, but counts stored as CSR (or CSC) stay compressed sparse rows
+    /// through the transform (log1p and total-count scaling keep zeros zero) while that is the
+    /// smaller form (`LoadedFeatures.preferred`).
+    public static func read(path: String, _ parameters: Parameters) throws -> Output {
+        try read(path: path, conditionKey: parameters.conditionKey, features: parameters.features,
+                 transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
+                 trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey, conditionKeys: parameters.conditionKeys,
+                 contextKey: parameters.contextKey, control: parameters.control, keepSparse: true)
+    }
+
+    /// What the load task hands on: `LoadedData` with its features dense or CSR.
+    public struct Output: Sendable {
+        public var features: LoadedFeatures
+        public var conditions: [String?]
+        public var featureNames: [String]
+        public var trueMap: Matrix<Float>?
+        public var holdoutGroups: [String?]?
+        public var contexts: [String?]?
+
+        /// The same with the features dense.
+        public func densified() -> LoadedData {
+            var loaded = LoadedData(features: features.densified(), conditions: conditions, featureNames: featureNames,
+                                    trueMap: trueMap, holdoutGroups: holdoutGroups)
+            loaded.contexts = contexts
+            return loaded
+        }
+    }
+
+    private static func read(path: String, conditionKey: String, features: String, transform: Transform,
+                             varNames: [String]?, trueMap trueMapKey: String?, holdoutKey: String?,
+                             conditionKeys: [String]?, contextKey: String?, control: String?,
+                             keepSparse: Bool) throws -> Output {
+        var data = try AnnDataReader.read(path, as: Float.self, sparse: keepSparse ? .keep : .densify, requireX: features == "X")
+        var loadedFeatures: LoadedFeatures
         let names: [String]
         if features == "X" {
             guard let x = data.X else { throw StageError.invalidInput("\(path): X is missing") }
+            var columns: [Int]?
             if let varNames {
                 let position = Dictionary(data.var.index.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
                 let missing = varNames.filter { position[$0] == nil }
                 guard missing.isEmpty else {
                     throw StageError.invalidInput("\(path): var names not in the data: \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? " (\(missing.count) in all)" : "")")
                 }
-                let dense = x.densified(), columns = varNames.compactMap { position[$0] }
-                matrix = Matrix(rows: dense.rows, cols: columns.count) { i, j in dense[i, columns[j]] }
+                columns = varNames.compactMap { position[$0] }
                 names = varNames
             } else {
-                matrix = x.densified()
                 names = data.var.index
             }
+            switch x {
+            case .dense(let dense):
+                let matrix = columns.map { columns in Matrix(rows: dense.rows, cols: columns.count) { i, j in dense[i, columns[j]] } } ?? dense
+                loadedFeatures = .dense(matrix)
+            case .sparse(let sparse):
+                var csr = sparse.format == .csr ? sparse : sparse.csr()
+                if let columns { csr = try selecting(columns, of: csr, path: path) }
+                loadedFeatures = keepSparse ? .csr(csr) : .dense(csr.densified())
+            }
             // The file's copy goes, so the transform below works in place: a screen's features
-            // are held once (4 GB at sci-Plex 3's size), not two or three times.
+            // are held once, not two or three times.
             data.X = nil
         } else {
             guard let entry = data.obsm[features] else {
                 throw StageError.invalidInput("\(path): no obsm entry '\(features)' (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")
             }
-            matrix = entry
+            loadedFeatures = .dense(entry)
             names = (0..<entry.cols).map { "\(features)_\($0 + 1)" }
         }
         func labels(_ key: String) throws -> [String?] {
@@ -104,23 +152,79 @@ public enum Load {
         } else {
             conditions = try labels(conditionKey)
         }
-        guard matrix.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
+        guard loadedFeatures.allFinite else { throw StageError.invalidInput("\(path): the features contain NaN or infinity") }
+        let (rows, cols) = (loadedFeatures.rowCount, loadedFeatures.columnCount)
         var trueMap: Matrix<Float>?
         if let trueMapKey {
             guard let entry = data.obsm[trueMapKey] else {
                 throw StageError.invalidInput("\(path): no obsm entry '\(trueMapKey)' for data.true_map (obsm has: \(data.obsm.keys.sorted().joined(separator: ", ")))")
             }
-            guard entry.rows == matrix.rows, entry.cols == matrix.cols else {
-                throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) is \(entry.rows) × \(entry.cols), expected \(matrix.rows) × \(matrix.cols) like the features '\(features)'")
+            guard entry.rows == rows, entry.cols == cols else {
+                throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) is \(entry.rows) × \(entry.cols), expected \(rows) × \(cols) like the features '\(features)'")
             }
             guard entry.allFinite else { throw StageError.invalidInput("\(path): obsm '\(trueMapKey)' (data.true_map) contains NaN or infinity") }
             trueMap = entry
         }
-        try apply(transform, to: &matrix, path: path)
-        var loaded = LoadedData(features: matrix, conditions: conditions, featureNames: names,
-                                trueMap: trueMap, holdoutGroups: try holdoutKey.map(labels))
-        loaded.contexts = contexts
-        return loaded
+        switch loadedFeatures {
+        case .dense(var matrix):
+            loadedFeatures = .dense(Matrix(rows: 0, cols: 0))  // drop the enum's reference so the transform is in place
+            try apply(transform, to: &matrix, path: path)
+            loadedFeatures = .dense(matrix)
+        case .csr(let sparse):
+            loadedFeatures = LoadedFeatures.preferred(try apply(transform, to: sparse, path: path))
+        }
+        return Output(features: loadedFeatures, conditions: conditions, featureNames: names, trueMap: trueMap,
+                      holdoutGroups: try holdoutKey.map(labels), contexts: contexts)
+    }
+
+    /// The columns `columns` of a CSR matrix, in that order (a column may be picked twice).
+    private static func selecting(_ columns: [Int], of sparse: SparseMatrix<Float>, path: String) throws -> SparseMatrix<Float> {
+        var targets = [[Int32]](repeating: [], count: sparse.cols)
+        for (position, column) in columns.enumerated() { targets[column].append(Int32(position)) }
+        var data: [Float] = [], indices: [Int32] = [], indptr = [0]
+        indptr.reserveCapacity(sparse.rows + 1)
+        for row in 0..<sparse.rows {
+            for p in sparse.indptr[row]..<sparse.indptr[row + 1] {
+                for target in targets[Int(sparse.indices[p])] {
+                    data.append(sparse.data[p])
+                    indices.append(target)
+                }
+            }
+            indptr.append(data.count)
+        }
+        return try sparseMatrix(rows: sparse.rows, cols: columns.count, data: data, indices: indices, indptr: indptr, path: path)
+    }
+
+    private static func sparseMatrix(rows: Int, cols: Int, data: [Float], indices: [Int32], indptr: [Int], path: String) throws
+        -> SparseMatrix<Float> {
+        do {
+            return try SparseMatrix(format: .csr, rows: rows, cols: cols, data: data, indices: indices, indptr: indptr)
+        } catch {
+            throw StageError.invalidInput("\(path): X: \(error)")
+        }
+    }
+
+    /// `transform` of the stored entries (zeros stay zeros): log1p of each, after scaling a
+    /// cell's entries to `targetSum` total counts for `normalizeLog1p` — the values the dense
+    /// transform gives.
+    static func apply(_ transform: Transform, to sparse: SparseMatrix<Float>, path: String) throws -> SparseMatrix<Float> {
+        if case .none = transform { return sparse }
+        guard !sparse.data.contains(where: { $0 < 0 }) else {
+            throw StageError.invalidInput("\(path): log1p needs non-negative counts, the features have negative values")
+        }
+        var values = sparse.data
+        values.withUnsafeMutableBufferPointer { values in
+            for row in 0..<sparse.rows {
+                let entries = sparse.indptr[row]..<sparse.indptr[row + 1]
+                var scale: Float = 1
+                if case .normalizeLog1p(let targetSum) = transform {
+                    let total = entries.reduce(0.0) { $0 + Double(values[$1]) }
+                    scale = total > 0 ? Float(targetSum / total) : 1
+                }
+                for p in entries { values[p] = Foundation.log1p(values[p] * scale) }
+            }
+        }
+        return try sparseMatrix(rows: sparse.rows, cols: sparse.cols, data: values, indices: sparse.indices, indptr: sparse.indptr, path: path)
     }
 
     /// Applies `transform` to the matrix in place.

@@ -122,6 +122,34 @@ final class ScreenPipelineTests: XCTestCase {
 
     /// The exported Snakefile has rules for a screen's `<context>/<condition>` tasks and gives
     /// the native table (CI installs snakemake; elsewhere a skip).
+    /// Counts stored as CSR stay CSR in the load entry (the three scipy arrays, no dense
+    /// features.npy), and every number downstream is the one the same counts stored dense give.
+    func testSparseCountsGiveTheTablesOfTheDenseFile() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let data = folder.appendingPathComponent("screen.h5ad").path
+        let generated = try CLI.run(["generate", "screen", "--out", data, "--cell-lines", "2", "--drugs", "2", "--doses", "2",
+                                     "--cells-per-condition", "20", "--control-cells-per-line", "60", "--genes", "200"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let file = try pipeline(folder)
+        func table(cache: String) throws -> (table: String, files: Set<String>) {
+            let run = try CLI.run(["run", file, "--quiet", "--cache", folder.appendingPathComponent(cache).path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let entries = try FileManager.default.subpathsOfDirectory(atPath: folder.appendingPathComponent(cache).path)
+            return (try String(contentsOf: folder.appendingPathComponent("report/table.csv"), encoding: .utf8),
+                    Set(entries.map { URL(fileURLWithPath: $0).lastPathComponent }.filter { $0.hasPrefix("features") }))
+        }
+        let sparse = try table(cache: "sparse-cache")
+        XCTAssertEqual(sparse.files, ["features.data.npy", "features.indices.npy", "features.indptr.npy"])
+        let dense = try AnnDataReader.read(data, as: Float.self, sparse: .densify)
+        guard case .dense? = dense.X else { return XCTFail("X not densified") }
+        try AnnDataWriter.write(dense, to: data + ".dense")
+        try FileManager.default.removeItem(atPath: data)
+        try FileManager.default.moveItem(atPath: data + ".dense", toPath: data)
+        let fromDense = try table(cache: "dense-cache")
+        XCTAssertEqual(fromDense.files, ["features.npy"])
+        XCTAssertEqual(fromDense.table, sparse.table)
+    }
+
     func testSnakemakeRunsAScreenWithContexts() throws {
         guard let snakemake = try CLI.snakemake() else { return }
         let native = try TestPaths.scratchDirectory()

@@ -1,6 +1,8 @@
 import Foundation
+import AnnData
 import LinearAlgebra
 @testable import Pipeline
+import Stages
 import TestSupport
 import XCTest
 
@@ -71,5 +73,28 @@ final class MatrixFileTests: XCTestCase {
         XCTAssertEqual(labels.cells(labelled: "vehicle", context: "L2"), [4])
         XCTAssertEqual(labels.cells(labelled: "c_1"), [], "an unknown label has no cells")
         XCTAssertThrowsError(try LabelCodes(Data("not npy".utf8), name: "x")) { XCTAssertTrue("\($0)".contains("x: not an int32")) }
+    }
+
+    /// A CSR matrix as the three scipy arrays in an entry: 1-D `.npy` headers, rows made dense
+    /// from the memory-mapped files, and a damaged index named.
+    func testCSRFilesRoundTripByRows() throws {
+        let cache = TaskCache(root: try TestPaths.scratchDirectory())
+        let sparse = try SparseMatrix<Float>(format: .csr, rows: 4, cols: 5, data: [1.5, -2, 3, 4.25],
+                                             indices: [4, 0, 2, 1], indptr: [0, 2, 2, 3, 4])
+        try cache.store("k", task: "load", stage: "load", files: EntryFiles(prepared: try CSRFile.write(sparse, name: "features", cache: cache)))
+        let indptr = try cache.read("k", file: "features.indptr.npy")
+        let headerLength = Int(indptr[8]) | Int(indptr[9]) << 8
+        XCTAssertTrue(String(decoding: indptr[10..<(10 + headerLength)], as: UTF8.self)
+            .hasPrefix("{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }"))
+        let mapped = try MappedCSR(cache: cache, key: "k", name: "features", rows: 4, cols: 5)
+        XCTAssertEqual(try mapped.rows(at: [3, 1, 0, 2]), sparse.densified().rows(at: [3, 1, 0, 2]))
+        XCTAssertThrowsError(try MappedCSR(cache: cache, key: "k", name: "features", rows: 5, cols: 5)) {
+            XCTAssertTrue("\($0)".contains("features of entry k: data [4], indices [4] and indptr [5] do not make a CSR matrix of 5 rows"), "\($0)")
+        }
+        let damaged = try SparseMatrix<Float>(format: .csr, rows: 1, cols: 9, data: [1], indices: [7], indptr: [0, 1])
+        try cache.store("d", task: "load", stage: "load", files: EntryFiles(prepared: try CSRFile.write(damaged, name: "features", cache: cache)))
+        XCTAssertThrowsError(try MappedCSR(cache: cache, key: "d", name: "features", rows: 1, cols: 5).rows(at: [0])) {
+            XCTAssertTrue("\($0)".contains("features of entry d: sparse matrix row 0 stores column 7, outside 0..<5"), "\($0)")
+        }
     }
 }

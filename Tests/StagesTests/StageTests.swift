@@ -209,6 +209,64 @@ final class LoadTests: XCTestCase {
         }
     }
 
+    /// The load task keeps CSR (and CSC) counts as compressed sparse rows through every transform
+    /// and column pick, and they are the values the dense load gives, to the bit.
+    func testSparseCountsStayCSRAndEqualTheDenseLoad() throws {
+        let folder = try TestPaths.scratchDirectory()
+        var data = try ScreenDataset.make(.init(seed: 2, cellLines: 1, drugs: 3, doses: 2, cellsPerCondition: 20,
+                                                controlCellsPerLine: 40, genes: 50))
+        let sparsePath = folder.appendingPathComponent("csr.h5ad").path, cscPath = folder.appendingPathComponent("csc.h5ad").path
+        let densePath = folder.appendingPathComponent("dense.h5ad").path
+        guard case .sparse(let csr)? = data.X else { return XCTFail("the screen's X is not sparse") }
+        // A quarter of the counts kept (sparse enough to stay CSR), and a first cell with none:
+        // its row stays empty, and normalize_log1p leaves it unscaled.
+        var values: [Float] = [], columns: [Int32] = [], rows = [0]
+        for row in 0..<csr.rows {
+            for p in csr.indptr[row]..<csr.indptr[row + 1] where row > 0 && (row + Int(csr.indices[p])) % 4 == 0 {
+                values.append(csr.data[p])
+                columns.append(csr.indices[p])
+            }
+            rows.append(values.count)
+        }
+        let withEmptyRow = try SparseMatrix(format: .csr, rows: csr.rows, cols: csr.cols, data: values, indices: columns, indptr: rows)
+        data.X = .sparse(withEmptyRow)
+        try AnnDataWriter.write(data, to: sparsePath)
+        let dense = withEmptyRow.densified()
+        let stored = (0..<dense.cols).map { j in (0..<dense.rows).filter { dense[$0, j] != 0 } }  // per column, its rows
+        data.X = .sparse(try SparseMatrix(format: .csc, rows: dense.rows, cols: dense.cols,
+                                          data: stored.enumerated().flatMap { j, rows in rows.map { dense[$0, j] } },
+                                          indices: stored.flatMap { $0.map(Int32.init) },
+                                          indptr: [0] + stored.indices.map { j in stored[...j].reduce(0) { $0 + $1.count } }))
+        try AnnDataWriter.write(data, to: cscPath)
+        data.X = .dense(dense)
+        try AnnDataWriter.write(data, to: densePath)
+        let genes = data.var.index
+        for (transform, targetSum) in [("none", 0.0), ("log1p", 0.0), ("normalize_log1p", 1e4)] {
+            for picked in [[], [genes[7], genes[0], genes[7], genes[49]]] {
+                let parameters = Load.Parameters(sha256: "", conditionKey: "drug", features: "X", transform: transform,
+                                                 targetSum: targetSum, varNames: picked, trueMap: nil)
+                let reference = try Load.read(path: densePath, parameters)
+                guard case .dense(let expected) = reference.features else { return XCTFail("dense X loaded as CSR") }
+                XCTAssertEqual(expected.rows, dense.rows)
+                for path in [sparsePath, cscPath] {
+                    let loaded = try Load.read(path: path, parameters)
+                    guard case .csr(let kept) = loaded.features else { return XCTFail("\(path) \(transform): counts densified") }
+                    XCTAssertEqual(kept.densified(), expected, "\(path) \(transform) \(picked)")
+                    XCTAssertEqual(try loaded.features.rows(at: [5, 0, 5]), expected.rows(at: [5, 0, 5]))
+                    XCTAssertEqual(loaded.conditions, reference.conditions)
+                    XCTAssertEqual(loaded.featureNames, picked.isEmpty ? genes : picked)
+                }
+            }
+        }
+        XCTAssertThrowsError(try LoadedFeatures.csr(withEmptyRow).rows(at: [withEmptyRow.rows])) {
+            XCTAssertTrue("\($0)".contains("row \(withEmptyRow.rows) asked of a sparse matrix of \(withEmptyRow.rows) rows"), "\($0)")
+        }
+        // Counts that are mostly non-zero are smaller dense, and kept so.
+        let full = try SparseMatrix<Float>(format: .csr, rows: 2, cols: 2, data: [1, 2, 3], indices: [0, 1, 0], indptr: [0, 2, 3])
+        guard case .dense(let made) = LoadedFeatures.preferred(full) else { return XCTFail("a 75% full matrix kept as CSR") }
+        XCTAssertEqual(made, full.densified())
+    }
+
     func testMissingColumnAndObsmAreNamed() {
         let path = TestPaths.fixture("categorical_missing")
         XCTAssertThrowsError(try Load.run(path: path, conditionKey: "drug", features: "X_umap", transform: .none)) { error in

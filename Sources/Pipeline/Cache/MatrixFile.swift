@@ -19,28 +19,35 @@ public enum MatrixFile {
     /// memory); returns `url`.
     @discardableResult
     public static func write(_ matrix: Matrix<Float>, to url: URL) throws -> URL {
-        guard FileManager.default.createFile(atPath: url.path, contents: header(rows: matrix.rows, cols: matrix.cols)),
+        try matrix.storage.withUnsafeBytes { try write(header(rows: matrix.rows, cols: matrix.cols), $0, to: url) }
+    }
+
+    /// Writes `header` then `values` to `url`, the values in 64 MiB pieces each wrapped without
+    /// copying; returns `url`.
+    @discardableResult
+    static func write(_ header: Data, _ values: UnsafeRawBufferPointer, to url: URL) throws -> URL {
+        guard FileManager.default.createFile(atPath: url.path, contents: header),
               let handle = FileHandle(forWritingAtPath: url.path) else {
             throw PipelineError.cache("cannot write \(url.path)")
         }
         defer { try? handle.close() }
         try handle.seekToEnd()
-        try matrix.storage.withUnsafeBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            // In 64 MiB pieces, each wrapped without copying.
-            let piece = 1 << 26
-            for start in stride(from: 0, to: bytes.count, by: piece) {
-                let count = Swift.min(piece, bytes.count - start)
-                try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base + start), count: count, deallocator: .none))
-            }
+        guard let base = values.baseAddress else { return url }
+        let piece = 1 << 26
+        for start in stride(from: 0, to: values.count, by: piece) {
+            let count = Swift.min(piece, values.count - start)
+            try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base + start), count: count, deallocator: .none))
         }
         return url
     }
 
     /// The magic, version 1.0 and a header padded so the values start on a 64-byte boundary;
-    /// `descr` is NumPy's type string (`<f4`, `<i4`).
-    static func header(rows: Int, cols: Int, descr: String = "<f4") -> Data {
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+    /// `descr` is NumPy's type string (`<f4`, `<i4`, `<i8`).
+    static func header(rows: Int, cols: Int, descr: String = "<f4") -> Data { header(shape: [rows, cols], descr: descr) }
+
+    static func header(shape: [Int], descr: String) -> Data {
+        let dimensions = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dimensions), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
@@ -50,26 +57,34 @@ public enum MatrixFile {
         return data
     }
 
-    /// The shape and the offset of the values, after checking the header is one `encode` writes.
-    static func layout(_ data: Data, name: String) throws -> (rows: Int, cols: Int, offset: Int) {
-        func fail(_ what: String) -> PipelineError { .cache("\(name): not a float32 C-order .npy matrix (\(what))") }
+    /// The shape and the offset of the values of a C-order `.npy` file of `descr` values (each
+    /// `width` bytes), after checking the header and the file's size.
+    static func layout(_ data: Data, name: String, descr: String, width: Int, noun: String = "array") throws -> (shape: [Int], offset: Int) {
+        let kind = descr == "<f4" ? "float32" : descr == "<i4" ? "int32" : descr == "<i8" ? "int64" : descr
+        func fail(_ what: String) -> PipelineError { .cache("\(name): not \(kind.hasPrefix("int") ? "an" : "a") \(kind) C-order .npy \(noun) (\(what))") }
         guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)), data[data.startIndex + 6] == 1 else {
             throw fail("bad magic or version")
         }
         let length = Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
         guard data.count >= 10 + length, let header = String(data: data.subdata(in: (data.startIndex + 10)..<(data.startIndex + 10 + length)), encoding: .ascii)
         else { throw fail("truncated header") }
-        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
+        guard header.contains("'descr': '\(descr)'"), header.contains("'fortran_order': False"),
               let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw fail("header \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        let dimensions = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard dimensions.count == 2 else { throw fail("shape is not 2-D") }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let offset = 10 + length
-        guard data.count == offset + dimensions[0] * dimensions[1] * MemoryLayout<Float>.size else {
-            throw fail("\(data.count - offset) bytes of values for shape \(dimensions[0]) × \(dimensions[1])")
+        guard data.count == offset + shape.reduce(1, *) * width else {
+            throw fail("\(data.count - offset) bytes of values for shape \(shape.map(String.init).joined(separator: " × "))")
         }
-        return (dimensions[0], dimensions[1], offset)
+        return (shape, offset)
+    }
+
+    /// The shape and the offset of the values, after checking the header is one `encode` writes.
+    static func layout(_ data: Data, name: String) throws -> (rows: Int, cols: Int, offset: Int) {
+        let layout = try layout(data, name: name, descr: "<f4", width: MemoryLayout<Float>.size, noun: "matrix")
+        guard layout.shape.count == 2 else { throw PipelineError.cache("\(name): not a float32 C-order .npy matrix (shape is not 2-D)") }
+        return (layout.shape[0], layout.shape[1], layout.offset)
     }
 
     /// The whole matrix.
@@ -148,20 +163,13 @@ struct LabelCodes {
     }
 
     init(_ data: Data, name: String) throws {
-        func fail(_ what: String) -> PipelineError { .cache("\(name): not an int32 C-order .npy matrix (\(what))") }
-        guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else { throw fail("bad magic") }
-        let length = Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
-        guard data.count >= 10 + length,
-              let header = String(data: data.subdata(in: (data.startIndex + 10)..<(data.startIndex + 10 + length)), encoding: .ascii),
-              header.contains("'descr': '<i4'"), let open = header.range(of: "'shape': ("),
-              let close = header[open.upperBound...].firstIndex(of: ")") else { throw fail("header") }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard shape.count == 2, data.count == 10 + length + shape[0] * shape[1] * 4 else { throw fail("size") }
+        let layout = try MatrixFile.layout(data, name: name, descr: "<i4", width: 4, noun: "matrix")
+        guard layout.shape.count == 2 else { throw PipelineError.cache("\(name): not an int32 C-order .npy matrix (shape is not 2-D)") }
         self.data = data
         self.name = name
-        rows = shape[0]
-        columns = shape[1]
-        offset = 10 + length
+        rows = layout.shape[0]
+        columns = layout.shape[1]
+        offset = layout.offset
     }
 
     /// One column's codes.

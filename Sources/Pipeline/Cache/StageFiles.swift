@@ -23,6 +23,9 @@ enum StageFiles {
         let rows: Int
         let cols: Int
         let hasTrueMap: Bool
+        /// `csr` when the features are the three `features.*.npy` files of a CSR matrix
+        /// (`CSRFile`); absent when they are the dense `features.npy`.
+        var storage: String? = nil
     }
 
     /// The label columns of a load entry: the values and the per-cell codes (memory-mapped).
@@ -32,6 +35,7 @@ enum StageFiles {
 
         var featureNames: [String] { file.featureNames }
         var hasTrueMap: Bool { file.hasTrueMap }
+        var isSparse: Bool { file.storage == "csr" }
 
         /// Rows whose condition is `label` (in `context`, when given), ascending.
         func cells(labelled label: String, context: String? = nil) -> [Int] {
@@ -78,18 +82,33 @@ enum StageFiles {
 
     /// The matrices are written straight to scratch files of the cache (not copied into memory
     /// as bytes first) and moved into the entry.
-    static func files(_ loaded: LoadedData, cache: TaskCache) throws -> EntryFiles {
+    static func files(_ loaded: Load.Output, cache: TaskCache) throws -> EntryFiles {
         let conditions = coded(loaded.conditions)
         let contexts = loaded.contexts.map(coded)
         let holdout = loaded.holdoutGroups.map(coded)
-        let labels = LoadedLabels(conditionValues: conditions.values, contextValues: contexts?.values, holdoutValues: holdout?.values,
-                                  featureNames: loaded.featureNames, rows: loaded.features.rows, cols: loaded.features.cols,
+        var labels = LoadedLabels(conditionValues: conditions.values, contextValues: contexts?.values, holdoutValues: holdout?.values,
+                                  featureNames: loaded.featureNames, rows: loaded.features.rowCount, cols: loaded.features.columnCount,
                                   hasTrueMap: loaded.trueMap != nil)
+        var files = EntryFiles()
+        switch loaded.features {
+        case .dense(let matrix):
+            files.prepared["features.npy"] = try MatrixFile.write(matrix, to: cache.scratchFile("features.npy"))
+        case .csr(let sparse):
+            labels.storage = "csr"
+            files.prepared = try CSRFile.write(sparse, name: "features", cache: cache)
+        }
         let columns = [conditions.codes] + [contexts?.codes, holdout?.codes].compactMap { $0 }
-        var files = EntryFiles(["loaded.json": try JSONEncoder().encode(labels), "labels.npy": LabelCodes.encode(columns)])
-        files.prepared["features.npy"] = try MatrixFile.write(loaded.features, to: cache.scratchFile("features.npy"))
+        files.bytes = ["loaded.json": try JSONEncoder().encode(labels), "labels.npy": LabelCodes.encode(columns)]
         if let trueMap = loaded.trueMap { files.prepared["true_map.npy"] = try MatrixFile.write(trueMap, to: cache.scratchFile("true_map.npy")) }
         return files
+    }
+
+    /// A load entry's features, memory-mapped: dense `features.npy` or the CSR files.
+    static func features(_ cache: TaskCache, key: String, labels: Labels) throws -> any RowBlocks {
+        guard labels.isSparse else {
+            return try MappedMatrix(cache.mapped(key, file: "features.npy"), name: "features.npy of entry \(key)")
+        }
+        return try MappedCSR(cache: cache, key: key, name: "features", rows: labels.file.rows, cols: labels.file.cols)
     }
 
     static func labels(_ cache: TaskCache, key: String) throws -> Labels {
@@ -103,7 +122,8 @@ enum StageFiles {
 
     static func loaded(_ cache: TaskCache, key: String) throws -> LoadedData {
         let labels = try labels(cache, key: key)
-        let features = try MatrixFile.decode(cache.mapped(key, file: "features.npy"), name: "features.npy of entry \(key)")
+        let source = try features(cache, key: key, labels: labels)
+        let features = try source.rows(at: Array(0..<source.rowCount))
         let trueMap = try labels.hasTrueMap ? MatrixFile.decode(cache.mapped(key, file: "true_map.npy"), name: "true_map.npy of entry \(key)") : nil
         var loaded = LoadedData(features: features, conditions: labels.conditions, featureNames: labels.featureNames, trueMap: trueMap)
         loaded.holdoutGroups = labels.holdoutGroups

@@ -16,11 +16,7 @@ struct StageExecutor: Sendable {
         switch task.stage {
         case .load:
             let parameters = try task.decodedParameters(as: Load.Parameters.self)
-            let loaded = try Load.run(path: dataPath, conditionKey: parameters.conditionKey, features: parameters.features,
-                                      transform: parameters.loadTransform, varNames: parameters.varNames.isEmpty ? nil : parameters.varNames,
-                                      trueMap: parameters.trueMap, holdoutKey: parameters.holdoutKey,
-                                      conditionKeys: parameters.conditionKeys, contextKey: parameters.contextKey, control: parameters.control)
-            return try StageFiles.files(loaded, cache: cache)
+            return try StageFiles.files(try Load.read(path: dataPath, parameters), cache: cache)
         case .split:
             let parameters = try task.decodedParameters(as: DrugSplit.Parameters.self)
             // The labels only: a split never reads the matrix.
@@ -41,7 +37,7 @@ struct StageExecutor: Sendable {
             // never held twice.
             let source = try key(task, .data, plan: plan)
             let labels = try StageFiles.labels(cache, key: source)
-            let features = try MappedMatrix(cache.mapped(source, file: "features.npy"), name: "features.npy of entry \(source)")
+            let features = try StageFiles.features(cache, key: source, labels: labels)
             let output = try PCAOutput.fit(features: features, conditions: labels.conditions, contexts: labels.contexts,
                                            featureNames: labels.featureNames, components: parameters.components,
                                            labels: Set([parameters.control] + parameters.drugs),
@@ -160,7 +156,8 @@ struct StageExecutor: Sendable {
             return FeatureSpace(points: points, components: model.model.components, featureNames: model.featureNames, trueMap: nil)
         case .load:
             let labels = try labels(source.key)
-            let points = try mapped(source, "features.npy").rows(at: rows)
+            let features = try memo.value("features \(source.key)") { try StageFiles.features(cache, key: source.key, labels: labels) }
+            let points = try features.rows(at: rows)
             let trueMap = try labels.hasTrueMap ? mapped(source, "true_map.npy").rows(at: rows) : nil
             return FeatureSpace(points: points, components: nil, featureNames: labels.featureNames, trueMap: trueMap)
         default: throw PipelineError.plan("task \(task.id) reads its points from \(source.id), neither a pca nor a load task")

@@ -23,7 +23,7 @@ public enum AtomicFile {
         do {
             try data.write(to: temporary)
         } catch {
-            throw FileWriteError(path: path, reason: error.localizedDescription)
+            throw FileWriteError(path: path, reason: FileSystemMessage.reason(for: error))
         }
         guard rename(temporary.path, path) == 0 else {
             let reason = String(cString: strerror(errno))

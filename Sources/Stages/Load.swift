@@ -173,6 +173,10 @@ public enum Load {
         case .csr(let sparse):
             loadedFeatures = LoadedFeatures.preferred(try apply(transform, to: sparse, path: path))
         }
+        let ranges = FeatureScale.ranges(loadedFeatures)
+        if let problem = FeatureScale.problem(minimum: ranges.minimum, maximum: ranges.maximum, names: names) {
+            throw StageError.invalidInput("\(path): \(features == "X" ? "X" : "obsm '\(features)'"): \(problem)")
+        }
         return Output(features: loadedFeatures, conditions: conditions, featureNames: names, trueMap: trueMap,
                       holdoutGroups: try holdoutKey.map(labels), contexts: contexts)
     }

@@ -1,7 +1,9 @@
+import AnnData
 import ArgumentParser
 import CAllocator
 import Foundation
 import LinearAlgebra
+import Pipeline
 
 /// The `perturbot` command line.
 @main
@@ -16,16 +18,26 @@ struct Perturbot: ParsableCommand {
     static func main() {
         keepMidSizedBuffersOnTheHeap()
         BLASThreads.useOneThread()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        func usageError(_ message: String, status: Int32) -> Never {
+            FileHandle.standardError.write(Data("perturbot: error: \(message)\n\(ArgumentErrorLine.hint(arguments: arguments, root: Self.self))\n".utf8))
+            Foundation.exit(status)
+        }
         do {
             var command = try parseAsRoot()
+            // A command group named without its subcommand (`perturbot cache`) is a usage error,
+            // not a help page with status 0.
+            let group = type(of: command).configuration
+            if type(of: command) != Self.self, !group.subcommands.isEmpty, group.defaultSubcommand == nil {
+                usageError("missing a subcommand: \(group.subcommands.map { $0._commandName }.joined(separator: ", "))",
+                           status: ExitCode.validationFailure.rawValue)
+            }
             try command.run()
         } catch {
             // --help and --version exit cleanly as ArgumentParser writes them; a bad flag or value
-            // is one line, not a usage dump (the command's --help lists the options).
+            // is one line and a hint, not a usage dump.
             guard exitCode(for: error) != .success, !(error is ExitCode) else { exit(withError: error) }
-            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("perturbot: error: \(message) (--help lists the options)\n".utf8))
-            Foundation.exit(exitCode(for: error).rawValue)
+            usageError(ArgumentErrorLine.message(Self.message(for: error)), status: exitCode(for: error).rawValue)
         }
     }
 
@@ -51,8 +63,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as MultiLineError {
         for line in error.lines { FileHandle.standardError.write(Data("perturbot: error: \(line)\n".utf8)) }
         throw ExitCode.failure
+    } catch let error as PipelineSpecError {
+        for line in error.lines { FileHandle.standardError.write(Data("perturbot: error: \(line)\n".utf8)) }
+        throw ExitCode.failure
     } catch {
-        FileHandle.standardError.write(Data("perturbot: error: \(error)\n".utf8))
+        // A Foundation file error is named by its path and reason, never dumped.
+        let message = FileSystemMessage.line(for: error) ?? "\(error)"
+        FileHandle.standardError.write(Data("perturbot: error: \(oneLine(message))\n".utf8))
         throw ExitCode.failure
     }
 }

@@ -16,6 +16,10 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tasks run at once (each solver already uses every core for its large products).")
     var jobs = 1
 
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs: must be a whole number ≥ 1 (tasks run at once), got \(jobs)") }
+    }
+
     @Option(parsing: .unconditional, help: "Cache folder (default: .perturbot-cache next to the pipeline file).")
     var cache: String?
 
@@ -49,7 +53,14 @@ struct Run: ParsableCommand {
                 print("\(cached.count) cached, \(tasks.count - cached.count) to run")
                 return
             }
+            if let problem = OutputPaths.cacheProblem(experiment.cache.root, tasksToRun: tasks.count - runner.cachedTaskIDs().count)
+                ?? OutputPaths.reportProblem(experiment.reportTarget.deletingLastPathComponent()) {
+                throw CommandError(problem)
+            }
+            let interrupt = OnInterrupt.stoppingLocalRun(runner)
+            experiment.cache.removeStaleTemporaries()
             let outcomes = runner.run()
+            interrupt.disarm()
             var failures: [(task: String, message: String)] = []
             for outcome in outcomes {
                 switch outcome.status {
@@ -98,7 +109,7 @@ extension Run {
                 FileHandle.standardError.write(Data(("submitted \(missing.count) task(s) as Slurm job(s) \(jobs.joined(separator: ", ")); "
                                                      + "logs in \(slurmExecutor.workFolder.appendingPathComponent("logs").path)\n").utf8))
             }
-            let interrupt = CancelOnInterrupt(jobs: jobs)
+            let interrupt = OnInterrupt.cancellingSlurmJobs(jobs)
             let progress = quiet ? nil : ProgressLine()
             var finished = Set<String>()
             try slurmExecutor.wait(for: jobs) { pending, running in

@@ -30,6 +30,14 @@ struct SlurmOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The cluster's MaxArraySize (default: read from 'scontrol show config').")
     var maxArraySize: Int?
 
+    func validate() throws {
+        if let cpus, cpus < 1 { throw ValidationError("--cpus: must be a whole number ≥ 1, got \(cpus)") }
+        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs: must be a whole number ≥ 1, got \(maxJobs)") }
+        guard poll > 0, poll.isFinite else { throw ValidationError("--poll: must be a positive number of seconds, got \(poll)") }
+        guard tasksPerJob >= 1 else { throw ValidationError("--tasks-per-job: must be a whole number ≥ 1, got \(tasksPerJob)") }
+        if let maxArraySize, maxArraySize < 2 { throw ValidationError("--max-array-size: must be a whole number ≥ 2, got \(maxArraySize)") }
+    }
+
     var resources: SlurmResources {
         var resources = SlurmResources()
         resources.partition = partition

@@ -32,6 +32,23 @@ enum CLI {
 }
 
 extension CLI {
+    /// A bad flag or flag value: exit status 64 (swift-argument-parser's, sysexits' EX_USAGE),
+    /// nothing on stdout, the `perturbot: error:` line with every fragment, then one hint line
+    /// `see 'perturbot <command> --help'`.
+    static func assertFlagError(_ arguments: [String], _ fragments: [String], help command: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertEqual(result.status, 64, "\(arguments)", file: file, line: line)
+        XCTAssertEqual(result.stdout, "", "\(arguments)", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        XCTAssertEqual(lines.count, 2, "\(arguments): \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), result.stderr, file: file, line: line)
+        XCTAssertEqual(lines.last.map(String.init), "see 'perturbot \(command) --help'", file: file, line: line)
+        for fragment in fragments {
+            XCTAssertTrue(lines.first?.contains(fragment) ?? false, "'\(fragment)' not in: \(result.stderr)", file: file, line: line)
+        }
+    }
+
     /// The snakemake that CI installs and names in PERTURBOT_SNAKEMAKE. Elsewhere its absence
     /// skips the test; on CI it is a failure (and nil is returned).
     static func snakemake(file: StaticString = #filePath, line: UInt = #line) throws -> String? {

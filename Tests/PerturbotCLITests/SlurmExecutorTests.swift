@@ -29,7 +29,7 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertTrue(dry.stdout.hasSuffix("0 cached, 14 to run\n"), dry.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".perturbot-slurm").path),
                        "a dry run wrote its scripts")
-        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--cpus", "0"], ["--cpus", "at least 1"])
+        try CLI.assertFlagError(["run", file, "--executor", "slurm", "--cpus", "0"], ["--cpus: must be a whole number ≥ 1"], help: "run")
     }
 
     /// A stage larger than MaxArraySize − 1 elements is cut into several arrays, each element
@@ -48,8 +48,8 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertFalse(dry.stdout.contains("--array=0-1"), "no array beyond MaxArraySize − 1 = 1 element")
         XCTAssertTrue(dry.stdout.contains("first=$((SLURM_ARRAY_TASK_ID * 2 + 1))"), dry.stdout)
         XCTAssertTrue(dry.stdout.contains("sed -n \"${first},$((first + 1))p\""), dry.stdout)
-        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--tasks-per-job", "0"], ["--tasks-per-job", "at least 1"])
-        try CLI.assertOneLineError(["run", file, "--executor", "slurm", "--max-array-size", "1"], ["--max-array-size", "at least 2"])
+        try CLI.assertFlagError(["run", file, "--executor", "slurm", "--tasks-per-job", "0"], ["--tasks-per-job: must be a whole number ≥ 1"], help: "run")
+        try CLI.assertFlagError(["run", file, "--executor", "slurm", "--max-array-size", "1"], ["--max-array-size: must be a whole number ≥ 2"], help: "run")
     }
 
     /// Why the Slurm daemons are not usable here, or nil when a node is idle.

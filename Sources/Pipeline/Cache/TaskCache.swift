@@ -87,7 +87,7 @@ public struct TaskCache: Sendable {
     /// file a failed task leaves is removed by `cache gc`.
     public func scratchFile(_ name: String) throws -> URL {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        return root.appendingPathComponent(".tmp-scratch-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)-\(name)")
+        return root.appendingPathComponent(Self.temporaryName("scratch-\(UUID().uuidString)-\(name)"))
     }
 
     /// Stores a task's outputs as entry `key` (replacing an incomplete one): the bytes written,
@@ -95,7 +95,7 @@ public struct TaskCache: Sendable {
     public func store(_ key: String, task: String, stage: String, files: EntryFiles, seconds: Double? = nil) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
-        let temporary = root.appendingPathComponent(".tmp-\(key)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        let temporary = root.appendingPathComponent(Self.temporaryName("\(key)-\(UUID().uuidString)"))
         try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
         do {
             var digests = files.bytes.mapValues(Self.sha256), sizes = files.bytes.mapValues(\.count)
@@ -180,6 +180,57 @@ public struct TaskCache: Sendable {
             }
             try FileManager.default.removeItem(at: root.appendingPathComponent(name))
             removed += 1
+        }
+        return removed
+    }
+
+    /// `.tmp-<pid>@<host>~<what>`: a temporary file or folder that names its owner, so that a
+    /// later run can tell one whose owner is gone (`removeStaleTemporaries`).
+    static func temporaryName(_ what: String) -> String { ".tmp-\(getpid())@\(TaskLock.hostName)~\(what)" }
+
+    /// The owner a temporary's name records (nil for other names, and for the older names
+    /// without one).
+    static func owner(ofTemporary name: String) -> (pid: Int32, host: String)? {
+        guard name.hasPrefix(".tmp-"), let at = name.firstIndex(of: "@"), let tilde = name[at...].firstIndex(of: "~"),
+              let pid = Int32(name[name.index(name.startIndex, offsetBy: 5)..<at]) else { return nil }
+        return (pid, String(name[name.index(after: at)..<tilde]))
+    }
+
+    /// Removes this process's temporaries (an interrupted run's tasks in flight).
+    public func removeTemporaries(ofProcess pid: Int32) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
+            guard let owner = Self.owner(ofTemporary: name), owner.pid == pid, owner.host == TaskLock.hostName else { continue }
+            try? FileManager.default.removeItem(at: root.appendingPathComponent(name))
+        }
+    }
+
+    /// Removes the temporaries a killed run left (a run that cannot finish a task leaves none):
+    /// those of a process of this host that no longer exists; those of another host's process
+    /// untouched for `TaskLock.staleAfter` while that process holds no live lock in this cache
+    /// (its heartbeat says whether it is alive); and, of the older unowned names, those untouched
+    /// for an hour. Returns how many were removed.
+    @discardableResult
+    public func removeStaleTemporaries() -> Int {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { $0.hasPrefix(".tmp-") }
+        guard !names.isEmpty else { return 0 }
+        let live = TaskLock.liveHolders(in: root)
+        var removed = 0
+        for name in names {
+            let url = root.appendingPathComponent(name)
+            var info = stat()
+            guard stat(url.path, &info) == 0 else { continue }
+            let age = Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec)
+            let stale: Bool
+            if let owner = Self.owner(ofTemporary: name) {
+                if owner.host == TaskLock.hostName {
+                    stale = owner.pid != getpid() && kill(owner.pid, 0) != 0 && errno == ESRCH
+                } else {
+                    stale = age > TaskLock.staleAfter && !live.contains("\(owner.host):\(owner.pid)")
+                }
+            } else {
+                stale = age > 3_600
+            }
+            if stale, (try? FileManager.default.removeItem(at: url)) != nil { removed += 1 }
         }
         return removed
     }

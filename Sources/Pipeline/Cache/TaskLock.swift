@@ -60,7 +60,11 @@ public final class TaskLock: @unchecked Sendable {
         for _ in 0..<3 {
             let holder = Holder(host: hostName, pid: getpid(), token: UUID().uuidString,
                                 started: ISO8601DateFormatter().string(from: Date()))
-            if try create(path, holder) { return .acquired(TaskLock(path: path, holder: holder)) }
+            if try create(path, holder) {
+                let lock = TaskLock(path: path, holder: holder)
+                held.add(lock)
+                return .acquired(lock)
+            }
             let current = read(path)
             guard isStale(path, current) else { return .heldElsewhere(current) }
             breakStale(path, expected: current)
@@ -76,6 +80,26 @@ public final class TaskLock: @unchecked Sendable {
         released = true
         heartbeatTimer.cancel()
         if TaskLock.read(path)?.token == holder.token { unlink(path) }
+        TaskLock.held.remove(path)
+    }
+
+    /// The locks this process holds, for `releaseAllHeld`.
+    private static let held = HeldLocks()
+
+    /// Releases every lock this process holds (an interrupted run, about to exit).
+    public static func releaseAllHeld() {
+        for lock in held.all { lock.release() }
+    }
+
+    /// `host:pid` of every holder whose lock in `directory` has a live heartbeat.
+    static func liveHolders(in directory: URL) -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var holders = Set<String>()
+        for name in names where name.hasPrefix(".lock-") {
+            let path = directory.appendingPathComponent(name).path
+            if let holder = read(path), !isStale(path, holder) { holders.insert(holder.description) }
+        }
+        return holders
     }
 
     static let hostName: String = ProcessInfo.processInfo.hostName
@@ -115,5 +139,31 @@ public final class TaskLock: @unchecked Sendable {
             _ = link(aside, path)  // a fresh lock replaced the stale one in between: put it back
         }
         unlink(aside)
+    }
+}
+
+/// The locks a process holds, by path; weakly, so a lock let go of is still released by its
+/// deinit.
+private final class HeldLocks: @unchecked Sendable {
+    private struct Weak { weak var lock: TaskLock? }
+    private let lock = NSLock()
+    private var locks: [String: Weak] = [:]
+
+    func add(_ taskLock: TaskLock) {
+        lock.lock()
+        locks[taskLock.path] = Weak(lock: taskLock)
+        lock.unlock()
+    }
+
+    func remove(_ path: String) {
+        lock.lock()
+        locks[path] = nil
+        lock.unlock()
+    }
+
+    var all: [TaskLock] {
+        lock.lock()
+        defer { lock.unlock() }
+        return locks.values.compactMap(\.lock)
     }
 }

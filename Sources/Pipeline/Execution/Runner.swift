@@ -26,6 +26,8 @@ public struct Runner: Sendable {
     public let experiment: any Experiment
     public let jobs: Int
     public let progress: ProgressLine?
+    /// How far the run is, read by an interrupt's message from another thread.
+    public let tally = RunTally()
 
     public init(experiment: any Experiment, jobs: Int, progress: ProgressLine?) {
         self.experiment = experiment
@@ -43,6 +45,7 @@ public struct Runner: Sendable {
     public func run() -> [TaskOutcome] {
         let planned = experiment.tasks
         let state = RunState(total: planned.count)
+        tally.begin(total: planned.count)
         progress?.begin(taskIDs: planned.map(\.id), workers: jobs)
         // Stages in the order they first appear (every task comes after its inputs); the tasks
         // within one stage are independent of each other.
@@ -64,6 +67,7 @@ public struct Runner: Sendable {
                             continue
                         }
                         state.record(outcome)
+                        tally.record(outcome.status)
                         progress?.finished(task.id, seconds: outcome.status == .ran ? outcome.seconds : nil)
                         progress?.update(done: state.doneCount, total: state.total, current: task.id)
                     }
@@ -121,7 +125,7 @@ public struct Runner: Sendable {
             case .heldElsewhere: return nil
             }
         } catch {
-            return TaskOutcome(id: task.id, status: .failed("\(error)"), seconds: seconds())
+            return TaskOutcome(id: task.id, status: .failed(FileSystemMessage.line(for: error) ?? "\(error)"), seconds: seconds())
         }
     }
 
@@ -200,5 +204,30 @@ private final class RunState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return outcomes.count
+    }
+}
+
+/// Tasks done so far (cached, computed, failed or skipped) and computed in this run.
+public final class RunTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = (done: 0, ran: 0, total: 0)
+
+    func begin(total: Int) {
+        lock.lock()
+        counts = (0, 0, total)
+        lock.unlock()
+    }
+
+    func record(_ status: TaskOutcome.Status) {
+        lock.lock()
+        counts.done += 1
+        if status == .ran { counts.ran += 1 }
+        lock.unlock()
+    }
+
+    public var snapshot: (done: Int, ran: Int, total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
     }
 }

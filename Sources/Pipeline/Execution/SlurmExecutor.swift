@@ -201,31 +201,7 @@ public struct SlurmExecutor {
     private func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
-func oneLine(_ text: String) -> String {
+/// Text of several lines as one: the non-empty lines, trimmed, joined by "; ".
+public func oneLine(_ text: String) -> String {
     text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
-}
-
-/// Cancels the submitted jobs on Ctrl-C (or SIGTERM) and exits 130.
-public final class CancelOnInterrupt: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    public init(jobs: [String]) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                _ = try? ExternalCommand.run("scancel", jobs)
-                FileHandle.standardError.write(Data("\nperturbot: cancelled Slurm jobs \(jobs.joined(separator: ", "))\n".utf8))
-                exit(130)
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    public func disarm() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
 }

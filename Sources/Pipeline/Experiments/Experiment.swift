@@ -50,10 +50,13 @@ public protocol Experiment: Sendable {
 public struct ExperimentCheck: Sendable {
     public let summary: String
     public let notes: [String]
+    /// Where the report would be written (checked by `Experiments.check`).
+    public let reportFolder: URL
 
-    public init(summary: String, notes: [String]) {
+    public init(summary: String, notes: [String], reportFolder: URL) {
         self.summary = summary
         self.notes = notes
+        self.reportFolder = reportFolder
     }
 }
 
@@ -91,9 +94,13 @@ public enum Experiments {
         try kind(of: file).load(file: file, cacheDirectory: cacheDirectory)
     }
 
-    /// `perturbot validate`'s checks of `file`.
+    /// `perturbot validate`'s checks of `file`, the report folder's path included.
     public static func check(file: String, checkData: Bool) throws -> ExperimentCheck {
-        try kind(of: file).check(file: file, checkData: checkData)
+        let check = try kind(of: file).check(file: file, checkData: checkData)
+        if let problem = OutputPaths.reportProblem(check.reportFolder) {
+            throw PipelineSpecError(file: file, issues: [SpecIssue(problem, at: nil)])
+        }
+        return check
     }
 
     /// The cache of a pipeline file: `directory`, or `.perturbot-cache` next to the file.

@@ -7,15 +7,7 @@ import Yams
 /// messages of `SpecParser`.
 public enum InverseOTExperimentParser {
     public static func parse(file path: String) throws -> InverseOTExperimentSpec {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PipelineSpecError(file: path, issues: [SpecIssue("cannot read the file (missing, or not UTF-8 text)", at: nil)])
-        }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw PipelineSpecError(file: path, issues: [SpecParser.syntaxIssue(error)])
-        }
+        let root = try PipelineFile.compose(path)
         var reader = NodeReader()
         let spec = root.flatMap { reader.inverseOTExperiment($0) }
         guard reader.issues.isEmpty, let spec else { throw PipelineSpecError(file: path, issues: reader.issues) }

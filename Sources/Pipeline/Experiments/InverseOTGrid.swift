@@ -120,6 +120,7 @@ extension InverseOTGrid: ExperimentKind {
     }
 
     public static func check(file: String, checkData _: Bool) throws -> ExperimentCheck {
-        ExperimentCheck(summary: summary(try InverseOTExperimentParser.parse(file: file)), notes: [])
+        let spec = try InverseOTExperimentParser.parse(file: file)
+        return ExperimentCheck(summary: summary(spec), notes: [], reportFolder: InverseOTReportWriter.folder(spec, pipelineFile: file))
     }
 }

@@ -122,11 +122,15 @@ extension PerturbationExperiment: ExperimentKind {
     }
 
     public static func check(file: String, checkData: Bool) throws -> ExperimentCheck {
-        guard checkData else { return ExperimentCheck(summary: summary(try SpecParser.parse(file: file)), notes: []) }
+        guard checkData else {
+            let spec = try SpecParser.parse(file: file)
+            return ExperimentCheck(summary: summary(spec), notes: [], reportFolder: ReportWriter.folder(spec, pipelineFile: file))
+        }
         let spec = try prepare(file: file, cacheDirectory: nil).spec
         let findings = try FeatureValuesCheck.check(spec, dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: file))
         if !findings.issues.isEmpty { throw PipelineSpecError(file: file, issues: findings.issues) }
-        return ExperimentCheck(summary: summary(spec), notes: PipelineSpecError(file: file, issues: findings.notes).lines)
+        return ExperimentCheck(summary: summary(spec), notes: PipelineSpecError(file: file, issues: findings.notes).lines,
+                               reportFolder: ReportWriter.folder(spec, pipelineFile: file))
     }
 }
 

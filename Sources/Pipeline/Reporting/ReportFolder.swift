@@ -18,16 +18,25 @@ enum ReportFolder {
     @discardableResult
     static func write(_ files: [(String, Data)], to folder: URL, more: (URL) throws -> [String] = { _ in [] }) throws -> URL {
         let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        if manager.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw FileWriteError(path: folder.path, reason: "a file is there; the report is a folder and perturbot will not replace a file")
+        }
         let parent = folder.deletingLastPathComponent()
-        try manager.createDirectory(at: parent, withIntermediateDirectories: true)
         let temporary = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString)")
-        try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
+        do {
+            try manager.createDirectory(at: parent, withIntermediateDirectories: true)
+            try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
+        } catch {
+            throw FileWriteError(path: folder.path, reason: FileSystemMessage.reason(for: error))
+        }
         do {
             for (name, data) in files {
                 do {
                     try data.write(to: temporary.appendingPathComponent(name))
                 } catch {
-                    throw FileWriteError(path: folder.appendingPathComponent(name).path, reason: error.localizedDescription)
+                    throw FileWriteError(path: folder.appendingPathComponent(name).path,
+                                         reason: FileSystemMessage.reason(for: error))
                 }
             }
             let written = Set(files.map(\.0) + (try more(temporary)))
@@ -39,9 +48,12 @@ enum ReportFolder {
             }
             try Data(written.sorted().map { $0 + "\n" }.joined().utf8).write(to: temporary.appendingPathComponent(listingName))
             try swap(temporary, into: folder)
-        } catch {
+        } catch let error as FileWriteError {
             try? manager.removeItem(at: temporary)
             throw error
+        } catch {
+            try? manager.removeItem(at: temporary)
+            throw FileWriteError(path: folder.path, reason: FileSystemMessage.reason(for: error))
         }
         return folder
     }

@@ -1,5 +1,6 @@
 import AnnData
 import LinearAlgebra
+import Stages
 
 /// The checks of `perturbot validate` that read the data file's values (the other data checks
 /// need only the file's summary): NaN or infinite values, which stop the load stage, and
@@ -45,6 +46,12 @@ public enum FeatureValuesCheck {
                     at: features.location))
                 continue
             }
+            // The scale after the load's transform: log1p shrinks counts to a safe range.
+            if spec.data.transform == .none,
+               let problem = FeatureScale.problem(minimum: columns.minimum, maximum: columns.maximum, names: names) {
+                findings.issues.append(SpecIssue("data.features: \(label): \(problem)", at: features.location))
+                continue
+            }
             let constant = columns.constantColumns
             guard !constant.isEmpty, matrix.rows > 1 else { continue }
             if constant.count == matrix.cols {
@@ -69,8 +76,8 @@ public enum FeatureValuesCheck {
 /// Per column: how many values are NaN or infinite, and whether all values are equal.
 private struct FeatureValueStatistics {
     var nonFinite: [Int]
-    private var minimum: [Double]
-    private var maximum: [Double]
+    private(set) var minimum: [Double]
+    private(set) var maximum: [Double]
 
     init(_ matrix: AnnMatrix<Double>) {
         let cols = matrix.cols

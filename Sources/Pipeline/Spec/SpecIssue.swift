@@ -23,10 +23,16 @@ public struct PipelineSpecError: Error, Sendable, Equatable, CustomStringConvert
         self.issues = issues
     }
 
+    /// At most this many problems are printed; the rest are counted on one more line (a
+    /// generated file with a million bad entries gets 21 lines, not a million).
+    public static let shownIssues = 20
+
     public var lines: [String] {
-        issues.map { issue in
+        let shown = issues.prefix(Self.shownIssues).map { issue in
             issue.location.map { "\(file):\($0.line):\($0.column): \(issue.message)" } ?? "\(file): \(issue.message)"
         }
+        guard issues.count > Self.shownIssues else { return shown }
+        return shown + ["\(file): … and \((issues.count - Self.shownIssues).grouped) more problems (fix the ones above first)"]
     }
 
     public var description: String { lines.joined(separator: "\n") }

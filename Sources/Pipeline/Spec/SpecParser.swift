@@ -7,10 +7,7 @@ import Yams
 /// with its line and column and what was expected. Unknown keys are errors, never ignored.
 public enum SpecParser {
     public static func parse(file path: String) throws -> PipelineSpec {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PipelineSpecError(file: path, issues: [SpecIssue("cannot read the file (missing, or not UTF-8 text)", at: nil)])
-        }
-        return try parse(text, file: path)
+        try parse(root: PipelineFile.compose(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> PipelineSpec {
@@ -20,6 +17,11 @@ public enum SpecParser {
         } catch let error as YamlError {
             throw PipelineSpecError(file: file, issues: [syntaxIssue(error)])
         }
+        if let root { try PipelineFile.checkSize(root, file: file) }
+        return try parse(root: root, file: file)
+    }
+
+    static func parse(root: Node?, file: String) throws -> PipelineSpec {
         var reader = NodeReader()
         let spec = root.flatMap { reader.pipeline($0) }
         if root == nil { reader.issue("the file is empty (expected a mapping with name, data, drugs, pca, split, methods)", at: nil) }
@@ -54,6 +56,9 @@ struct NodeReader {
     mutating func issue(_ message: String, at node: Node?) {
         issues.append(SpecIssue(message, at: node.flatMap(Self.location)))
     }
+
+    /// "twice", "3 times", "999,999 times".
+    static func times(_ count: Int) -> String { count == 2 ? "twice" : "\(count.grouped) times" }
 
     static func location(_ node: Node) -> SourceLocation? {
         node.mark.map { SourceLocation(line: $0.line, column: $0.column) }
@@ -179,13 +184,16 @@ struct NodeReader {
             issue("drugs must be 'all' or a non-empty list of drug names", at: node)
             return nil
         }
-        var seen = Set<String>()
         var drugs: [Located<String>] = []
+        var counts: [String: Int] = [:], repeated: [(String, Node)] = []
         for item in sequence {
             guard let drug = locatedString(item, "drugs entry") else { continue }
-            if !seen.insert(drug.value).inserted { issue("drug '\(drug.value)' is listed twice", at: item) }
+            counts[drug.value, default: 0] += 1
+            if counts[drug.value] == 2 { repeated.append((drug.value, item)) }
             drugs.append(drug)
         }
+        // One issue per repeated drug, with its count (a list may repeat one name a million times).
+        for (drug, item) in repeated { issue("drug '\(drug)' is listed \(Self.times(counts[drug] ?? 2))", at: item) }
         return drugs.count == sequence.count ? .list(drugs) : nil
     }
 
@@ -480,16 +488,18 @@ struct NodeReader {
             return nil
         }
         var values: [Located<Int>] = []
+        var counts: [Int: Int] = [:]
         for item in items {
             guard case .scalar = item, let value = item.int, value >= minimum else {
                 issue("\(what) must hold integers ≥ \(minimum), got '\(item.string ?? "a collection")'", at: item)
                 return nil
             }
-            guard !values.contains(where: { $0.value == value }) else {
-                issue("\(what) lists \(value) twice", at: item)
-                return nil
-            }
+            counts[value, default: 0] += 1
             values.append(Located(value: value, location: Self.location(item) ?? SourceLocation(line: 1, column: 1)))
+        }
+        if let repeated = values.first(where: { counts[$0.value, default: 0] > 1 }) {
+            issue("\(what) lists \(repeated.value) \(Self.times(counts[repeated.value] ?? 2))", at: items.first { $0.int == repeated.value })
+            return nil
         }
         return values
     }

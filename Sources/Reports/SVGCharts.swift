@@ -52,29 +52,58 @@ public enum SVGCharts {
         return svg + "</svg>\n"
     }
 
-    /// Points in the plane of the first two principal components, one colour per named cloud.
-    public static func scatter(title: String, clouds: [(name: String, points: [[Float]])]) -> String {
-        let size = 420, margin = 50.0, legendWidth = 150
-        let all = clouds.flatMap(\.points).filter { $0.count >= 2 }
+    /// Small multiples in one plane (PC 1–2): a panel per cloud of `panels`, each drawn over
+    /// `reference` (the test treated cells) as grey density shading — a grid of 28 × 28 bins,
+    /// darker where more cells fall — with the same axes in every panel, so that where each
+    /// method lands can be told apart without eight colours on top of each other. Each cloud is
+    /// thinned to at most `maximumPoints` points (every k-th, in order), said in the title.
+    /// Compact for pages holding dozens of these: the shading is drawn once (`<defs>`, under the
+    /// `identifier`, unique in a page) and reused by every panel, and each cloud is one path.
+    public static func smallMultiples(title: String, reference: (name: String, points: [[Float]]),
+                                      panels: [(name: String, points: [[Float]])], maximumPoints: Int = 300,
+                                      axes: (String, String) = ("PC 1", "PC 2"), identifier: String = "density") -> String {
+        let panelSize = 210.0, gap = 16.0, columns = Swift.max(1, Swift.min(4, panels.count)), top = 44.0, left = 12.0
+        let rowsCount = (panels.count + columns - 1) / columns
+        let width = Int(left * 2 + Double(columns) * (panelSize + gap)), height = Int(top + Double(rowsCount) * (panelSize + 34) + 8)
+        let all = (panels.flatMap(\.points) + reference.points).filter { $0.count >= 2 }
         let xs = all.map { Double($0[0]) }, ys = all.map { Double($0[1]) }
         let (x0, x1) = padded(xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = padded(ys.min() ?? 0, ys.max() ?? 1)
-        let span = Double(size) - 2 * margin
-        func px(_ v: Double) -> Double { margin + span * (v - x0) / (x1 - x0) }
-        func py(_ v: Double) -> Double { Double(size) - margin - span * (v - y0) / (y1 - y0) }
-        var svg = header(width: size + legendWidth, height: size, title: title)
-        svg += "<rect x=\"\(f(margin))\" y=\"\(f(margin))\" width=\"\(f(span))\" height=\"\(f(span))\" fill=\"none\" stroke=\"#999\"/>\n"
-        svg += text(Double(size) / 2, Double(size) - 12, "PC 1", anchor: "middle", size: 11)
-        svg += text(14, Double(size) / 2, "PC 2", anchor: "middle", size: 11)
-        for (index, cloud) in clouds.enumerated() {
-            let colour = palette[index % palette.count]
-            svg += "<g fill=\"\(colour)\" fill-opacity=\"0.55\">\n"
-            for point in cloud.points where point.count >= 2 {
-                svg += "<circle cx=\"\(f(px(Double(point[0]))))\" cy=\"\(f(py(Double(point[1]))))\" r=\"2\"/>\n"
+        let largest = ([reference.points.count] + panels.map(\.points.count)).max() ?? 0
+        let thinned = largest > maximumPoints ? " (each cloud thinned to \(maximumPoints) of its points)" : ""
+        var svg = header(width: width, height: height, title: title + thinned)
+        svg += text(Double(width) / 2, 38, "grey: \(reference.name) (density); points: each panel's cells; axes \(axes.0), \(axes.1), shared", anchor: "middle", size: 10)
+        // The reference's density: bins drawn in six shades, one path each, in panel coordinates.
+        let bins = 28, cell = panelSize / Double(bins)
+        var counts = [Int](repeating: 0, count: bins * bins)
+        for point in reference.points where point.count >= 2 {
+            let i = Swift.min(bins - 1, Swift.max(0, Int((Double(point[0]) - x0) / (x1 - x0) * Double(bins))))
+            let j = Swift.min(bins - 1, Swift.max(0, Int((Double(point[1]) - y0) / (y1 - y0) * Double(bins))))
+            counts[j * bins + i] += 1
+        }
+        let densest = Double(counts.max() ?? 1), shades = 6
+        var paths = [String](repeating: "", count: shades)
+        for (bin, count) in counts.enumerated() where count > 0 {
+            let shade = Swift.min(shades - 1, Int(Double(shades) * Double(count) / densest))
+            paths[shade] += "M\(f(Double(bin % bins) * cell)) \(f(panelSize - Double(bin / bins + 1) * cell))h\(f(cell))v\(f(cell))h-\(f(cell))z"
+        }
+        svg += "<defs><g id=\"\(identifier)\" fill=\"#555\">"
+        for (shade, path) in paths.enumerated() where !path.isEmpty {
+            svg += "<path fill-opacity=\"\(String(format: "%.2f", 0.1 + 0.5 * Double(shade + 1) / Double(shades)))\" d=\"\(path)\"/>"
+        }
+        svg += "</g></defs>\n"
+        for (index, panel) in panels.enumerated() {
+            let ox = left + Double(index % columns) * (panelSize + gap), oy = top + 14 + Double(index / columns) * (panelSize + 34)
+            svg += text(ox + panelSize / 2, oy - 4, panel.name, anchor: "middle", size: 12)
+            svg += "<rect x=\"\(f(ox))\" y=\"\(f(oy))\" width=\"\(f(panelSize))\" height=\"\(f(panelSize))\" fill=\"white\" stroke=\"#999\"/>\n"
+            svg += "<use href=\"#\(identifier)\" transform=\"translate(\(f(ox)) \(f(oy)))\"/>\n"
+            // Each point a round dot: a zero-length segment with a round cap.
+            let step = Swift.max(1, (panel.points.count + maximumPoints - 1) / maximumPoints)
+            var dots = ""
+            for position in stride(from: 0, to: panel.points.count, by: step) where panel.points[position].count >= 2 {
+                let point = panel.points[position]
+                dots += "M\(f(ox + panelSize * (Double(point[0]) - x0) / (x1 - x0))) \(f(oy + panelSize * (1 - (Double(point[1]) - y0) / (y1 - y0))))h0"
             }
-            svg += "</g>\n"
-            let ly = margin + Double(index) * 18
-            svg += "<circle cx=\"\(size + 12)\" cy=\"\(f(ly))\" r=\"5\" fill=\"\(colour)\"/>\n"
-            svg += text(Double(size + 22), ly + 4, cloud.name, anchor: "start", size: 11)
+            svg += "<path stroke=\"\(palette[index % palette.count])\" stroke-opacity=\"0.75\" stroke-width=\"3.6\" stroke-linecap=\"round\" fill=\"none\" d=\"\(dots)\"/>\n"
         }
         return svg + "</svg>\n"
     }
@@ -124,7 +153,8 @@ public enum SVGCharts {
         let rowHeight = Swift.max(1, Swift.min(10, 900 / Swift.max(1, rows.count)))
         let labelled = rowHeight >= 8
         let left = labelled ? 150.0 : 40.0, top = 60.0, cellWidth = 70.0, legend = 150.0
-        let width = Swift.max(560, Int(left + cellWidth * Double(columns.count) + legend)), height = Int(top + Double(rowHeight * rows.count) + 30)
+        let width = Swift.max(560, Int(left + cellWidth * Double(columns.count) + legend))
+        let height = Int(Swift.max(top + Double(rowHeight * rows.count) + 30, top + 5 * 18 + 16))  // the legend's five rows fit
         var svg = header(width: width, height: height, title: title)
         for (index, column) in columns.enumerated() {
             svg += text(left + cellWidth * (Double(index) + 0.5), top - 8, column, anchor: "middle", size: 10)

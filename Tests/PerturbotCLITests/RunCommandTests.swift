@@ -200,7 +200,10 @@ final class RunCommandTests: XCTestCase {
             }
         }
         let scatter = try String(contentsOf: reports.appendingPathComponent("cisplatin_scatter.svg"), encoding: .utf8)
-        for legend in ["test control", "test treated", "identity", "progot"] { XCTAssertTrue(scatter.contains(">\(legend)<"), legend) }
+        // Small multiples: a panel for the test control cells and one per method, each over the treated cells' density.
+        for panel in ["test control (unmoved)", "identity", "progot"] { XCTAssertTrue(scatter.contains(">\(panel)<"), panel) }
+        XCTAssertTrue(scatter.contains("grey: test treated (density)"), scatter.prefix(600).description)
+        XCTAssertEqual(scatter.components(separatedBy: "fill=\"white\" stroke=\"#999\"").count - 1, 1 + 4, "a panel per method and one for the control")
     }
 
     func testReportIsRebuiltFromTheCacheAndGarbageIsCollected() throws {

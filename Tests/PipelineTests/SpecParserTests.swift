@@ -106,7 +106,7 @@ final class SpecParserTests: XCTestCase {
             ("sinkhorn_epsilon: auto }", "sinkhorn_epsilon: auto, moved_threshold: -1 }",
              ["p.yaml:11:95: evaluate.moved_threshold must be > 0, got -1.0"]),
             ("formats: [markdown, csv]", "formats: [markdown, pdf]",
-             ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, got 'pdf'"]),
+             ["p.yaml:12:50: report.formats entry must be one of markdown, csv, svg, html, got 'pdf'"]),
             ("  identity: { solver: identity }\n", "  identity: { steps: 3 }\n",
              ["p.yaml:7:13: methods.identity has no 'solver' (expected one of identity, mean_shift, eot, untuned, debiased, progot, mbo, icnn, monge_gap, egnot, sparse_icnn)"]),
             ("features: X }", "features: X_pca, var_names: features.txt }",

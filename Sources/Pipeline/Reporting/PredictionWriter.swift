@@ -21,6 +21,9 @@ import Stages
 enum PredictionWriter {
     static let folderName = "predictions"
 
+    /// The file of one drug's predictions at one d, in `folderName`.
+    static func fileName(drug: String, components: Int) -> String { "\(ReportWriter.plotName(drug))_d\(components).h5ad" }
+
     /// Writes `predictions/<drug>_d<k>.h5ad` under `folder`; returns the files written.
     @discardableResult
     static func write(spec: PipelineSpec, pipelineFile: String, plan: Plan, cache: TaskCache, folder: URL) throws -> [URL] {
@@ -93,7 +96,7 @@ enum PredictionWriter {
                 let data = AnnData<Float>(
                     X: .dense(try pca?.model.inverseTransform(pcaScores) ?? pcaScores), obs: obs, var: DataFrame(index: names),
                     obsm: pca == nil ? [:] : ["X_pca": pcaScores])
-                let file = output.appendingPathComponent("\(ReportWriter.plotName(drug))_d\(d).h5ad")
+                let file = output.appendingPathComponent(fileName(drug: drug, components: d))
                 try AnnDataWriter.write(data, to: file.path)
                 written.append(file)
             }

@@ -223,7 +223,9 @@ public enum ReportWriter {
             ? ScreenSummary(report: report, conditions: plan.drugs.map {
                 ScreenSummary.Condition(id: $0, hasContext: hasContexts, columns: spec.data.conditionKeys.count)
             }) : nil
-        var plotFiles = spec.report.formats.contains(.svg) && perCondition ? plots(report, evaluations, spec: spec) : []
+        let formats = spec.report.formats
+        let figures = (formats.contains(.svg) || formats.contains(.html)) && perCondition ? plots(report, evaluations, spec: spec) : []
+        var plotFiles = formats.contains(.svg) ? figures : []
         if let screen, spec.report.formats.contains(.svg) { plotFiles += screen.figures().map { ($0.name, $0.svg) } }
         let massReport = mass.map { mass in
             ResultsReport(rows: mass.rows, drugs: plan.drugs, components: plan.components, methods: spec.methods.map(\.name),
@@ -270,6 +272,22 @@ public enum ReportWriter {
             markdown.screenFigures = spec.report.formats.contains(.svg)
             markdown.perConditionTables = perCondition
             files.append(("report.md", markdown.render()))
+        }
+        if formats.contains(.html) {
+            var html = HTMLReport(report: report, metadata: metadata, failures: failures)
+            for drug in plan.drugs {
+                html.figures[drug] = figures.first { $0.0 == "\(plotName(drug))_scatter.svg" }?.1
+            }
+            html.movedFeatures = perCondition ? movedFeatures(evaluations) : [:]
+            html.solverRuns = solverRuns
+            html.screenSummary = screen
+            if spec.report.savePredictions {
+                let fitted = Set(evaluations.map(\.drug))
+                html.predictionFiles = plan.drugs.filter(fitted.contains).flatMap { drug in
+                    plan.components.map { PredictionWriter.folderName + "/" + PredictionWriter.fileName(drug: drug, components: $0) }
+                }
+            }
+            files.append(("report.html", html.render()))
         }
         return try ReportFolder.write(files.map { ($0.0, Data($0.1.utf8)) }, to: folder) { temporary in
             guard spec.report.savePredictions else { return [] }
@@ -369,14 +387,23 @@ public enum ReportWriter {
             guard let d = report.components.first, let seed = spec.split.seeds.first else { continue }
             let shown = evaluations.filter { $0.drug == drug && $0.components == d && $0.seed == seed }
             guard let first = shown.first else { continue }
-            var clouds: [(name: String, points: [[Float]])] = [("test control", first.preview.control), ("test treated", first.preview.treated)]
-            for method in report.methods {
-                if let evaluation = shown.first(where: { $0.method == method }) { clouds.append((method, evaluation.preview.predicted)) }
-            }
-            let title = "\(drug): \(spec.pca == .disabled ? "coordinates" : "PC") 1–2, d = \(d), seed \(seed)"
-            files.append(("\(plotName(drug))_scatter.svg", SVGCharts.scatter(title: title, clouds: clouds)))
+            files.append(("\(plotName(drug))_scatter.svg", smallMultiples(drug: drug, first: first, shown: shown, report: report, spec: spec)))
         }
         return files
+    }
+
+    /// The first seed's held-out cells at the smallest d: the test control cells, then each
+    /// method's prediction for them, each panel over the test treated cells.
+    static func smallMultiples(drug: String, first: EvaluationRecord, shown: [EvaluationRecord], report: ResultsReport,
+                               spec: PipelineSpec) -> String {
+        var panels: [(name: String, points: [[Float]])] = [("test control (unmoved)", first.preview.control)]
+        for method in report.methods {
+            if let evaluation = shown.first(where: { $0.method == method }) { panels.append((method, evaluation.preview.predicted)) }
+        }
+        let axis = spec.pca == .disabled ? "coordinate" : "PC"
+        return SVGCharts.smallMultiples(title: "\(drug): d = \(first.components), seed \(first.seed)",
+                                        reference: ("test treated", first.preview.treated), panels: panels,
+                                        axes: ("\(axis) 1", "\(axis) 2"), identifier: "density-\(plotName(drug))")
     }
 
     /// A drug name made safe for a file name.

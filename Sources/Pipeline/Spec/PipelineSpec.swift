@@ -125,7 +125,7 @@ public struct PipelineSpec: Sendable, Equatable, Codable {
     public typealias EvaluateSpec = Evaluate.Parameters
 
     public enum ReportFormat: String, Sendable, Codable, CaseIterable {
-        case markdown, csv, svg
+        case markdown, csv, svg, html
     }
 
     public struct ReportSpec: Sendable, Equatable, Codable {

@@ -19,6 +19,9 @@ public struct HTMLReport: Sendable {
     public var movedFeatures: [String: [String: [Int: [FeatureShift]]]] = [:]
     public var solverRuns: SolverRunsReport?
     public var screenSummary: ScreenSummary?
+    /// Drug → the features its generator moves (synthetic data record them in uns), shown
+    /// beside the features each method moves most.
+    public var trueFeatures: [String: Set<String>] = [:]
     /// The saved predictions' files, relative to the report folder.
     public var predictionFiles: [String] = []
     /// Drugs beyond which the per-drug sections start collapsed.
@@ -38,7 +41,10 @@ public struct HTMLReport: Sendable {
         body += "; lower is better unless a heading says otherwise; <b>bold</b>: best; ≈: cannot be told from the best; †: a solver did not converge.</p>\n"
         if let note = metadata.splitNote { body += "<p><b>Out-of-distribution split.</b> \(escape(note))</p>\n" }
         body += summary()
-        if let screenSummary { body += "<section><h2>Screen</h2>" + markdownFallback(screenSummary.markdown(figures: false)) + "</section>\n" }
+        if let screenSummary {
+            body += "<section>" + Self.html(markdown: screenSummary.markdown(figures: false))
+            body += screenSummary.figures().map { "<div class=\"figure\">\($0.svg)</div>\n" }.joined() + "</section>\n"
+        }
         body += metricTables()
         body += drugSections()
         if !predictionFiles.isEmpty {
@@ -93,7 +99,8 @@ public struct HTMLReport: Sendable {
             }
             out += "</tbody></table>\n"
         }
-        if report.drugs.count > 1, let d = report.components.first {
+        // A screen has its own heatmaps, per context and sorted by effect (the screen section).
+        if screenSummary == nil, report.drugs.count > 1, let d = report.components.first {
             let rows = report.drugs.map { drug in
                 (label: drug, values: report.methods.map { method -> Double? in
                     guard let cell = report.cell(drug: drug, components: d, method: method, metric: primary) else { return nil }
@@ -132,7 +139,40 @@ public struct HTMLReport: Sendable {
             }
             out += "</tbody></table></section>\n"
         }
+        out += normalisedTable()
         return out
+    }
+
+    /// The first metric's normalised score per drug, d and method, with the references it is
+    /// computed from (half samples: `ResultsReport.halfSampleSuffix`).
+    private func normalisedTable() -> String {
+        guard let primary = report.metrics.first, report.cells.contains(where: { $0.metric == primary && $0.normalised != nil }) else { return "" }
+        let half = primary + ResultsReport.halfSampleSuffix
+        var out = "<section><h2>Normalised score (\(escape(primary))) — higher is better</h2>\n"
+        out += "<p>(unmoved − method) / (unmoved − noise ceiling) on half samples of the held-out treated cells: 1 = as close as a second "
+        out += "sample of them, 0 = no better than the unmoved control cells; \"within noise\": the drug's effect is not larger than "
+        out += "the sampling spread, so no map can be told from the identity.</p>\n"
+        out += "<table class=\"sortable\"><thead><tr><th>drug</th><th>d</th><th>noise ceiling</th><th>unmoved</th>"
+        out += report.methods.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for drug in report.drugs {
+            for d in report.components {
+                out += "<tr><td>\(escape(drug))</td><td data-value=\"\(d)\">\(d)</td>"
+                for name in [ResultsReport.noiseCeiling, ResultsReport.unmoved] {
+                    let value = report.reference(name, drug: drug, components: d, metric: half)
+                    out += value.map { "<td data-value=\"\($0.mean)\">\(format($0.mean))</td>" } ?? "<td data-value=\"\">—</td>"
+                }
+                for method in report.methods {
+                    guard let cell = report.cell(drug: drug, components: d, method: method, metric: primary) else {
+                        out += "<td data-value=\"\">—</td>"
+                        continue
+                    }
+                    if cell.effectWithinNoise { out += "<td data-value=\"\">within noise</td>"; continue }
+                    out += numberCell(cell.normalised, digits: 3)
+                }
+                out += "</tr>\n"
+            }
+        }
+        return out + "</tbody></table></section>\n"
     }
 
     private func drugSections() -> String {
@@ -146,11 +186,17 @@ public struct HTMLReport: Sendable {
             if let byMethod = movedFeatures[drug], let d = report.components.first {
                 let shifts = report.methods.compactMap { method in byMethod[method]?[d].map { (method, $0) } }.filter { !$0.1.isEmpty }
                 if let largest = shifts.flatMap({ $0.1.map(\.value) }).max(), largest > 0 {
-                    out += "<h4>Features moved most (d = \(d); mean |T(x) − x| in units of each feature's spread)</h4><div class=\"bars\">"
+                    out += "<h4>Features moved most (d = \(d); mean |T(x) − x| in units of each feature's spread)</h4>"
+                    if let truth = trueFeatures[drug], !truth.isEmpty {
+                        out += "<p class=\"truth\">The data's generator moves \(truth.count) feature(s) under \(escape(drug)): "
+                        out += truth.sorted().map(escape).joined(separator: ", ") + "; a bar in green is one of them.</p>"
+                    }
+                    out += "<div class=\"bars\">"
                     for (method, features) in shifts {
                         out += "<div class=\"barset\"><div class=\"barhead\">\(escape(method))</div>"
                         for feature in features {
-                            out += "<div class=\"bar\"><span class=\"name\" title=\"\(escape(feature.name))\">\(escape(feature.name))</span><span class=\"fill\" style=\"width:\(String(format: "%.0f", 140 * feature.value / largest))px\"></span>"
+                            let known = trueFeatures[drug]?.contains(feature.name) == true
+                            out += "<div class=\"bar\"><span class=\"name\" title=\"\(escape(feature.name))\">\(escape(feature.name))</span><span class=\"fill\(known ? " true" : "")\" style=\"width:\(String(format: "%.0f", 140 * feature.value / largest))px\"></span>"
                             out += "<span class=\"value\">\(String(format: "%.2f", feature.value))</span></div>"
                         }
                         out += "</div>"
@@ -182,8 +228,56 @@ public struct HTMLReport: Sendable {
         return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e4) ? String(format: "%.3e", value) : String(format: "%.4f", value)
     }
 
-    /// The screen summary's Markdown shown as preformatted text (its tables read as they are).
-    private func markdownFallback(_ markdown: String) -> String { "<pre class=\"markdown\">\(escape(markdown))</pre>" }
+    /// The Markdown the other report sections are written in, as HTML: headings, paragraphs and
+    /// pipe tables (sortable), with `code` and **bold**; images are left out (figures are inlined
+    /// by the caller).
+    static func html(markdown: String) -> String {
+        func inline(_ text: String) -> String {
+            var escaped = SVGCharts.escape(text)
+            for (pattern, template) in [(#"\*\*([^*]+)\*\*"#, "<b>$1</b>"), (#"`([^`]+)`"#, "<code>$1</code>")] {
+                escaped = escaped.replacingOccurrences(of: pattern, with: template, options: .regularExpression)
+            }
+            return escaped
+        }
+        func cells(_ line: Substring) -> [String] {
+            line.trimmingCharacters(in: .whitespaces).dropFirst().dropLast().split(separator: "|", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        var out = "", paragraph: [String] = [], table: [[String]] = []
+        func flush() {
+            if !paragraph.isEmpty { out += "<p>" + inline(paragraph.joined(separator: " ")) + "</p>\n"; paragraph = [] }
+            if let header = table.first {
+                out += "<table class=\"sortable\"><thead><tr>" + header.map { "<th>\(inline($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                for row in table.dropFirst() {
+                    out += "<tr>" + row.map { cell in
+                        let number = Double(cell.split(separator: " ").first.map(String.init) ?? "")
+                        return "<td\(number.map { " data-value=\"\($0)\"" } ?? "")>\(inline(cell))</td>"
+                    }.joined() + "</tr>\n"
+                }
+                out += "</tbody></table>\n"
+                table = []
+            }
+        }
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("|") {
+                if !paragraph.isEmpty { flush() }
+                let row = cells(line)
+                if !row.allSatisfy({ $0.allSatisfy { $0 == "-" || $0 == ":" } }) { table.append(row) }
+            } else if trimmed.hasPrefix("#") {
+                flush()
+                let level = Swift.min(6, trimmed.prefix { $0 == "#" }.count)
+                out += "<h\(level)>" + inline(trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)) + "</h\(level)>\n"
+            } else if trimmed.isEmpty || trimmed.hasPrefix("![") {
+                flush()
+            } else {
+                if !table.isEmpty { flush() }
+                paragraph.append(trimmed)
+            }
+        }
+        flush()
+        return out
+    }
 
     private func escape(_ text: String) -> String { SVGCharts.escape(text) }
 
@@ -202,8 +296,7 @@ public struct HTMLReport: Sendable {
         .figure{overflow-x:auto}.figure svg{max-width:100%;height:auto}
         .bars{display:flex;flex-wrap:wrap;gap:18px}.barset{min-width:330px}.barhead{font-weight:600;margin:4px 0}
         .bar{display:flex;align-items:center;gap:6px;font-size:85%}.bar .name{width:160px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-        .bar .fill{display:inline-block;height:10px;background:#4c72b0}.bar .value{color:#555}
-        pre.markdown{white-space:pre-wrap;font-size:85%;background:#fafafa;padding:8px}
+        .bar .fill{display:inline-block;height:10px;background:#4c72b0}.bar .fill.true{background:#55a868}.truth{font-size:90%;color:#333}.bar .value{color:#555}
         """
 
     static let script = """

@@ -46,4 +46,32 @@ final class HTMLReportTests: XCTestCase {
         // method3 never converged: marked in its cells.
         XCTAssertTrue(page.contains("class=\"warn\">"))
     }
+
+    /// The screen summary's Markdown as HTML: headings, a paragraph with `code` and bold, a pipe
+    /// table that sorts (numbers carry their value), images left out.
+    func testMarkdownSectionsBecomeHTML() {
+        let html = HTMLReport.html(markdown: """
+
+            ## Screen summary (m, d = 8)
+
+            12 conditions **in 2** contexts,
+            see `table.csv`.
+
+            | method | mean rank |
+            |---|---|
+            | eot | 1.25 |
+            | a<b | — |
+
+            ![heatmap](x.svg)
+            """)
+        XCTAssertEqual(html, """
+            <h2>Screen summary (m, d = 8)</h2>
+            <p>12 conditions <b>in 2</b> contexts, see <code>table.csv</code>.</p>
+            <table class="sortable"><thead><tr><th>method</th><th>mean rank</th></tr></thead><tbody>
+            <tr><td>eot</td><td data-value="1.25">1.25</td></tr>
+            <tr><td>a&lt;b</td><td>—</td></tr>
+            </tbody></table>
+
+            """)
+    }
 }

@@ -279,6 +279,9 @@ public enum ReportWriter {
                 html.figures[drug] = figures.first { $0.0 == "\(plotName(drug))_scatter.svg" }?.1
             }
             html.movedFeatures = perCondition ? movedFeatures(evaluations) : [:]
+            if perCondition, spec.pca != .disabled || spec.data.featureSets.count == 1 {
+                html.trueFeatures = trueMovedFeatures(dataPath: DataCheck.resolvedDataPath(spec, pipelineFile: pipelineFile))
+            }
             html.solverRuns = solverRuns
             html.screenSummary = screen
             if spec.report.savePredictions {
@@ -294,6 +297,28 @@ public enum ReportWriter {
             try PredictionWriter.write(spec: spec, pipelineFile: pipelineFile, plan: plan, cache: cache, folder: temporary)
             return [PredictionWriter.folderName]
         }
+    }
+
+    /// Per drug, the features a synthetic data file's generator moves, where it records them:
+    /// uns `perturbot_demo/moved_features/<drug>` (4i-like) or the up and down genes of
+    /// `perturbot_scrna_like/programs/<drug>`; empty for other data.
+    static func trueMovedFeatures(dataPath: String) -> [String: Set<String>] {
+        guard let uns = try? AnnDataReader.readUns(dataPath) else { return [:] }
+        func names(_ value: UnsValue?) -> [String] {
+            guard case .string(let list)? = value else { return [] }
+            return list.split(separator: ",").map(String.init)
+        }
+        var truth: [String: Set<String>] = [:]
+        if case .dictionary(let record)? = uns["perturbot_demo"], case .dictionary(let moved)? = record["moved_features"] {
+            for (drug, value) in moved { truth[drug] = Set(names(value)) }
+        }
+        if case .dictionary(let record)? = uns["perturbot_scrna_like"], case .dictionary(let programs)? = record["programs"] {
+            for (drug, value) in programs {
+                guard case .dictionary(let program) = value else { continue }
+                truth[drug] = Set(names(program["up"]) + names(program["down"]))
+            }
+        }
+        return truth
     }
 
     /// How the gene-space tables were made, for the report's header.

@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
                 ?? OutputPaths.reportProblem(experiment.reportTarget.deletingLastPathComponent()) {
                 throw CommandError(problem)
             }
-            let interrupt = OnInterrupt.stoppingLocalRun(runner)
+            let interrupt = OnInterrupt.stoppingRun(runner)
             experiment.cache.removeStaleTemporaries()
             let outcomes = runner.run()
             interrupt.disarm()

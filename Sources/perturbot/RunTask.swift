@@ -31,9 +31,14 @@ struct RunTask: ParsableCommand {
             let experiment = try preparing { try Experiments.load(file: file, cacheDirectory: cache) }
             let runner = Runner(experiment: experiment, jobs: 1, progress: quiet ? nil : ProgressLine())
             // Every task is tried; the job fails (and its dependants are cancelled) when one did.
+            // scancel's SIGTERM (or Ctrl-C) lets go of the locks and temporaries at once.
+            runner.tally.begin(total: task.count)
+            let interrupt = OnInterrupt.stoppingRun(runner)
+            defer { interrupt.disarm() }
             var problems: [String] = []
             for task in task {
                 let outcome = try runner.runTask(task)
+                runner.tally.record(outcome.status)
                 switch outcome.status {
                 case .ran: print(String(format: "ran %@ (%.1f s)", task, outcome.seconds))
                 case .cached: print("cached \(task)")

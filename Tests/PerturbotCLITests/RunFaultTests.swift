@@ -54,6 +54,30 @@ final class RunFaultTests: XCTestCase {
         XCTAssertTrue(rerun.stdout.hasSuffix("6 cached, 4 to run\n"), rerun.stdout)
     }
 
+    /// A cluster job (`run-task`) stopped by scancel's SIGTERM: the same line, locks and
+    /// temporaries let go of at once rather than left to the heartbeat.
+    func testATerminatedRunTaskLetsGoOfItsLock() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: "{ icnn: { solver: icnn, iterations: 100000 } }")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.path)
+        process.arguments = ["run-task", file, "--quiet", "--task", "load", "--task", "split/cisplatin/seed0", "--task", "pca/d4",
+                             "--task", "solve/cisplatin/d4/seed0/icnn"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !cacheNames(folder).contains(where: { $0.hasPrefix(".lock-") }) || cacheNames(folder).filter({ $0.count == 64 }).count < 3,
+              Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        process.terminate()  // SIGTERM, as scancel sends
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("perturbot: interrupted: 3 of 4 task(s) done (3 computed in this run, cached)"), stderr)
+        XCTAssertEqual(cacheNames(folder).filter { $0.hasPrefix(".lock-") || $0.hasPrefix(".tmp-") }, [], "locks and temporaries left")
+    }
+
     func testTemporariesOfAGoneProcessAreClearedByTheNextRun() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder)

@@ -36,9 +36,10 @@ public final class OnInterrupt: @unchecked Sendable {
         }
     }
 
-    /// Stops a local run: the locks this process holds are released and its temporary files in
-    /// the cache removed (tasks in flight are lost; every finished task is cached).
-    public static func stoppingLocalRun(_ runner: Runner) -> OnInterrupt {
+    /// Stops a run of `runner`'s tasks (`run`, or a cluster job's `run-task`): the locks this
+    /// process holds are released and its temporary files in the cache removed (tasks in flight
+    /// are lost; every finished task is cached), and stderr says how far it got.
+    public static func stoppingRun(_ runner: Runner) -> OnInterrupt {
         OnInterrupt {
             let tally = runner.tally.snapshot
             TaskLock.releaseAllHeld()

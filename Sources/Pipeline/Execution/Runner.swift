@@ -212,13 +212,13 @@ public final class RunTally: @unchecked Sendable {
     private let lock = NSLock()
     private var counts = (done: 0, ran: 0, total: 0)
 
-    func begin(total: Int) {
+    public func begin(total: Int) {
         lock.lock()
         counts = (0, 0, total)
         lock.unlock()
     }
 
-    func record(_ status: TaskOutcome.Status) {
+    public func record(_ status: TaskOutcome.Status) {
         lock.lock()
         counts.done += 1
         if status == .ran { counts.ran += 1 }

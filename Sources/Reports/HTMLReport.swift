@@ -285,7 +285,7 @@ public struct HTMLReport: Sendable {
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222;line-height:1.4}
         h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
         .meta{color:#555;font-size:90%}
-        table{border-collapse:collapse;margin:8px 0;font-size:90%}
+        table{border-collapse:collapse;margin:8px 0;font-size:90%;display:block;overflow-x:auto;max-width:100%}
         th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}td:first-child,th:first-child{text-align:left}
         th{background:#f4f4f4;position:sticky;top:0}
         table.sortable th{cursor:pointer;user-select:none}table.sortable th:after{content:" ⇅";color:#aaa}

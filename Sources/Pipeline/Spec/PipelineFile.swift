@@ -59,10 +59,9 @@ enum PipelineFile {
             default: return index
             }
             guard index + length <= bytes.count else { return index }
-            var sequence = Array(bytes[index..<(index + length)])
+            let sequence = bytes[index..<(index + length)]
             guard sequence.dropFirst().allSatisfy({ $0 & 0xC0 == 0x80 }) else { return index }
-            // Overlong forms, surrogates and values past U+10FFFF, as Swift's validation refuses them.
-            sequence[0] = lead
+            // Overlong forms, surrogates and values past U+10FFFF, which Swift's validation refuses too.
             if String(validatingUTF8Bytes: Data(sequence)) == nil { return index }
             index += length
         }

@@ -84,7 +84,7 @@ public struct HTMLReport: Sendable {
             let scores = report.cells.filter { $0.method == method && $0.metric == primary && !$0.effectWithinNoise }.compactMap(\.normalised)
             let notConverged = report.cells.filter { $0.method == method && $0.metric == primary && !$0.allConverged }.count
             out += "<tr><td>\(escape(method))</td>" + numberCell(rank, digits: 2) + "<td data-value=\"\(ties.count)\">\(ties.count) of \(ties.of)</td>"
-            out += numberCell(median(scores), digits: 3) + "<td data-value=\"\(notConverged)\">\(notConverged)</td></tr>\n"
+            out += numberCell(ScreenSummary.quantile(scores.filter(\.isFinite).sorted(), 0.5), digits: 3) + "<td data-value=\"\(notConverged)\">\(notConverged)</td></tr>\n"
         }
         out += "</tbody></table>\n"
         if let solverRuns, !solverRuns.rows.isEmpty {
@@ -216,17 +216,7 @@ public struct HTMLReport: Sendable {
         return "<td data-value=\"\(value)\">\(String(format: "%.\(digits)f", value))</td>"
     }
 
-    private func median(_ values: [Double]) -> Double? {
-        let sorted = values.filter(\.isFinite).sorted()
-        guard !sorted.isEmpty else { return nil }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
-    private func format(_ value: Double) -> String {
-        guard value.isFinite else { return "nan" }
-        let magnitude = abs(value)
-        return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e4) ? String(format: "%.3e", value) : String(format: "%.4f", value)
-    }
+    private func format(_ value: Double) -> String { tableNumber(value) }
 
     /// The Markdown the other report sections are written in, as HTML: headings, paragraphs and
     /// pipe tables (sortable), with `code` and **bold**; images are left out (figures are inlined

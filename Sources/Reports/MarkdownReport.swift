@@ -374,11 +374,7 @@ public struct MarkdownReport: Sendable {
         return out
     }
 
-    private func format(_ value: Double) -> String {
-        guard value.isFinite else { return "nan" }
-        let magnitude = abs(value)
-        return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e4) ? String(format: "%.3e", value) : String(format: "%.4f", value)
-    }
+    private func format(_ value: Double) -> String { tableNumber(value) }
 }
 
 /// A feature and how far a map moves it (in units of the feature's spread).

@@ -115,17 +115,6 @@ public struct ScreenSummary: Sendable {
         return best.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(strongestDrugs).map(\.key)
     }
 
-    /// 2256 → "2,256".
-    static func thousands(_ value: Int) -> String {
-        let digits = String(value)
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return out
-    }
-
     /// A file-name-safe name.
     static func fileName(_ text: String) -> String {
         String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
@@ -179,7 +168,7 @@ public struct ScreenSummary: Sendable {
     /// of `figures()` are shown (written beside it).
     public func markdown(figures: Bool) -> String {
         var out = "\n## Screen summary (\(metric), d = \(components))\n\n"
-        out += "\(Self.thousands(conditions.count)) conditions"
+        out += "\(conditions.count.grouped) conditions"
         out += contexts.count > 1 || contexts.first != "" ? " in \(contexts.count) contexts" : ""
         out += ". Per context, each method's mean rank over the conditions (1 = best), the conditions where it is the best or "
         out += "cannot be told from the best, and its normalised score — (unmoved − method) / (unmoved − noise ceiling): 1 as "
@@ -194,13 +183,13 @@ public struct ScreenSummary: Sendable {
             }.count
             let prefix = context.isEmpty ? "screen" : "screen_\(Self.fileName(context))"
             out += "\n### \(context.isEmpty ? "All conditions" : context)\n\n"
-            out += "\(Self.thousands(ids.count)) conditions, \(Self.thousands(withinNoise)) with an effect within noise (no map can be told "
+            out += "\(ids.count.grouped) conditions, \(withinNoise.grouped) with an effect within noise (no map can be told "
             out += "from the identity there).\n\n"
             out += "| method | mean rank | best or ≈ | median normalised | normalised, 25–75 % |\n|---|---|---|---|---|\n"
             let summaries = methodSummaries(context: context).sorted { ($0.meanRank ?? .infinity) < ($1.meanRank ?? .infinity) }
             for summary in summaries {
                 out += "| \(summary.method) | \(summary.meanRank.map { String(format: "%.2f", $0) } ?? "—") | "
-                out += "\(Self.thousands(summary.bestOrTied)) of \(Self.thousands(summary.ranked)) | "
+                out += "\(summary.bestOrTied.grouped) of \(summary.ranked.grouped) | "
                 out += "\(summary.medianNormalised.map { String(format: "%.3f", $0 + 0) } ?? "—") | "
                 out += (summary.lowerQuartile.flatMap { low in summary.upperQuartile.map { String(format: "%.3f to %.3f", low + 0, $0 + 0) } } ?? "—")
                 out += " |\n"

@@ -39,9 +39,9 @@ final class ScreenSummaryTests: XCTestCase {
         // Quartiles of (−1, 0.125, 0.5), linear as numpy: 25 % = −0.4375, 75 % = 0.3125.
         XCTAssertEqual(try XCTUnwrap(poor.lowerQuartile), -0.4375, accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(poor.upperQuartile), 0.3125, accuracy: 1e-12)
-        XCTAssertEqual(ScreenSummary.thousands(2256), "2,256")
-        XCTAssertEqual(ScreenSummary.thousands(533_880), "533,880")
-        XCTAssertEqual(ScreenSummary.thousands(12), "12")
+        XCTAssertEqual(2256.grouped, "2,256")
+        XCTAssertEqual(533_880.grouped, "533,880")
+        XCTAssertEqual(12.grouped, "12")
         // The dose-response figure of a: treated vs control at log10 dose 1 and 2.
         let figure = try XCTUnwrap(summary.figures().first { $0.name == "screen_L_a_dose_response.svg" })
         XCTAssertTrue(figure.svg.contains("treated vs control"))

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import Yams
 
 /// A pipeline file's text and YAML tree, with one clear problem when it cannot be had: no such
@@ -98,18 +99,5 @@ extension String {
     init?(validatingUTF8Bytes data: Data) {
         guard let text = String(data: data, encoding: .utf8) else { return nil }
         self = text
-    }
-}
-
-extension Int {
-    /// With thousands separators: 1,000,000.
-    var grouped: String {
-        let digits = String(abs(self))
-        var grouped = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { grouped += "," }
-            grouped.append(character)
-        }
-        return (self < 0 ? "-" : "") + grouped
     }
 }

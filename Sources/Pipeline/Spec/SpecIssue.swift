@@ -1,3 +1,5 @@
+import Reports
+
 /// One problem found in a pipeline file.
 public struct SpecIssue: Sendable, Equatable, CustomStringConvertible {
     public let location: SourceLocation?

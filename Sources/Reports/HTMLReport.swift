@@ -77,9 +77,7 @@ public struct HTMLReport: Sendable {
         out += "<p>Overall rank on <b>\(escape(primary))</b> over \(report.drugs.count) drug(s) × \(report.components.count) d; "
         out += "normalised score: 1 = as close to the treated cells as a second sample of them (the noise ceiling), 0 = no better than the unmoved control cells.</p>\n"
         out += "<table class=\"sortable\"><thead><tr><th>method</th><th>mean rank</th><th>best or ≈</th><th>median normalised score</th><th>fits not converged</th></tr></thead><tbody>\n"
-        let ranked = report.methods.map { ($0, report.overallRank(method: $0, metric: primary)) }
-            .sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }
-        for (method, rank) in ranked {
+        for (method, rank) in report.methodsByOverallRank(metric: primary) {
             let ties = report.bestOrTied(method: method, metric: primary)
             let scores = report.cells.filter { $0.method == method && $0.metric == primary && !$0.effectWithinNoise }.compactMap(\.normalised)
             let notConverged = report.cells.filter { $0.method == method && $0.metric == primary && !$0.allConverged }.count
@@ -89,13 +87,10 @@ public struct HTMLReport: Sendable {
         out += "</tbody></table>\n"
         if let solverRuns, !solverRuns.rows.isEmpty {
             out += "<h3>Solver convergence</h3><table class=\"sortable\"><thead><tr><th>method</th><th>fits</th><th>Sinkhorn runs</th><th>runs not converged</th><th>most iterations</th></tr></thead><tbody>\n"
-            for method in solverRuns.methods {
-                let own = solverRuns.rows.filter { $0.method == method }
-                guard !own.isEmpty else { continue }
-                let fits = Set(own.map { "\($0.drug)|\($0.components)|\($0.seed)" }).count
-                let failed = own.filter { !$0.converged }.count
-                out += "<tr><td>\(escape(method))</td><td data-value=\"\(fits)\">\(fits)</td><td data-value=\"\(own.count)\">\(own.count)</td>"
-                out += "<td data-value=\"\(failed)\"\(failed > 0 ? " class=\"warn\"" : "")>\(failed)</td><td data-value=\"\(own.map(\.iterations).max() ?? 0)\">\(own.map(\.iterations).max() ?? 0)</td></tr>\n"
+            for summary in solverRuns.methodSummaries() {
+                let failed = summary.notConverged
+                out += "<tr><td>\(escape(summary.method))</td><td data-value=\"\(summary.fits)\">\(summary.fits)</td><td data-value=\"\(summary.runs)\">\(summary.runs)</td>"
+                out += "<td data-value=\"\(failed)\"\(failed > 0 ? " class=\"warn\"" : "")>\(failed)</td><td data-value=\"\(summary.mostIterations)\">\(summary.mostIterations)</td></tr>\n"
             }
             out += "</tbody></table>\n"
         }

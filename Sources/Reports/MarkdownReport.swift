@@ -198,9 +198,7 @@ public struct MarkdownReport: Sendable {
             out += "\n## Overall rank (\(primary), averaged over \(report.drugs.count) drug(s) × \(report.components.count) \(metadata.featureSpace ? "d" : "d_PCA"))\n\n"
             out += "A rank hides ties: \"best or ≈\" counts the columns where the method is the best or cannot be told from it.\n\n"
             out += "| method | mean rank | best or ≈ |\n|---|---|---|\n"
-            let ranked = report.methods.map { ($0, report.overallRank(method: $0, metric: primary)) }
-                .sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }
-            for (method, rank) in ranked {
+            for (method, rank) in report.methodsByOverallRank(metric: primary) {
                 let ties = report.bestOrTied(method: method, metric: primary)
                 out += "| \(method) | \(rank.map { String(format: "%.2f", $0) } ?? "—") | \(ties.count) of \(ties.of) |\n"
             }

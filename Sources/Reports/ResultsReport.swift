@@ -183,6 +183,11 @@ public struct ResultsReport: Sendable {
 
     /// In how many of the (drug, d_PCA) columns of `metric` the method is the best or cannot be
     /// told from it (`AggregateCell.tiedWithBest`), and in how many it has a result.
+    /// The methods from the best overall rank on `metric` to the worst (those without one last).
+    public func methodsByOverallRank(metric: String) -> [(method: String, rank: Double?)] {
+        methods.map { ($0, overallRank(method: $0, metric: metric)) }.sorted { ($0.1 ?? .infinity) < ($1.1 ?? .infinity) }
+    }
+
     public func bestOrTied(method: String, metric: String) -> (count: Int, of: Int) {
         let mine = cells.filter { $0.method == method && $0.metric == metric }
         return (mine.filter { $0.tiedWithBest == true }.count, mine.count)

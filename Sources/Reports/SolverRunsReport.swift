@@ -71,6 +71,27 @@ public struct SolverRunsReport: Sendable {
         return out
     }
 
+    /// One method's runs over all its fits.
+    public struct MethodSummary: Sendable {
+        public let method: String
+        public let fits: Int
+        public let runs: Int
+        public let iterations: Int
+        public let mostIterations: Int
+        public let notConverged: Int
+    }
+
+    /// Per method with runs, in the pipeline's order.
+    public func methodSummaries() -> [MethodSummary] {
+        methods.compactMap { method in
+            let own = rows.filter { $0.method == method }
+            guard !own.isEmpty else { return nil }
+            return MethodSummary(method: method, fits: Set(own.map { "\($0.drug)|\($0.components)|\($0.seed)" }).count, runs: own.count,
+                                 iterations: own.reduce(0) { $0 + $1.iterations }, mostIterations: own.map(\.iterations).max() ?? 0,
+                                 notConverged: own.filter { !$0.converged }.count)
+        }
+    }
+
     /// Per method: fits, runs, total and largest iterations; then every run that missed its
     /// threshold, with its step.
     public func markdown() -> String {
@@ -80,14 +101,9 @@ public struct SolverRunsReport: Sendable {
         out += "and threshold, final solves). Per method, over all fits:\n\n"
         out += "| method | fits | runs | mean iterations per fit | most iterations in one run | runs not converged |\n"
         out += "|---|---|---|---|---|---|\n"
-        for method in methods {
-            let own = rows.filter { $0.method == method }
-            guard !own.isEmpty else { continue }
-            let fits = Set(own.map { "\($0.drug)|\($0.components)|\($0.seed)" }).count
-            let total = own.reduce(0) { $0 + $1.iterations }
-            let failed = own.filter { !$0.converged }.count
-            out += "| \(method) | \(fits) | \(own.count) | \(String(format: "%.0f", Double(total) / Double(fits))) | "
-            out += "\(own.map(\.iterations).max() ?? 0) | \(failed) |\n"
+        for summary in methodSummaries() {
+            out += "| \(summary.method) | \(summary.fits) | \(summary.runs) | \(String(format: "%.0f", Double(summary.iterations) / Double(summary.fits))) | "
+            out += "\(summary.mostIterations) | \(summary.notConverged) |\n"
         }
         let failed = rows.filter { !$0.converged }
         if failed.isEmpty {

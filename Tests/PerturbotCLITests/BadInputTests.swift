@@ -202,15 +202,8 @@ final class BadInputTests: XCTestCase {
             let result = try CLI.run(item.arguments)
             log += "- \(item.name) (`perturbot \(item.arguments.first ?? "")`, exit \(result.status)): "
                 + result.stderr.replacingOccurrences(of: Self.folder.path + "/", with: "").split(separator: "\n").prefix(2).joined(separator: " ⏎ ") + "\n"
-            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            XCTAssertEqual(result.status, item.status, "\(item.name): \(result.stderr)")
-            XCTAssertEqual(result.stdout, "", "\(item.name)")
-            XCTAssertEqual(lines.count, item.lines, "\(item.name): \(result.stderr)")
-            XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), "\(item.name): \(result.stderr)")
+            CLI.assertError(result, item.name, status: item.status, lines: item.lines, item.fragments)
             XCTAssertFalse(result.stderr.contains("NSCocoaErrorDomain") || result.stderr.contains("USAGE:"), "\(item.name): \(result.stderr)")
-            for fragment in item.fragments {
-                XCTAssertTrue(result.stderr.contains(fragment), "\(item.name): '\(fragment)' not in: \(result.stderr)")
-            }
         }
         if let path = ProcessInfo.processInfo.environment["PERTURBOT_BAD_INPUT_LOG"] { try Data(log.utf8).write(to: URL(fileURLWithPath: path)) }
         // The run refused before any task: the user's file is as it was.

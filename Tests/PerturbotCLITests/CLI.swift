@@ -19,14 +19,20 @@ enum CLI {
     /// contains every fragment (the file and what is wrong).
     static func assertOneLineError(_ arguments: [String], _ fragments: [String],
                                    file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertEqual(result.status, 1, "\(arguments)", file: file, line: line)
-        XCTAssertEqual(result.stdout, "", "\(arguments)", file: file, line: line)
-        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-        XCTAssertEqual(lines.count, 1, "\(arguments): \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), result.stderr, file: file, line: line)
+        assertError(try run(arguments), "\(arguments)", status: 1, lines: 1, fragments, file: file, line: line)
+    }
+
+    /// An error's shape: `status`, nothing on stdout, `lines` stderr lines of which the first
+    /// starts `perturbot: error: `, and every fragment somewhere in stderr.
+    static func assertError(_ result: ProcessResult, _ name: String, status: Int32, lines: Int, _ fragments: [String],
+                            file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, status, "\(name): \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(result.stdout, "", name, file: file, line: line)
+        XCTAssertEqual(result.stderr.split(separator: "\n", omittingEmptySubsequences: true).count, lines,
+                       "\(name): \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), "\(name): \(result.stderr)", file: file, line: line)
         for fragment in fragments {
-            XCTAssertTrue(result.stderr.contains(fragment), "'\(fragment)' not in: \(result.stderr)", file: file, line: line)
+            XCTAssertTrue(result.stderr.contains(fragment), "\(name): '\(fragment)' not in: \(result.stderr)", file: file, line: line)
         }
     }
 }
@@ -38,11 +44,8 @@ extension CLI {
     static func assertFlagError(_ arguments: [String], _ fragments: [String], help command: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)
-        XCTAssertEqual(result.status, 64, "\(arguments)", file: file, line: line)
-        XCTAssertEqual(result.stdout, "", "\(arguments)", file: file, line: line)
+        assertError(result, "\(arguments)", status: 64, lines: 2, [], file: file, line: line)
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-        XCTAssertEqual(lines.count, 2, "\(arguments): \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(result.stderr.hasPrefix("perturbot: error: "), result.stderr, file: file, line: line)
         XCTAssertEqual(lines.last.map(String.init), "see 'perturbot \(command) --help'", file: file, line: line)
         for fragment in fragments {
             XCTAssertTrue(lines.first?.contains(fragment) ?? false, "'\(fragment)' not in: \(result.stderr)", file: file, line: line)

@@ -28,24 +28,31 @@ final class RunFaultTests: XCTestCase {
         (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(".perturbot-cache").path)) ?? []
     }
 
-    func testCtrlCSaysHowFarItGotReleasesLocksAndTheRerunResumes() throws {
-        let folder = try TestPaths.scratchDirectory()
-        let file = try pipeline(in: folder, methods: "{ icnn: { solver: icnn, iterations: 100000 } }")
+    /// Runs the binary with `arguments`, waits (at most a minute) until `ready` holds, stops it
+    /// with `stop` (SIGINT as Ctrl-C, or SIGTERM as scancel), and returns its status and stderr.
+    private func stopped(_ arguments: [String], when ready: () -> Bool, by stop: (Process) -> Void) throws -> (status: Int32, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.path)
-        process.arguments = ["run", file, "--quiet"]
+        process.arguments = arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Interrupted inside the first long fit: load, the splits, pca and the ceilings are cached.
         let deadline = Date().addingTimeInterval(60)
-        while cacheNames(folder).filter({ $0.count == 64 }).count < 6, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while !ready(), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         Thread.sleep(forTimeInterval: 0.5)
-        process.interrupt()
+        stop(process)
         process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    func testCtrlCSaysHowFarItGotReleasesLocksAndTheRerunResumes() throws {
+        let folder = try TestPaths.scratchDirectory()
+        let file = try pipeline(in: folder, methods: "{ icnn: { solver: icnn, iterations: 100000 } }")
+        // Interrupted inside the first long fit: load, the splits, pca and the ceilings are cached.
+        let (status, stderr) = try stopped(["run", file, "--quiet"], when: { cacheNames(folder).filter { $0.count == 64 }.count >= 6 },
+                                           by: { $0.interrupt() })
+        XCTAssertEqual(status, 130, stderr)
         let lines = stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, stderr)
         XCTAssertTrue(stderr.contains("perturbot: interrupted: 6 of 10 task(s) done (6 computed in this run, cached); rerunning the same command resumes from the cache"), stderr)
@@ -59,21 +66,12 @@ final class RunFaultTests: XCTestCase {
     func testATerminatedRunTaskLetsGoOfItsLock() throws {
         let folder = try TestPaths.scratchDirectory()
         let file = try pipeline(in: folder, methods: "{ icnn: { solver: icnn, iterations: 100000 } }")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.path)
-        process.arguments = ["run-task", file, "--quiet", "--task", "load", "--task", "split/cisplatin/seed0", "--task", "pca/d4",
-                             "--task", "solve/cisplatin/d4/seed0/icnn"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while !cacheNames(folder).contains(where: { $0.hasPrefix(".lock-") }) || cacheNames(folder).filter({ $0.count == 64 }).count < 3,
-              Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        process.terminate()  // SIGTERM, as scancel sends
-        process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        let arguments = ["run-task", file, "--quiet", "--task", "load", "--task", "split/cisplatin/seed0", "--task", "pca/d4",
+                         "--task", "solve/cisplatin/d4/seed0/icnn"]
+        let (status, stderr) = try stopped(arguments, when: {
+            cacheNames(folder).contains { $0.hasPrefix(".lock-") } && cacheNames(folder).filter { $0.count == 64 }.count >= 3
+        }, by: { $0.terminate() })  // SIGTERM, as scancel sends
+        XCTAssertEqual(status, 130, stderr)
         XCTAssertTrue(stderr.contains("perturbot: interrupted: 3 of 4 task(s) done (3 computed in this run, cached)"), stderr)
         XCTAssertEqual(cacheNames(folder).filter { $0.hasPrefix(".lock-") || $0.hasPrefix(".tmp-") }, [], "locks and temporaries left")
     }

@@ -114,6 +114,12 @@ public struct InverseOTBasisProblem: InverseOTCostFamily {
         return moments
     }
 
+    /// ⟨P, C̃_k⟩ of the semi-dual plan at g, one per basis cost.
+    public func semiDualPass(_ theta: Matrix<Double>, g: [Double]) throws -> (pass: SemiDualPass, planMoments: Matrix<Double>) {
+        let pass = try CostMatrixSinkhorn.semiDualPass(cost: try costMatrix(theta), epsilon: epsilon, g: g, momentsOf: costs)
+        return (pass, try Matrix(rows: costs.count, cols: 1, storage: pass.moments))
+    }
+
     /// ε/λ_max(G): the Hessian of L at θ = 0 is G/ε.
     public func initialStep() throws -> Double {
         epsilon / Swift.max(largestCostVariance, .leastNormalMagnitude)

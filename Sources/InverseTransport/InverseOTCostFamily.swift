@@ -22,6 +22,10 @@ public protocol InverseOTCostFamily: Sendable {
         -> SinkhornResult<Double>
     /// E_{π}[c_k] under the plan of `potentials` on C_θ, shaped as θ.
     func planMoments(_ theta: Matrix<Double>, potentials: SinkhornPotentials<Double>) throws -> Matrix<Double>
+    /// One pass over the plan of C_θ at the target potential `g` with f eliminated exactly
+    /// (`SemiDualPass`), and E_P[c_k] of that plan shaped as θ: the value and both gradients of
+    /// the joint solver's objective at (θ, g).
+    func semiDualPass(_ theta: Matrix<Double>, g: [Double]) throws -> (pass: SemiDualPass, planMoments: Matrix<Double>)
     /// A first step of the descent: ε over the largest eigenvalue of the covariance of the
     /// (doubly centred) basis costs under a⊗b, the inverse curvature of L at θ = 0.
     func initialStep() throws -> Double

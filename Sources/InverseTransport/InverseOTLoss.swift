@@ -73,6 +73,12 @@ public struct InverseOTProblem: InverseOTCostFamily {
         return scaled(moments.crossMoment, -1)
     }
 
+    /// E_P[c_ij] = −(XᵀPY)_ij of the semi-dual plan at g.
+    public func semiDualPass(_ a: Matrix<Double>, g: [Double]) throws -> (pass: SemiDualPass, planMoments: Matrix<Double>) {
+        let pass = try BilinearSinkhorn.semiDualPass(source: x, target: y, interaction: a, epsilon: epsilon, g: g)
+        return (pass, scaled(try Matrix(rows: a.rows, cols: a.cols, storage: pass.moments), -1))
+    }
+
     /// ε/(λ_max(Σ_x)·λ_max(Σ_y)): the Hessian of L at A = 0 is Σ_x ⊗ Σ_y / ε.
     public func initialStep() throws -> Double {
         epsilon / (try InverseOTProblem.largestVariance(x) * InverseOTProblem.largestVariance(y))

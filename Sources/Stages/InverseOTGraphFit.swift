@@ -8,6 +8,7 @@ import LinearAlgebra
 /// nuclear) inverse OT, and scores the estimate's support against A*'s.
 public enum InverseOTGraphFit {
     public typealias Penalty = InverseOTPenalty
+    public typealias Solver = InverseOTSolver
 
     /// The estimator's settings a grid shares; defaults are `InverseOTOptions`'s.
     public struct Settings: Sendable, Equatable {
@@ -17,6 +18,7 @@ public enum InverseOTGraphFit {
         public var supportTolerance = InverseOTOptions().supportTolerance
         public var sinkhornThreshold = InverseOTOptions().sinkhorn.threshold
         public var sinkhornMaxIterations = InverseOTOptions().sinkhorn.maxIterations
+        public var solver = InverseOTOptions().solver
 
         public init() {}
     }
@@ -37,6 +39,7 @@ public enum InverseOTGraphFit {
         public let supportTolerance: Double
         public let sinkhornThreshold: Double
         public let sinkhornMaxIterations: Int
+        public let solver: InverseOTSolver
 
         public init(graph: IOTGraphDataset.Graph, nodes: Int, delta: Double, pairs: Int, epsilon: Double, seed: UInt64,
                     lambdaScale: Double, settings: Settings) {
@@ -53,12 +56,13 @@ public enum InverseOTGraphFit {
             self.supportTolerance = settings.supportTolerance
             self.sinkhornThreshold = settings.sinkhornThreshold
             self.sinkhornMaxIterations = settings.sinkhornMaxIterations
+            self.solver = settings.solver
         }
 
         private enum CodingKeys: String, CodingKey {
             case graph, nodes, delta, pairs, epsilon, seed, penalty, lambda, tolerance
             case maxIterations = "max_iterations", supportTolerance = "support_tolerance"
-            case sinkhornThreshold = "sinkhorn_threshold", sinkhornMaxIterations = "sinkhorn_max_iterations"
+            case sinkhornThreshold = "sinkhorn_threshold", sinkhornMaxIterations = "sinkhorn_max_iterations", solver
         }
     }
 
@@ -93,6 +97,7 @@ public enum InverseOTGraphFit {
         options.supportTolerance = parameters.supportTolerance
         options.sinkhorn.threshold = parameters.sinkhornThreshold
         options.sinkhorn.maxIterations = parameters.sinkhornMaxIterations
+        options.solver = parameters.solver
         let result = try InverseOTEstimator.fit(problem, options: options)
         let trueSupport = truth.storage.map { $0 != 0 }
         let falsePositives = zip(result.support, trueSupport).filter { $0 && !$1 }.count
@@ -108,9 +113,10 @@ public enum InverseOTGraphFit {
             wrongPositions: falsePositives + falseNegatives, falsePositives: falsePositives, falseNegatives: falseNegatives,
             supportSize: result.supportSize, trueSupportSize: trueSupport.filter { $0 }.count, rank: result.rank,
             maxAbsoluteError: maxError, relativeError: (squaredError / squaredTruth).squareRoot(),
-            loss: result.loss, objective: result.objective, outerIterations: result.outerIterations,
-            sinkhornIterations: result.sinkhornIterations, unconvergedSinkhornRuns: result.unconvergedSinkhornRuns,
-            converged: result.converged, relativeGradientMapping: result.relativeGradientMapping,
+            loss: result.loss, objective: result.objective, solver: result.solver, outerIterations: result.outerIterations,
+            sinkhornIterations: result.sinkhornIterations, planPasses: result.planPasses,
+            unconvergedSinkhornRuns: result.unconvergedSinkhornRuns, converged: result.converged,
+            relativeGradientMapping: result.relativeGradientMapping, marginalError: result.marginalError,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }
@@ -134,10 +140,15 @@ public struct InverseOTRecord: Sendable, Codable, Equatable {
     public let relativeError: Double
     public let loss: Double
     public let objective: Double
+    /// The solver that ran, its steps, the nested solver's Sinkhorn iterations, and the passes
+    /// over the n × n plan either made (`InverseOTResult`).
+    public let solver: InverseOTSolver
     public let outerIterations: Int
     public let sinkhornIterations: Int
+    public let planPasses: Int
     public let unconvergedSinkhornRuns: Int
     public let converged: Bool
     public let relativeGradientMapping: Double
+    public let marginalError: Double
     public let seconds: Double
 }

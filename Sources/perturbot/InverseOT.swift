@@ -19,8 +19,10 @@ struct InverseOT: ParsableCommand {
             such as 1:10 and 11:20), or an .h5ad file with the two halves in obsm (--obsm-x, --obsm-y; \
             default x and y, as `perturbot generate iot-graph` writes them). x and y are centred. \
             The estimator is argmin_A L(A) + λR(A) with L the iOT loss ⟨c_A, π̂⟩ − W_ε(c_A) on the \
-            empirical coupling, solved by FISTA with backtracking and restarts, each step a \
-            warm-started Sinkhorn on the n × n cost.
+            empirical coupling. --solver joint (the default for l1 and none) minimises it jointly \
+            with the dual potential by OWL-QN, one pass over the n × n plan a step; --solver nested \
+            (the nuclear norm's) runs FISTA with a converged Sinkhorn at every step, thousands of \
+            passes a step at small ε. Both stop on the same rule and reach the same Â.
             """)
 
     @Option(parsing: .unconditional, help: "Observed pairs: .csv, .npy or .h5ad.")
@@ -53,7 +55,10 @@ struct InverseOT: ParsableCommand {
     @Option(parsing: .unconditional, help: "A CSV with the true A: report the wrongly estimated positions of the support.")
     var truth: String?
 
-    @Option(parsing: .unconditional, help: "Outer (FISTA) steps at most.")
+    @Option(parsing: .unconditional, help: "auto (joint for l1 and none, nested for nuclear), joint or nested.")
+    var solver: InverseOTSolver = .automatic
+
+    @Option(parsing: .unconditional, help: "Steps at most (quasi-Newton steps, or FISTA steps for the nested solver).")
     var maxIterations = InverseOTOptions().maxIterations
 
     @Option(parsing: .unconditional, help: "Stop when the gradient mapping's norm is below this × ‖(1/n)XᵀY‖_F.")
@@ -62,7 +67,7 @@ struct InverseOT: ParsableCommand {
     @Option(parsing: .unconditional, help: "An entry is in the support when |A_ij| > this × max|A| (and a singular value counts toward the rank when σ > this × σ_max).")
     var supportTolerance = InverseOTOptions().supportTolerance
 
-    @Option(parsing: .unconditional, help: "Inner Sinkhorn: L1 column-marginal threshold.")
+    @Option(parsing: .unconditional, help: "The plan's L1 column-marginal threshold (the nested solver's inner Sinkhorn stops on it too).")
     var sinkhornThreshold = InverseOTProblem.defaultSinkhorn.threshold
 
     @Flag(help: "Print one JSON object.")
@@ -82,6 +87,9 @@ struct InverseOT: ParsableCommand {
         if !isAnnData, obsmX != nil || obsmY != nil {
             throw ValidationError("--obsm-x and --obsm-y apply to .h5ad pairs; for CSV and .npy use --x-columns and --y-columns")
         }
+        if solver == .joint, penalty == .nuclear {
+            throw ValidationError("--solver joint takes --penalty l1 or none; the nuclear norm needs --solver nested (or auto)")
+        }
         if (xColumns == nil) != (yColumns == nil) { throw ValidationError("give both --x-columns and --y-columns, or neither") }
     }
 
@@ -93,7 +101,7 @@ struct InverseOT: ParsableCommand {
             var sinkhorn = InverseOTProblem.defaultSinkhorn
             sinkhorn.threshold = sinkhornThreshold
             let options = InverseOTOptions(penalty: penalty, lambda: lambda, maxIterations: maxIterations, tolerance: tolerance,
-                                           supportTolerance: supportTolerance, sinkhorn: sinkhorn)
+                                           supportTolerance: supportTolerance, sinkhorn: sinkhorn, solver: solver)
             let expected = try truth.map { try readTruth($0, rows: x.cols, cols: y.cols) }
             let start = DispatchTime.now().uptimeNanoseconds
             let progress = ProgressLine()
@@ -111,7 +119,9 @@ struct InverseOT: ParsableCommand {
                     ("support_size", .integer(result.supportSize)), ("rank", .integer(result.rank)),
                     ("singular_values", .array(result.singularValues.map { .number($0) })),
                     ("loss", .number(result.loss)), ("objective", .number(result.objective)),
+                    ("solver", .string(result.solver.rawValue)),
                     ("outer_iterations", .integer(result.outerIterations)), ("sinkhorn_iterations", .integer(result.sinkhornIterations)),
+                    ("plan_passes", .integer(result.planPasses)), ("marginal_error", .number(result.marginalError)),
                     ("unconverged_sinkhorn_runs", .integer(result.unconvergedSinkhornRuns)),
                     ("converged", .bool(result.converged)), ("relative_gradient_mapping", .number(result.relativeGradientMapping)),
                     ("seconds", .number(seconds)), ("out", .string(out)),
@@ -126,9 +136,11 @@ struct InverseOT: ParsableCommand {
                 print("pairs: \(x.rows) (x: \(x.cols) coordinates, y: \(y.cols)); ε \(epsilon), λ \(lambda), penalty \(penalty.rawValue)")
                 print("support: \(result.supportSize) of \(result.support.count) entries; rank \(result.rank)")
                 print("loss: \(result.loss); objective L + λR: \(result.objective)")
-                print("iterations: \(result.outerIterations) outer, \(result.sinkhornIterations) Sinkhorn"
+                print("solver: \(result.solver.rawValue); \(result.outerIterations) steps"
+                      + (result.solver == .nested ? ", \(result.sinkhornIterations) Sinkhorn iterations" : "")
+                      + ", \(result.planPasses) passes over the plan"
                       + (result.unconvergedSinkhornRuns > 0 ? " (\(result.unconvergedSinkhornRuns) Sinkhorn runs hit their cap)" : ""))
-                print("converged: \(result.converged ? "yes" : "no, the gradient mapping is \(result.relativeGradientMapping) × ‖XᵀY/n‖ after \(result.outerIterations) steps (--max-iterations)")")
+                print("converged: " + (result.converged ? "yes" : "no: after \(result.outerIterations) steps (--max-iterations) the gradient mapping is \(result.relativeGradientMapping) × ‖XᵀY/n‖ (tolerance \(tolerance)) and the marginal error \(result.marginalError) (threshold \(sinkhornThreshold))"))
                 if let comparison {
                     print("against \(truth ?? ""): \(comparison.wrong) wrong positions (\(comparison.falsePositives) false positives, \(comparison.falseNegatives) false negatives)")
                 }
@@ -192,3 +204,4 @@ struct SupportComparison {
 }
 
 extension InverseOTPenalty: ExpressibleByArgument {}
+extension InverseOTSolver: ExpressibleByArgument {}

@@ -39,9 +39,15 @@ extension NodeReader {
         var settings = InverseOTGraphFit.Settings()
         if let node = top["estimator"], let fields = mapping(
             node, "estimator",
-            allowed: ["penalty", "lambda0", "tolerance", "max_iterations", "support_tolerance", "sinkhorn_threshold", "sinkhorn_max_iterations"],
+            allowed: ["penalty", "lambda0", "tolerance", "max_iterations", "support_tolerance", "sinkhorn_threshold", "sinkhorn_max_iterations", "solver"],
             required: []) {
             if let value = fields["penalty"] { settings.penalty = choice(value, "estimator.penalty", InverseOTGraphFit.Penalty.self) ?? settings.penalty }
+            if let value = fields["solver"] {
+                settings.solver = choice(value, "estimator.solver", InverseOTGraphFit.Solver.self) ?? settings.solver
+                if settings.solver == .joint, settings.penalty == .nuclear {
+                    issue("estimator.solver joint takes the l1 penalty or none; the nuclear norm needs nested (or auto)", at: value)
+                }
+            }
             if let value = fields["lambda0"], let numbers = positiveNumbers(value, "estimator.lambda0") { lambdaScales = numbers }
             if let value = fields["tolerance"], let number = positiveNumber(value, "estimator.tolerance") { settings.tolerance = number }
             if let value = fields["max_iterations"], let list = integerList(value, "estimator.max_iterations", minimum: 1) {

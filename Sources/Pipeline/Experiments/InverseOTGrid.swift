@@ -40,7 +40,9 @@ public struct InverseOTExperimentSpec: Sendable, Equatable {
 public struct InverseOTGrid: Experiment {
     public static let stage = "inverse_ot"
     /// Bump when the task's code changes what it computes.
-    static let version = 2  // 2: λ₀ a grid dimension, in the record
+    // 2: λ₀ a grid dimension, in the record; 3: the joint solver by default, and the solver,
+    // its plan passes and the final marginal error in the record.
+    static let version = 3
 
     public let file: String
     public let spec: InverseOTExperimentSpec

@@ -67,27 +67,29 @@ public enum InverseOTReportWriter {
 
     static func resultsCSV(_ records: [InverseOTRecord]) -> String {
         var lines = ["pairs,epsilon,lambda0,seed,lambda,wrong_positions,false_positives,false_negatives,support_size,true_support_size,rank,"
-                     + "max_abs_error,relative_error,loss,objective,outer_iterations,sinkhorn_iterations,unconverged_sinkhorn_runs,"
-                     + "converged,relative_gradient_mapping,seconds"]
+                     + "max_abs_error,relative_error,loss,objective,solver,outer_iterations,sinkhorn_iterations,plan_passes,"
+                     + "unconverged_sinkhorn_runs,converged,relative_gradient_mapping,marginal_error,seconds"]
         for r in records {
             lines.append([String(r.pairs), number(r.epsilon), number(r.lambdaScale), String(r.seed), number(r.lambda), String(r.wrongPositions),
                           String(r.falsePositives), String(r.falseNegatives), String(r.supportSize), String(r.trueSupportSize),
                           String(r.rank), number(r.maxAbsoluteError), number(r.relativeError), number(r.loss), number(r.objective),
-                          String(r.outerIterations), String(r.sinkhornIterations), String(r.unconvergedSinkhornRuns),
-                          String(r.converged), number(r.relativeGradientMapping), number(r.seconds)].joined(separator: ","))
+                          r.solver.rawValue, String(r.outerIterations), String(r.sinkhornIterations), String(r.planPasses),
+                          String(r.unconvergedSinkhornRuns), String(r.converged), number(r.relativeGradientMapping),
+                          number(r.marginalError), number(r.seconds)].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     static func tableCSV(_ table: [Cell]) -> String {
         var lines = ["epsilon,lambda0,pairs,lambda,seeds,wrong_positions_mean,wrong_positions_sd,exact_recoveries,false_positives_mean,"
-                     + "false_negatives_mean,relative_error_mean,outer_iterations_mean,sinkhorn_iterations_mean,converged,seconds_mean"]
+                     + "false_negatives_mean,relative_error_mean,outer_iterations_mean,sinkhorn_iterations_mean,plan_passes_mean,converged,seconds_mean"]
         for cell in table where !cell.records.isEmpty {
             lines.append([number(cell.epsilon), number(cell.lambdaScale), String(cell.pairs), number(cell.lambda), String(cell.records.count),
                           number(cell.mean { Double($0.wrongPositions) }), number(cell.standardDeviation { Double($0.wrongPositions) }),
                           String(cell.exact), number(cell.mean { Double($0.falsePositives) }), number(cell.mean { Double($0.falseNegatives) }),
                           number(cell.mean(\.relativeError)), number(cell.mean { Double($0.outerIterations) }),
-                          number(cell.mean { Double($0.sinkhornIterations) }), String(cell.converged), number(cell.mean(\.seconds))]
+                          number(cell.mean { Double($0.sinkhornIterations) }), number(cell.mean { Double($0.planPasses) }),
+                          String(cell.converged), number(cell.mean(\.seconds))]
                 .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -117,9 +119,10 @@ public enum InverseOTReportWriter {
             "- perturbot \(perturbotVersion), \(ISO8601DateFormatter().string(from: Date())); pipeline file SHA-256 \(digest.prefix(16))…",
             wallSeconds.map { String(format: "- wall time of this run: %.1f s (cached tasks cost nothing)", $0) } ?? "- wall time: not recorded",
             String(format: "- the tasks' own fit times, cached or not: %.1f s in all", table.flatMap(\.records).map(\.seconds).reduce(0, +)),
-            "- estimator: FISTA with backtracking and gradient restarts; stop when ‖gradient mapping‖_F ≤ \(number(spec.settings.tolerance)) × ‖XᵀY/n‖_F "
-                + "(at most \(spec.settings.maxIterations) steps); support = |Â_ij| > \(number(spec.settings.supportTolerance)) × max|Â|; "
-                + "inner Sinkhorn to an L1 marginal error of \(number(spec.settings.sinkhornThreshold)), warm-started.",
+            "- estimator: " + solverDescription(spec.settings.solver.resolved(for: spec.settings.penalty))
+                + "; stop when ‖gradient mapping‖_F ≤ \(number(spec.settings.tolerance)) × ‖XᵀY/n‖_F and the plan's L1 marginal error "
+                + "≤ \(number(spec.settings.sinkhornThreshold)) (at most \(spec.settings.maxIterations) steps); "
+                + "support = |Â_ij| > \(number(spec.settings.supportTolerance)) × max|Â|. A plan pass is one gemm and n² exponentials.",
             "",
         ]
         for epsilon in spec.epsilons {
@@ -132,7 +135,7 @@ public enum InverseOTReportWriter {
             }
             lines += [
 
-                      "| λ₀ | n | λ | wrong positions (mean ± sd) | exact recoveries | false pos. | false neg. | ‖Â − A*‖_F / ‖A*‖_F | outer steps | Sinkhorn iterations | converged | seconds |",
+                      "| λ₀ | n | λ | wrong positions (mean ± sd) | exact recoveries | false pos. | false neg. | ‖Â − A*‖_F / ‖A*‖_F | steps | plan passes | converged | seconds |",
                       "|---|---|---|---|---|---|---|---|---|---|---|---|"]
             for cell in table where cell.epsilon == epsilon {
                 let scale = InverseOTGrid.format(cell.lambdaScale)
@@ -147,7 +150,7 @@ public enum InverseOTReportWriter {
                              + " | " + String(format: "%.1f", cell.mean { Double($0.falseNegatives) })
                              + " | " + String(format: "%.3f", cell.mean(\.relativeError))
                              + " | " + String(format: "%.0f", cell.mean { Double($0.outerIterations) })
-                             + " | " + String(format: "%.0f", cell.mean { Double($0.sinkhornIterations) })
+                             + " | " + String(format: "%.0f", cell.mean { Double($0.planPasses) })
                              + " | \(cell.converged)/\(s)" + (cell.converged < s ? " †" : "")
                              + " | " + String(format: "%.1f", cell.mean(\.seconds)) + " |")
             }
@@ -161,6 +164,13 @@ public enum InverseOTReportWriter {
             lines += ["## Failures", ""] + failures.map { "- `\($0.task)`: \($0.message)" } + [""]
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func solverDescription(_ solver: InverseOTGraphFit.Solver) -> String {
+        switch solver {
+        case .nested: return "nested: FISTA with backtracking and gradient restarts, a warm-started Sinkhorn to the threshold at every point"
+        case .joint, .automatic: return "joint: OWL-QN over (A, g) with f eliminated, one pass over the plan a step (no inner Sinkhorn)"
+        }
     }
 
     static func number(_ value: Double) -> String {

@@ -54,7 +54,7 @@ public enum CostMatrixSinkhorn {
         return result
     }
 
-    private static func check(_ cost: Matrix<Double>, _ epsilon: Double) throws {
+    static func check(_ cost: Matrix<Double>, _ epsilon: Double) throws {
         guard cost.rows > 0 else { throw TransportError.emptyCloud("source") }
         guard cost.cols > 0 else { throw TransportError.emptyCloud("target") }
         guard cost.allFinite else { throw TransportError.invalidParameter("the cost matrix contains NaN or infinity") }

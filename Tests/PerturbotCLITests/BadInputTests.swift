@@ -88,6 +88,15 @@ final class BadInputTests: XCTestCase {
             _ = try pipeline("metric.yaml", extra: "evaluate: { metrics: [mean_l3] }")
             _ = try pipeline("obsm.yaml", data: "{ path: demo.h5ad, condition_key: drug, control: control, features: X_scvi }")
             _ = try pipeline("experiment.yaml", extra: "experiment: inverse_gw")
+            try write("iot-solver.yaml", """
+                name: t
+                experiment: inverse_ot
+                graph: { kind: circular, nodes: 4 }
+                pairs: [100]
+                epsilon: [1]
+                seeds: [0]
+                estimator: { penalty: nuclear, solver: joint }
+                """)
             _ = try pipeline("huge.yaml", data: "{ path: huge.h5ad, condition_key: drug, control: control }")
             _ = try pipeline("nan.yaml", data: "{ path: nan.h5ad, condition_key: drug, control: control }")
             _ = try pipeline("many-bad.yaml", drugs: "[" + Array(repeating: "{ a: 1 }", count: 100_000).joined(separator: ", ") + "]")
@@ -136,6 +145,8 @@ final class BadInputTests: XCTestCase {
             Case(name: "unknown metric", arguments: ["validate", path("metric.yaml")], fragments: ["metric.yaml:7:", "mean_l3"]),
             Case(name: "missing obsm", arguments: ["validate", path("obsm.yaml")], fragments: ["obsm.yaml:2:", "X_scvi"]),
             Case(name: "experiment kind", arguments: ["validate", path("experiment.yaml")], fragments: ["experiment.yaml:7:", "inverse_gw", "inverse_ot"]),
+            Case(name: "iot experiment: joint solver with the nuclear norm", arguments: ["validate", path("iot-solver.yaml")],
+                 fragments: ["iot-solver.yaml:7:", "estimator.solver joint takes the l1 penalty or none"]),
             Case(name: "values that overflow", arguments: ["validate", path("huge.yaml")], fragments: ["huge.yaml:2:", "overflow float32", "rescale"]),
             Case(name: "NaN in X", arguments: ["validate", path("nan.yaml")], fragments: ["nan.yaml:2:", "1 NaN or infinite value"]),
             Case(name: "100,000 bad entries", arguments: ["validate", path("many-bad.yaml")], lines: 21,
@@ -167,6 +178,10 @@ final class BadInputTests: XCTestCase {
             Case(name: "ot: dimensions differ", arguments: ["ot", "--source", path("two.csv"), "--target", path("three.csv")], fragments: ["2", "3"]),
             Case(name: "ot: missing obsm", arguments: ["ot", "--source", path("demo.h5ad"), "--target", path("demo.h5ad"), "--obsm", "X_pca"], fragments: ["X_pca"]),
             Case(name: "iot: no such file", arguments: ["iot", "--pairs", path("nope.h5ad"), "--epsilon", "1", "--lambda", "0.1", "--out", path("iot-out")], fragments: ["nope.h5ad"]),
+            Case(name: "iot: joint solver with the nuclear norm",
+                 arguments: ["iot", "--pairs", path("two.csv"), "--epsilon", "1", "--lambda", "0.1", "--penalty", "nuclear",
+                             "--solver", "joint", "--out", path("iot-out")],
+                 fragments: ["--solver joint takes --penalty l1 or none", "--solver nested"]),
             // Flags.
             flagCase("unknown flag", ["run", good, "--bogus"], ["unknown option '--bogus'"], help: "run"),
             flagCase("unknown subcommand", ["frob"], ["unexpected argument 'frob'"], help: ""),

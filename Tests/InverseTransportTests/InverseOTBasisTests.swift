@@ -109,7 +109,7 @@ final class InverseOTBasisTests: XCTestCase {
         let problem = try InverseOTBasisProblem(costs: basis(x, y), epsilon: epsilon)
         var start = Date()
         let free = try InverseOTEstimator.fit(problem, options: InverseOTOptions(penalty: .none))
-        print("basis iOT, n = \(problem.pairs), ε = \(epsilon): unpenalised θ = \(free.interaction.storage) (\(free.outerIterations) steps, \(free.sinkhornIterations) Sinkhorn iterations, \(Date().timeIntervalSince(start)) s)")
+        print("basis iOT, n = \(problem.pairs), ε = \(epsilon): unpenalised θ = \(free.interaction.storage) (\(free.solver.rawValue), \(free.outerIterations) steps, \(free.planPasses) plan passes, \(Date().timeIntervalSince(start)) s)")
         let lambda = 0.05
         start = Date()
         let sparse = try InverseOTEstimator.fit(problem, options: InverseOTOptions(penalty: .l1, lambda: lambda))

@@ -82,7 +82,7 @@ final class InverseOTTests: XCTestCase {
         let lambda = 1.5 * (Foundation.log(Double(n)) / Double(n)).squareRoot()
         let start = Date()
         let result = try InverseOTEstimator.fit(problem, options: InverseOTOptions(penalty: .l1, lambda: lambda))
-        print("recoversCircularSupport: \(result.outerIterations) outer, \(result.sinkhornIterations) Sinkhorn iterations, "
+        print("recoversCircularSupport: \(result.solver.rawValue), \(result.outerIterations) steps, \(result.planPasses) plan passes, "
               + "\(Date().timeIntervalSince(start)) s, converged \(result.converged), loss \(result.loss)")
         let truthSupport = truth.storage.map { $0 != 0 }
         let wrong = zip(result.support, truthSupport).filter { $0 != $1 }.count

@@ -93,7 +93,7 @@ public struct InverseOTResult: Sendable, Codable, Equatable {
 /// the same minimiser (`InverseOTSolver`): the joint one (OWL-QN over the cost parameters and a
 /// potential, one plan pass a step; the default) and the nested one (FISTA with a converged
 /// Sinkhorn per evaluation; the nuclear norm's). At ε = 1 on 1,000 pairs of seed 004's graph the
-/// joint solver needed ~150 passes where the nested one needed ~120,000 (notes/bench/iot.md).
+/// joint solver needed 105 passes where the nested one needed 119,379 (notes/bench/iot.md).
 public enum InverseOTEstimator {
     public static func fit<Family: InverseOTCostFamily>(
         _ problem: Family, options rawOptions: InverseOTOptions = InverseOTOptions(),

@@ -18,7 +18,7 @@ import Transport
 /// Where the nested solver runs Sinkhorn to its threshold at every point FISTA evaluates (at
 /// ε = 1 about 1,700 iterations each), the quasi-Newton memory here learns the slow directions of
 /// g and θ together, so a fit costs about as many plan passes as it takes steps. Measured on seed
-/// 004's graph at ε = 1, n = 1,000: ~150 passes against ~120,000 (notes/bench/iot.md).
+/// 004's graph at ε = 1, n = 1,000: 105 passes against 119,379 (notes/bench/iot.md).
 ///
 /// g is scaled to u = g/σ with σ = √(n·ε/s₀) (s₀ the family's `initialStep()`): the curvature of
 /// Φ in each g_j is about 1/(nε) and in θ about 1/s₀, and L-BFGS's first steps assume one scale.

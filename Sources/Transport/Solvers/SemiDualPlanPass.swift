@@ -33,9 +33,7 @@ enum SemiDualPlanPass {
     /// weights, moments)` adds the moments of the plan rows `first ..< first + count` into
     /// `moments` (`momentCount` values); those rows are P_rj = weights_r · exponentials_rj
     /// (row-major, `count × m`), the row weights left for the caller to fold into its products
-    /// rather than spent on another sweep over the block. Rows are cut into at most 16 fixed chunks, each summed
-    /// block by block and the chunks then added in order, so the result does not depend on how
-    /// many cores ran it.
+    /// rather than spent on another sweep over the block.
     static func run(
         _ cost: any CostRowSource<Double>, g: [Double], epsilon: Double, momentCount: Int,
         accumulate: @escaping @Sendable (_ first: Int, _ count: Int, _ exponentials: UnsafePointer<Double>,
@@ -59,7 +57,7 @@ enum SemiDualPlanPass {
                     offsets.withUnsafeBufferPointer { offsetBuffer in
                         let shared = UncheckedSendable((fBuffer.baseAddress, columnBuffer.baseAddress, momentBuffer.baseAddress,
                                                         offsetBuffer.baseAddress))
-                        // Each worker's products are small gemms (k = d, or n = 1): BLAS threads
+                        // Each worker's products are small gemms (k = d or n = d): BLAS threads
                         // inside the workers would only spin against each other.
                         BLASThreads.withSingleThread {
                             parallelForRanges(count: chunkCount, minimumBlock: 1) { chunks in

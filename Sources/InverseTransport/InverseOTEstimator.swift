@@ -8,10 +8,11 @@ public struct InverseOTOptions: Sendable, Codable, Equatable {
     public var penalty: InverseOTPenalty = .l1
     /// λ of argmin L(A) + λ·R(A).
     public var lambda: Double = 0
-    /// Outer (proximal-gradient) steps at most.
+    /// Steps at most: quasi-Newton steps (joint) or proximal-gradient steps (nested).
     public var maxIterations: Int = 2000
     /// Stop when ‖G_s(Y)‖_F ≤ tolerance · ‖E_π̂[c]‖_F (‖(1/n)XᵀY‖_F for the bilinear family), with G_s(Y) = (Y − prox_{sλR}(Y − s∇L(Y)))/s
-    /// the gradient mapping at the extrapolated point (zero exactly at a minimiser).
+    /// the gradient mapping (zero exactly at a minimiser): at FISTA's extrapolated point and step
+    /// for the nested solver, at the current point and the first step s₀ for the joint one.
     public var tolerance: Double = 1e-5
     /// An entry belongs to the support when |A_ij| > supportTolerance · max|A|; a singular value
     /// counts toward the rank when σ_k > supportTolerance · σ_max.

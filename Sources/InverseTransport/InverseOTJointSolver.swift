@@ -40,7 +40,7 @@ enum InverseOTJointSolver {
     ) throws -> InverseOTResult {
         precondition(options.penalty != .nuclear, "the joint solver takes the l1 penalty or none")
         let rows = problem.observedMoments.rows, cols = problem.observedMoments.cols
-        let objective = try JointObjective(problem, lambda: options.penalty == .none ? 0 : options.lambda)
+        var objective = try JointObjective(problem, lambda: options.penalty == .none ? 0 : options.lambda)
         var point = try objective.evaluate(initial?.storage ?? [Double](repeating: 0, count: rows * cols) +
                                            [Double](repeating: 0, count: problem.pairs))
         var history = CurvaturePairs(capacity: memory)
@@ -56,12 +56,12 @@ enum InverseOTJointSolver {
             guard iterations < options.maxIterations else { break }
             iterations += 1
             let pseudoGradient = objective.pseudoGradient(at: point)
-            var next = try lineSearch(objective, from: point, pseudoGradient: pseudoGradient, history: history)
+            var next = try lineSearch(&objective, from: point, pseudoGradient: pseudoGradient, history: history)
             if next == nil, !history.isEmpty {
                 // The quasi-Newton direction found no decrease: forget the curvature and take the
                 // (scaled) steepest descent.
                 history.removeAll()
-                next = try lineSearch(objective, from: point, pseudoGradient: pseudoGradient, history: history)
+                next = try lineSearch(&objective, from: point, pseudoGradient: pseudoGradient, history: history)
             }
             guard let next else { break }  // no decrease left at rounding level: not converged
             history.append(step: difference(next.z, point.z), gradientChange: difference(next.gradient, point.gradient))
@@ -72,7 +72,7 @@ enum InverseOTJointSolver {
             }
         }
         let run = InverseOTRun(
-            solver: .joint, loss: point.smooth, outerIterations: iterations, planPasses: objective.passes.count,
+            solver: .joint, loss: point.smooth, outerIterations: iterations, planPasses: objective.passes,
             converged: converged, relativeGradientMapping: mapping, marginalError: point.marginalError)
         return try InverseOTResult(try Matrix(rows: rows, cols: cols, storage: Array(point.z[0..<objective.parameterCount])),
                                    run, problem: problem, options: options)
@@ -81,7 +81,7 @@ enum InverseOTJointSolver {
     /// Backtracking from the full quasi-Newton step along the orthant-projected path; nil when
     /// 40 halvings find no sufficient decrease.
     static func lineSearch<Family>(
-        _ objective: JointObjective<Family>, from point: JointPoint, pseudoGradient: [Double], history: CurvaturePairs
+        _ objective: inout JointObjective<Family>, from point: JointPoint, pseudoGradient: [Double], history: CurvaturePairs
     ) throws -> JointPoint? {
         let p = objective.parameterCount
         var direction = history.inverseHessianTimes(pseudoGradient, initialScale: objective.initialStep)
@@ -133,7 +133,8 @@ struct JointObjective<Family: InverseOTCostFamily> {
     let initialStep: Double
     /// ‖E_π̂[c]‖_F, the gradient mapping's scale.
     let scale: Double
-    let passes = PassCounter()
+    /// Plan passes made so far: one per `evaluate`.
+    private(set) var passes = 0
 
     init(_ problem: Family, lambda: Double) throws {
         self.problem = problem
@@ -144,25 +145,25 @@ struct JointObjective<Family: InverseOTCostFamily> {
         scale = Swift.max(frobenius(problem.observedMoments), .leastNormalMagnitude)
     }
 
-    func evaluate(_ z: [Double]) throws -> JointPoint {
+    mutating func evaluate(_ z: [Double]) throws -> JointPoint {
         let p = parameterCount, n = problem.pairs
         let theta = try Matrix(rows: problem.observedMoments.rows, cols: problem.observedMoments.cols, storage: Array(z[0..<p]))
         let g = z[p...].map { sigma * $0 }
         let (pass, planMoments) = try problem.semiDualPass(theta, g: g)
-        passes.count += 1
+        passes += 1
+        let linear = inner(theta, problem.observedMoments)
         let meanF = pass.f.reduce(0, +) / Double(n), meanG = g.reduce(0, +) / Double(n)
-        let smooth = inner(theta, problem.observedMoments) - meanF - meanG + problem.epsilon
+        let smooth = linear - meanF - meanG + problem.epsilon
         var gradient = [Double](repeating: 0, count: z.count)
         for k in 0..<p { gradient[k] = problem.observedMoments.storage[k] - planMoments.storage[k] }
         let b = 1 / Double(n)
         for j in 0..<n { gradient[p + j] = sigma * (pass.columnMass[j] - b) }
-        var penalty = 0.0
-        for k in 0..<p { penalty += Swift.abs(z[k]) }
+        let penalty = try InverseOTPenalty.l1.value(theta)
         guard smooth.isFinite, gradient.allSatisfy(\.isFinite) else {
             throw TransportError.invalidParameter(
                 "inverse OT: the plan overflowed at ε = \(problem.epsilon) (the cost parameters grew past what exp can hold)")
         }
-        let magnitude = Swift.abs(inner(theta, problem.observedMoments)) + pass.f.reduce(0) { $0 + Swift.abs($1) } / Double(n)
+        let magnitude = Swift.abs(linear) + pass.f.reduce(0) { $0 + Swift.abs($1) } / Double(n)
             + g.reduce(0) { $0 + Swift.abs($1) } / Double(n) + problem.epsilon + lambda * penalty
         return JointPoint(z: z, smooth: smooth, value: smooth + lambda * penalty, gradient: gradient,
                           marginalError: pass.marginalError, magnitude: magnitude)
@@ -208,11 +209,6 @@ struct JointPoint {
     let marginalError: Double
     /// Σ of the terms' magnitudes: the scale of Φ's rounding.
     let magnitude: Double
-}
-
-/// Plan passes made, shared by the copies of a `JointObjective`.
-final class PassCounter: @unchecked Sendable {
-    var count = 0
 }
 
 /// The last L-BFGS curvature pairs (s, y) and the two-loop product H·v (Nocedal & Wright,

@@ -17,7 +17,7 @@ final class InverseOTJointSolverTests: XCTestCase {
     /// finite differences in θ and in g, the ℓ1 term left out.
     func testSemiDualGradientMatchesFiniteDifferences() throws {
         let problem = try graphProblem(nodes: 3, epsilon: 1, pairs: 60, seed: 4)
-        let objective = try JointObjective(problem, lambda: 0)
+        var objective = try JointObjective(problem, lambda: 0)
         var rng = SeededRNG(seed: 9)
         let z = rng.normalMatrix(rows: 1, cols: 9 + 60, as: Double.self).storage.map { 0.3 * $0 }
         let point = try objective.evaluate(z)
